@@ -1,0 +1,86 @@
+//! The `mtdhost` command line: argument definitions and dispatch.
+//!
+//! Each subcommand lives in its own module; this one only parses and routes.
+//! Errors surface as one line on stderr with a non-zero exit code.
+
+mod plugin_cmd;
+mod render;
+mod settings;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use plugin_cmd::PluginCommand;
+
+/// Intune Mobile Threat Defense compliance as code.
+///
+/// mtdhost runs partner threat-mapping and compliance-rule plugins
+/// (WebAssembly components) in a sandbox, plans the compliance policies they
+/// describe against an Intune tenant, and applies them through Microsoft Graph.
+#[derive(Debug, Parser)]
+#[command(name = "mtdhost", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with a single plugin: inspect, check settings, run on sample events, precompile.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// JSON with a stable shape, for scripts.
+    Json,
+}
+
+/// Options shared by every plugin subcommand: integrity, limits, cache.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// Refuse the plugin unless its sha256 is this (hex).
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+
+    /// Require a minisign signature: the .minisig file (default: PLUGIN.minisig when a key is given).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    /// A minisign public key (RW…) allowed to sign the plugin; repeatable. Implies a signature check.
+    #[arg(long = "trusted-key", value_name = "KEY")]
+    pub trusted_keys: Vec<String>,
+
+    /// Wall-clock deadline per call, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub deadline_ms: Option<u64>,
+
+    /// Memory cap, in MiB.
+    #[arg(long, value_name = "MIB")]
+    pub memory_mib: Option<u64>,
+
+    /// Directory for compiled plugins (default: $MTDHOST_CACHE_DIR or ~/.cache/mtdhost/components).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile every time; do not read or write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Runs the parsed command; the returned code is the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Plugin(cmd) => plugin_cmd::run(cmd),
+    }
+}

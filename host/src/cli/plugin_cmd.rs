@@ -1,0 +1,172 @@
+//! `mtdhost plugin …`: the plugin author's loop — inspect a component, check
+//! settings, run it on sample events, fill the compile cache.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use super::{render, settings, LoadArgs, OutputFormat};
+use crate::runtime::{
+    Cache, CacheOutcome, DiagnosticSeverity, EventBatch, Limits, LoadOptions, PluginSource,
+    Runtime, SignatureRequirement,
+};
+
+/// Plugin subcommands. PLUGIN is a path to a .wasm component or `builtin:NAME`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Show a plugin's metadata: name, version, partner, capabilities, contract version, sha256.
+    Inspect {
+        /// The plugin: a .wasm component file or builtin:NAME.
+        #[arg(value_name = "PLUGIN")]
+        plugin: String,
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Validate settings for a plugin and print every diagnostic; exits 1 on any error.
+    Check {
+        #[arg(value_name = "PLUGIN")]
+        plugin: String,
+        /// The plugin's settings as a TOML file (the table you would put under [plugins.NAME.settings]).
+        #[arg(long, value_name = "FILE.toml")]
+        settings: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Run threat mapping on a file of partner events and print each device's Intune level.
+    Run {
+        #[arg(value_name = "PLUGIN")]
+        plugin: String,
+        /// Partner events: a JSON document, a JSON array, or JSON Lines, as the partner exports them.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        #[arg(long, value_name = "FILE.toml")]
+        settings: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Compile plugins into the cache so later loads are fast.
+    Precompile {
+        /// One or more plugins.
+        #[arg(value_name = "PLUGIN", required = true)]
+        plugins: Vec<String>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
+    match cmd {
+        PluginCommand::Inspect { plugin, output, load } => {
+            let (runtime, source, opts) = prepare(&plugin, &load, "{}".into())?;
+            let loaded = runtime.load(&source, &opts)?;
+            print!("{}", render::info(&loaded, output));
+            Ok(0)
+        }
+        PluginCommand::Check { plugin, settings: file, output, load } => {
+            let json = settings::from_toml_file(file.as_deref())?;
+            let (runtime, source, opts) = prepare(&plugin, &load, json)?;
+            let loaded = runtime.load(&source, &opts)?;
+            let diags = loaded.settings_diagnostics();
+            print!("{}", render::check(&loaded, diags, output));
+            Ok(i32::from(diags.iter().any(|d| d.severity == DiagnosticSeverity::Error)))
+        }
+        PluginCommand::Run { plugin, events, settings: file, output, load } => {
+            let json = settings::from_toml_file(file.as_deref())?;
+            let raw = read_events(&events)?;
+            let (runtime, source, opts) = prepare(&plugin, &load, json)?;
+            let loaded = runtime.load(&source, &opts)?;
+            if let Err(e) = crate::runtime::ensure_valid_settings(&loaded) {
+                anyhow::bail!(e);
+            }
+            let out = loaded.map_events(&EventBatch {
+                raw: Some(raw),
+                records: Vec::new(),
+                first_record: 1,
+            })?;
+            print!("{}", render::mapping(&loaded, &out, output));
+            Ok(0)
+        }
+        PluginCommand::Precompile { plugins, load } => {
+            let runtime = runtime(&load)?;
+            let dir = runtime.cache().dir().map(|d| d.display().to_string());
+            for spec in &plugins {
+                let source = PluginSource::resolve(spec)?;
+                let opts = options(&source, &load, "{}".into())?;
+                let started = std::time::Instant::now();
+                let outcome = runtime.precompile(&source, &opts)?;
+                let what = match outcome {
+                    CacheOutcome::Hit => "already cached",
+                    CacheOutcome::Stored => "compiled and cached",
+                    CacheOutcome::Uncached => "compiled (cache not in use)",
+                };
+                println!("{spec}: {what} in {} ms", started.elapsed().as_millis());
+            }
+            if let Some(dir) = dir {
+                println!("cache: {dir}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn read_events(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read events file {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("events file {} is not UTF-8 text (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+    })
+}
+
+fn runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
+    let cache = if load.no_cache {
+        Cache::disabled()
+    } else {
+        match load.cache_dir.clone().or_else(Cache::default_dir) {
+            Some(dir) => Cache::at(dir)?,
+            None => Cache::disabled(),
+        }
+    };
+    Ok(Runtime::new(cache))
+}
+
+fn prepare(spec: &str, load: &LoadArgs, settings_json: String) -> anyhow::Result<(Runtime, PluginSource, LoadOptions)> {
+    let source = PluginSource::resolve(spec)?;
+    let opts = options(&source, load, settings_json)?;
+    Ok((runtime(load)?, source, opts))
+}
+
+fn options(source: &PluginSource, load: &LoadArgs, settings_json: String) -> anyhow::Result<LoadOptions> {
+    let mut limits = Limits::default();
+    if let Some(ms) = load.deadline_ms {
+        limits.deadline_ms = ms;
+    }
+    if let Some(mib) = load.memory_mib {
+        limits.memory_mib = mib;
+    }
+    let signature = if load.signature.is_some() || !load.trusted_keys.is_empty() {
+        let path = load
+            .signature
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{}.minisig", source.label)));
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read signature file {}", path.display()))?;
+        Some(SignatureRequirement {
+            signature_label: path.display().to_string(),
+            signature: text,
+            trusted_keys: load.trusted_keys.clone(),
+        })
+    } else {
+        None
+    };
+    Ok(LoadOptions {
+        limits,
+        sha256: load.sha256.clone(),
+        signature,
+        settings_json,
+    })
+}

@@ -1,0 +1,9 @@
+//! mtdhost: Intune Mobile Threat Defense compliance as code.
+//!
+//! The library behind the `mtdhost` binary: the sandboxed plugin
+//! [`runtime`], the plugins shipped in the binary ([`builtin`]) and the
+//! command line ([`cli`]).
+
+pub mod builtin;
+pub mod cli;
+pub mod runtime;

@@ -1,0 +1,67 @@
+//! The `mtdhost` binary: parse arguments, set up logging, run, map errors to
+//! exit codes (0 success, 1 error or failed check, 2 bad usage).
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = match mtdhost::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            _ => {
+                // One line, not clap's multi-line block: scripts and people both read it.
+                let text = e.kind().as_str().map(str::to_string).unwrap_or_default();
+                let rendered = e.to_string();
+                let first = rendered
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or(&text)
+                    .trim_start_matches("error: ");
+                eprintln!("mtdhost: {first} (see mtdhost --help)");
+                std::process::exit(2);
+            }
+        },
+    };
+    init_logging(cli.verbose);
+    match mtdhost::cli::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("mtdhost: {}", one_line(&e));
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating a cause that the
+/// message already quotes.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out.replace('\n', " ")
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

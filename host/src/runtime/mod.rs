@@ -1,0 +1,264 @@
+//! The plugin runtime: loads WebAssembly components into a sandbox and calls
+//! them through the `mtd:plugin` contract.
+//!
+//! Loading is fail-closed and ordered so that the cheapest, clearest checks
+//! come first: header (is it a component?), integrity (sha256 pin, minisign
+//! signature), compile or cache hit, contract check on import/export names,
+//! then one sandboxed instantiation for `info` and `validate-settings`.
+
+mod bindings;
+mod cache;
+mod engine;
+mod error;
+mod inspect;
+mod integrity;
+mod limits;
+mod output;
+mod plugin;
+mod sandbox;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use bindings::{
+    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState,
+    DeviceVerdict, Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform,
+    PluginInfo, Policy, RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
+    ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
+};
+pub use cache::{Cache, CacheOutcome};
+pub use error::{CallError, Failure, LoadError, RuntimeError};
+pub use inspect::supported_line;
+pub use integrity::{sha256_hex, SignatureRequirement};
+pub use limits::Limits;
+pub use plugin::LoadedPlugin;
+pub use sandbox::sanitize;
+
+use engine::Engines;
+
+/// A plugin's bytes and where they came from.
+#[derive(Clone)]
+pub struct PluginSource {
+    /// A path, or `builtin:NAME`; used in every message about the plugin.
+    pub label: String,
+    pub bytes: Arc<[u8]>,
+}
+
+impl PluginSource {
+    /// Reads a plugin file.
+    pub fn from_file(path: &Path) -> Result<Self, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(PluginSource {
+            label: path.display().to_string(),
+            bytes: bytes.into(),
+        })
+    }
+
+    /// A plugin compiled into this binary.
+    pub fn builtin(name: &str) -> Option<Self> {
+        crate::builtin::get(name).map(|bytes| PluginSource {
+            label: format!("builtin:{name}"),
+            bytes: bytes.into(),
+        })
+    }
+
+    /// `builtin:NAME` or a file path.
+    pub fn resolve(spec: &str) -> Result<Self, LoadError> {
+        match spec.strip_prefix("builtin:") {
+            Some(name) => Self::builtin(name).ok_or_else(|| LoadError::Read {
+                path: spec.into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no builtin plugin named '{name}' (builtin: {})", crate::builtin::names().join(", ")),
+                ),
+            }),
+            None => Self::from_file(Path::new(spec)),
+        }
+    }
+}
+
+/// How to load one plugin.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub limits: Limits,
+    /// Required sha256 of the component, if pinned.
+    pub sha256: Option<String>,
+    /// Required signature, if any.
+    pub signature: Option<SignatureRequirement>,
+    /// The admin's settings for the plugin, as JSON.
+    pub settings_json: String,
+}
+
+/// Compiles, caches and loads plugins.
+pub struct Runtime {
+    engines: Engines,
+    cache: Cache,
+}
+
+impl Runtime {
+    /// A runtime using `cache` for compiled components.
+    pub fn new(cache: Cache) -> Self {
+        Runtime {
+            engines: Engines::default(),
+            cache,
+        }
+    }
+
+    /// The cache in use.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Checks, compiles (or loads from cache) and instantiates a plugin,
+    /// calling `info` and `validate-settings`. Settings problems are returned
+    /// in [`LoadedPlugin::settings_diagnostics`], not as an error, so callers
+    /// can show them all; [`ensure_valid_settings`] turns errors into one.
+    pub fn load(&self, source: &PluginSource, opts: &LoadOptions) -> Result<LoadedPlugin, LoadError> {
+        let (engine, component, sha256, _) = self.compile(source, opts)?;
+        let label = source.label.clone();
+        let exported = inspect::check_contract(&label, &engine, &component)?;
+        let pre = plugin::pre_instantiate(&engine, &component).map_err(|e| LoadError::Engine {
+            label: label.clone(),
+            reason: format!("cannot be linked: {e:#}"),
+        })?;
+        let (info, capture, hit) = plugin::run(&engine, &pre, &opts.limits, |b, s| {
+            b.mtd_plugin_guest().call_info(s)
+        });
+        let info = info.map_err(|e| {
+            LoadError::Call(CallError {
+                plugin: label.clone(),
+                version: "(version unknown)".into(),
+                call: "info",
+                failure: plugin::classify(&e, hit, &capture, &opts.limits),
+            })
+        })?;
+        if !inspect::compatible(&info.contract_version) || !same_line(&info.contract_version, &exported) {
+            return Err(LoadError::ContractMismatch {
+                label,
+                version: info.version,
+                reported: info.contract_version,
+                exported,
+            });
+        }
+        let mut loaded = LoadedPlugin {
+            label,
+            sha256,
+            info,
+            limits: opts.limits.clone(),
+            settings_json: opts.settings_json.clone(),
+            settings_diagnostics: Vec::new(),
+            engine,
+            pre: Arc::new(pre),
+        };
+        loaded.settings_diagnostics = loaded.validate_settings(&opts.settings_json)?;
+        tracing::debug!(plugin = %loaded.info.name, version = %loaded.info.version, source = %loaded.label, "plugin loaded");
+        Ok(loaded)
+    }
+
+    /// Checks integrity and compiles (or loads from cache) without running anything.
+    pub fn precompile(&self, source: &PluginSource, opts: &LoadOptions) -> Result<CacheOutcome, LoadError> {
+        let (engine, component, _, outcome) = self.compile(source, opts)?;
+        inspect::check_contract(&source.label, &engine, &component)?;
+        Ok(outcome)
+    }
+
+    fn compile(
+        &self,
+        source: &PluginSource,
+        opts: &LoadOptions,
+    ) -> Result<(wasmtime::Engine, wasmtime::component::Component, String, CacheOutcome), LoadError> {
+        let label = &source.label;
+        let bytes = &source.bytes[..];
+        inspect::check_header(label, bytes)?;
+        let sha256 = sha256_hex(bytes);
+        if let Some(pin) = &opts.sha256 {
+            integrity::check_pin(label, &sha256, pin)?;
+        }
+        if let Some(req) = &opts.signature {
+            let key = integrity::check_signature(label, bytes, req)?;
+            tracing::debug!(plugin = %label, key = %key, "signature verified");
+        }
+        opts.limits.check().map_err(|reason| LoadError::Limits {
+            label: label.clone(),
+            reason,
+        })?;
+        let engine = self
+            .engines
+            .get(opts.limits.stack_bytes())
+            .map_err(|e| LoadError::Engine {
+                label: label.clone(),
+                reason: e.to_string(),
+            })?;
+        let (component, outcome) = self.cache.load(&engine, bytes, &sha256).map_err(|e| LoadError::Invalid {
+            label: label.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        Ok((engine, component, sha256, outcome))
+    }
+}
+
+fn same_line(a: &str, b: &str) -> bool {
+    let line = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    line(a) == line(b)
+}
+
+/// Fails if the plugin reported any settings error, listing them all.
+pub fn ensure_valid_settings(plugin: &LoadedPlugin) -> Result<(), String> {
+    let errors: Vec<String> = plugin
+        .settings_diagnostics()
+        .iter()
+        .filter(|d| d.severity == DiagnosticSeverity::Error)
+        .map(describe_diagnostic)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "plugin {} {} rejected its settings:\n  {}",
+            plugin.info().name,
+            plugin.info().version,
+            errors.join("\n  ")
+        ))
+    }
+}
+
+/// One line for a diagnostic: `error: overrides.X: message`.
+pub fn describe_diagnostic(d: &Diagnostic) -> String {
+    let sev = match d.severity {
+        DiagnosticSeverity::Error => "error",
+        DiagnosticSeverity::Warning => "warning",
+        DiagnosticSeverity::Info => "info",
+    };
+    let path = sanitize(&d.path);
+    let message = sanitize(&d.message);
+    if path.is_empty() {
+        format!("{sev}: {message}")
+    } else {
+        format!("{sev}: {path}: {message}")
+    }
+}
+
+impl ThreatLevel {
+    /// Intune's spelling of the level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatLevel::Secured => "secured",
+            ThreatLevel::Low => "low",
+            ThreatLevel::Medium => "medium",
+            ThreatLevel::High => "high",
+        }
+    }
+}
+
+impl Capability {
+    /// The capability's WIT name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::ThreatMapping => "threat-mapping",
+            Capability::ComplianceRules => "compliance-rules",
+        }
+    }
+}

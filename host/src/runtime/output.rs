@@ -1,0 +1,60 @@
+//! Measuring what a plugin returns, so the output cap can be enforced on
+//! the lifted values (strings dominate; fixed fields count a few bytes).
+
+use super::bindings::*;
+
+/// Approximate size in bytes of a value returned by a plugin.
+pub trait WireSize {
+    fn wire_size(&self) -> usize;
+}
+
+impl WireSize for String {
+    fn wire_size(&self) -> usize {
+        self.len() + 8
+    }
+}
+
+impl<T: WireSize> WireSize for Vec<T> {
+    fn wire_size(&self) -> usize {
+        8 + self.iter().map(WireSize::wire_size).sum::<usize>()
+    }
+}
+
+impl<T: WireSize> WireSize for Option<T> {
+    fn wire_size(&self) -> usize {
+        1 + self.as_ref().map_or(0, WireSize::wire_size)
+    }
+}
+
+impl<T: WireSize, E: WireSize> WireSize for Result<T, E> {
+    fn wire_size(&self) -> usize {
+        match self {
+            Ok(v) => v.wire_size(),
+            Err(e) => e.wire_size(),
+        }
+    }
+}
+
+macro_rules! fixed {
+    ($($t:ty),*) => { $(impl WireSize for $t { fn wire_size(&self) -> usize { 8 } })* };
+}
+fixed!(ThreatLevel, Capability, DiagnosticSeverity, Platform, ActionType, ConnectorState, bool, u32, u64);
+
+macro_rules! record {
+    ($t:ty { $($f:ident),* }) => {
+        impl WireSize for $t {
+            fn wire_size(&self) -> usize { 0 $(+ self.$f.wire_size())* }
+        }
+    };
+}
+record!(PluginInfo { name, version, partner, description, capabilities, contract_version });
+record!(Diagnostic { severity, path, message });
+record!(ThreatVerdict { device_id, threat_id, classification, partner_severity, level, active, reason });
+record!(DeviceVerdict { device_id, level, threat_ids });
+record!(MappingOutput { threats, devices, diagnostics });
+record!(SeverityTerm { term, level, description });
+record!(Action { action_type, grace_period_hours, notification_template, cc_groups });
+record!(Assignments { include_groups, exclude_groups, all_users, all_devices });
+record!(Policy { name, description, platform, partner, max_threat_level, settings_json, actions, assignments });
+record!(ChangeNote { rule, policy, message });
+record!(RulesOutput { policies, notes, diagnostics });

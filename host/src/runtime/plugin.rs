@@ -1,0 +1,244 @@
+//! A loaded plugin and the calls into it.
+//!
+//! Each call gets a fresh `Store` instantiated from the cached `PluginPre`:
+//! a trapped call leaves nothing behind, so the next call starts clean. A
+//! call's failure is classified (memory, deadline, stack, panic, output) from
+//! the trap, the limiter's record and the captured stderr.
+
+use std::sync::Arc;
+
+use wasmtime::component::Component;
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::*;
+use super::engine::deadline_ticks;
+use super::error::{CallError, Failure};
+use super::limits::{LimitHit, Limits};
+use super::output::WireSize;
+use super::sandbox::{Capture, LineSource, State};
+
+/// A plugin compiled, checked and ready to call.
+pub struct LoadedPlugin {
+    pub(crate) label: String,
+    pub(crate) sha256: String,
+    pub(crate) info: PluginInfo,
+    pub(crate) limits: Limits,
+    pub(crate) settings_json: String,
+    pub(crate) settings_diagnostics: Vec<Diagnostic>,
+    pub(crate) engine: Engine,
+    pub(crate) pre: Arc<PluginPre<State>>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("label", &self.label)
+            .field("name", &self.info.name)
+            .field("version", &self.info.version)
+            .finish()
+    }
+}
+
+/// Prepares the linker for `component`: WASI (empty context) and our host API.
+pub(crate) fn pre_instantiate(engine: &Engine, component: &Component) -> wasmtime::Result<PluginPre<State>> {
+    let mut linker = wasmtime::component::Linker::<State>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
+    PluginPre::new(linker.instantiate_pre(component)?)
+}
+
+impl LoadedPlugin {
+    /// Where the plugin came from: a path or `builtin:NAME`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The plugin's own description of itself.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+    /// sha256 of the component bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+    /// What the plugin found in its settings at load.
+    pub fn settings_diagnostics(&self) -> &[Diagnostic] {
+        &self.settings_diagnostics
+    }
+    /// True if the plugin declares `capability`.
+    pub fn has(&self, capability: Capability) -> bool {
+        self.info.capabilities.contains(&capability)
+    }
+
+    /// Asks the plugin to check `settings_json`.
+    pub fn validate_settings(&self, settings_json: &str) -> Result<Vec<Diagnostic>, CallError> {
+        self.call("validate-settings", |g, s| g.call_validate_settings(s, settings_json))
+    }
+
+    /// Maps one batch of partner events.
+    pub fn map_events(&self, batch: &EventBatch) -> Result<MappingOutput, CallError> {
+        self.require(Capability::ThreatMapping, "map-events")?;
+        let out = self.call("map-events", |g, s| g.call_map_events(s, &self.settings_json, batch))?;
+        out.map_err(|message| self.fail("map-events", Failure::Plugin { message }))
+    }
+
+    /// The partner's severity vocabulary.
+    pub fn severity_vocabulary(&self) -> Result<Vec<SeverityTerm>, CallError> {
+        self.require(Capability::ThreatMapping, "severity-vocabulary")?;
+        self.call("severity-vocabulary", |g, s| g.call_severity_vocabulary(s, &self.settings_json))
+    }
+
+    /// Translates a partner severity word into an Intune level.
+    pub fn translate_severity(&self, term: &str) -> Result<ThreatLevel, CallError> {
+        self.require(Capability::ThreatMapping, "translate-severity")?;
+        let out = self.call("translate-severity", |g, s| g.call_translate_severity(s, &self.settings_json, term))?;
+        out.map_err(|message| self.fail("translate-severity", Failure::Plugin { message }))
+    }
+
+    /// Runs compliance rules over the desired policies.
+    pub fn apply_rules(&self, policies: &[Policy], tenant: &TenantContext) -> Result<RulesOutput, CallError> {
+        self.require(Capability::ComplianceRules, "apply-rules")?;
+        let out = self.call("apply-rules", |g, s| g.call_apply_rules(s, &self.settings_json, policies, tenant))?;
+        out.map_err(|message| self.fail("apply-rules", Failure::Plugin { message }))
+    }
+
+    fn require(&self, capability: Capability, call: &'static str) -> Result<(), CallError> {
+        if self.has(capability) {
+            return Ok(());
+        }
+        let capability = match capability {
+            Capability::ThreatMapping => "threat-mapping",
+            Capability::ComplianceRules => "compliance-rules",
+        };
+        Err(self.fail(call, Failure::Unsupported { capability }))
+    }
+
+    fn fail(&self, call: &'static str, failure: Failure) -> CallError {
+        CallError {
+            plugin: self.info.name.clone(),
+            version: self.info.version.clone(),
+            call,
+            failure,
+        }
+    }
+
+    /// One sandboxed call: fresh store, limits, deadline, output capture.
+    fn call<R: WireSize>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&guest::Guest, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let (result, capture, hit) = run(&self.engine, &self.pre, &self.limits, |bindings, store| {
+            f(bindings.mtd_plugin_guest(), store)
+        });
+        forward_logs(&self.info.name, &capture);
+        let value = result.map_err(|e| self.fail(call, classify(&e, hit, &capture, &self.limits)))?;
+        let size = value.wire_size();
+        if size > self.limits.output_bytes() {
+            return Err(self.fail(
+                call,
+                Failure::OutputTooLarge {
+                    size_mib: size as f64 / (1u64 << 20) as f64,
+                    cap_mib: self.limits.output_mib,
+                },
+            ));
+        }
+        Ok(value)
+    }
+}
+
+/// Instantiates in a fresh store and runs `f`. Also used at load, before a
+/// `LoadedPlugin` exists.
+pub(crate) fn run<R>(
+    engine: &Engine,
+    pre: &PluginPre<State>,
+    limits: &Limits,
+    f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<R>,
+) -> (wasmtime::Result<R>, Capture, Option<LimitHit>) {
+    let mut store = Store::new(engine, State::new(limits));
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(deadline_ticks(limits.deadline_ms));
+    store.epoch_deadline_trap();
+    let result = pre.instantiate(&mut store).and_then(|bindings| f(&bindings, &mut store));
+    let capture = store.data().take_capture();
+    let hit = store.data().limiter.hit;
+    (result, capture, hit)
+}
+
+/// Turns a failed call into the reason an admin can act on.
+pub(crate) fn classify(err: &wasmtime::Error, hit: Option<LimitHit>, capture: &Capture, limits: &Limits) -> Failure {
+    match hit {
+        Some(LimitHit::Memory { desired }) => {
+            return Failure::Memory {
+                limit_mib: limits.memory_mib,
+                asked_mib: (desired as u64).div_ceil(1 << 20),
+            }
+        }
+        Some(LimitHit::Table { .. }) if err.downcast_ref::<Trap>().is_some() => {
+            return Failure::Table { limit: limits.table_elements }
+        }
+        _ => {}
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Failure::Deadline { deadline_ms: limits.deadline_ms },
+        Some(Trap::StackOverflow) => Failure::StackOverflow { stack_kib: limits.stack_kib },
+        Some(trap) => match panic_message(&capture.stderr_text()) {
+            Some(message) => Failure::Panic { message },
+            None => Failure::Trap { message: trap.to_string() },
+        },
+        None => Failure::Trap { message: format!("{err:#}") },
+    }
+}
+
+/// Extracts a Rust panic message from stderr:
+/// `thread '<unnamed>' panicked at src/lib.rs:9:5:\n<message>`.
+pub(crate) fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.find("panicked at ")?;
+    let rest = &stderr[start..];
+    let (location, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    let location = location.trim_start_matches("panicked at ").trim_end_matches(':');
+    let message: Vec<&str> = after
+        .lines()
+        .take_while(|l| !l.starts_with("note: ") && !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    if message.is_empty() {
+        Some(format!("at {location}"))
+    } else {
+        Some(format!("{message} (at {location})"))
+    }
+}
+
+/// Sends captured plugin output to the host log, tagged with the plugin name.
+fn forward_logs(plugin: &str, capture: &Capture) {
+    for line in &capture.lines {
+        let text = line.text.as_str();
+        match line.source {
+            LineSource::Log(LogLevel::Trace) => tracing::trace!(plugin, "{text}"),
+            LineSource::Log(LogLevel::Debug) => tracing::debug!(plugin, "{text}"),
+            LineSource::Log(LogLevel::Info) => tracing::info!(plugin, "{text}"),
+            LineSource::Log(LogLevel::Warn) => tracing::warn!(plugin, "{text}"),
+            LineSource::Log(LogLevel::Error) => tracing::error!(plugin, "{text}"),
+            LineSource::Stdout => tracing::info!(plugin, stream = "stdout", "{text}"),
+            LineSource::Stderr => tracing::warn!(plugin, stream = "stderr", "{text}"),
+        }
+    }
+    if capture.dropped > 0 {
+        tracing::warn!(plugin, dropped_bytes = capture.dropped, "plugin output over its log cap was dropped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_messages_are_extracted() {
+        let s = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nthe feed had 42 columns\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(panic_message(s).unwrap(), "the feed had 42 columns (at src/lib.rs:9:5)");
+        assert_eq!(panic_message("nothing here"), None);
+    }
+}

@@ -1,0 +1,91 @@
+//! A plugin that misbehaves in the way its settings ask, so the host's
+//! sandbox can be tested against each kind of hostile or buggy guest.
+use mtd_sdk::prelude::*;
+
+pub struct Hostile;
+
+#[derive(Default, serde::Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub behaviour: String,
+}
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64, pad: [u8; 256]) -> u64 {
+    let local = std::hint::black_box(pad);
+    1 + recurse(depth + 1, local) + local[(depth % 256) as usize] as u64
+}
+
+fn snoop() -> Vec<Diagnostic> {
+    let file = match std::fs::read_to_string("/etc/passwd") {
+        Ok(text) => format!("read {} bytes", text.len()),
+        Err(e) => format!("error: {e}"),
+    };
+    let env = match std::env::var("HOME") {
+        Ok(v) => format!("HOME={v}"),
+        Err(e) => format!("error: {e}"),
+    };
+    let vars = std::env::vars().count();
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().to_string())
+        .unwrap_or_else(|e| format!("error: {e}"));
+    let dir = match std::fs::read_dir("/") {
+        Ok(entries) => format!("{} entries", entries.count()),
+        Err(e) => format!("error: {e}"),
+    };
+    vec![
+        Diagnostic::info("file", file),
+        Diagnostic::info("env", env),
+        Diagnostic::info("env-count", vars.to_string()),
+        Diagnostic::info("clock", clock),
+        Diagnostic::info("dir", dir),
+    ]
+}
+
+impl Plugin for Hostile {
+    type Settings = Settings;
+
+    fn info() -> PluginInfo {
+        PluginInfo::new("hostile", "6.6.6", "Misbehaves on request").with_capability(Capability::ThreatMapping)
+    }
+
+    fn map_events(s: &Settings, _batch: EventBatch) -> Result<MappingOutput, String> {
+        let mut out = MappingBuilder::default();
+        match s.behaviour.as_str() {
+            "spin" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "membomb" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => {
+                out.diagnostic(Diagnostic::info("depth", recurse(0, [7; 256]).to_string()));
+            }
+            "panic" => panic!("the partner feed had 42 columns"),
+            "flood" => {
+                for i in 0..200_000 {
+                    out.diagnostic(Diagnostic::info(format!("d{i}"), "x".repeat(200)));
+                }
+            }
+            "chatty" => {
+                for i in 0..100_000 {
+                    mtd_sdk::info(&format!("log line {i} \u{1b}[31mred\u{1b}[0m"));
+                    eprintln!("stderr line {i}\r");
+                }
+            }
+            "snoop" => snoop().into_iter().for_each(|d| out.diagnostic(d)),
+            other => return Err(format!("unknown behaviour '{other}'")),
+        }
+        Ok(out.finish())
+    }
+}
+
+mtd_sdk::export_plugin!(Hostile);
