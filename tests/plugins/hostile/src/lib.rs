@@ -10,10 +10,13 @@ pub struct Settings {
     pub behaviour: String,
 }
 
-#[allow(unconditional_recursion)]
-fn recurse(depth: u64, pad: [u8; 256]) -> u64 {
-    let local = std::hint::black_box(pad);
-    1 + recurse(depth + 1, local) + local[(depth % 256) as usize] as u64
+/// Recursion that lives on the wasm stack (no address-taken locals), with a
+/// stop condition the compiler cannot see through.
+fn recurse(depth: u64, stop: u64) -> u64 {
+    if depth == stop {
+        return depth;
+    }
+    recurse(depth + 1, stop).rotate_left(3) ^ depth
 }
 
 fn snoop() -> Vec<Diagnostic> {
@@ -67,7 +70,7 @@ impl Plugin for Hostile {
                 }
             }
             "recurse" => {
-                out.diagnostic(Diagnostic::info("depth", recurse(0, [7; 256]).to_string()));
+                out.diagnostic(Diagnostic::info("depth", recurse(0, s.behaviour.len() as u64 + u64::MAX / 2).to_string()));
             }
             "panic" => panic!("the partner feed had 42 columns"),
             "flood" => {
@@ -76,7 +79,7 @@ impl Plugin for Hostile {
                 }
             }
             "chatty" => {
-                for i in 0..100_000 {
+                for i in 0..20_000 {
                     mtd_sdk::info(&format!("log line {i} \u{1b}[31mred\u{1b}[0m"));
                     eprintln!("stderr line {i}\r");
                 }
