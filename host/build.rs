@@ -13,7 +13,8 @@ fn main() {
     for c in &crates {
         let name = c.package.trim_start_matches("mtd-plugin-");
         let path = c.artefact(&out_dir);
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).expect("string write");
+        writeln!(code, "    ({name:?}, include_bytes!({:?})),", path.display().to_string())
+            .expect("string write");
     }
     code.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("builtin_plugins.rs");

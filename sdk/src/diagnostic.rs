@@ -4,11 +4,7 @@ use crate::{Diagnostic, DiagnosticSeverity};
 
 impl Diagnostic {
     fn with(severity: DiagnosticSeverity, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity,
-            path: path.into(),
-            message: message.into(),
-        }
+        Diagnostic { severity, path: path.into(), message: message.into() }
     }
 
     /// A finding that makes the input unusable.

@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+use crate::{Diagnostic, EventBatch, ThreatRecord};
+
 /// One record of a raw export.
 #[derive(Debug)]
 pub struct RawRecord {
@@ -46,11 +48,7 @@ pub fn records(raw: &str, first_record: u64) -> Vec<RawRecord> {
                 value: Ok(v),
             })
             .collect(),
-        Ok(doc) => vec![RawRecord {
-            number: first_record,
-            line: leading_newlines + 1,
-            value: Ok(doc),
-        }],
+        Ok(doc) => vec![RawRecord { number: first_record, line: leading_newlines + 1, value: Ok(doc) }],
         Err(whole) if trimmed.starts_with('[') && !looks_like_lines(trimmed) => vec![RawRecord {
             number: first_record,
             line: leading_newlines + whole.line() as u64,
@@ -77,11 +75,7 @@ fn json_lines(raw: &str, first_record: u64) -> Vec<RawRecord> {
             continue;
         }
         let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
-        out.push(RawRecord {
-            number,
-            line: idx as u64 + 1,
-            value,
-        });
+        out.push(RawRecord { number, line: idx as u64 + 1, value });
         number += 1;
     }
     out
@@ -106,6 +100,47 @@ pub fn text_field(value: &Value, paths: &[&str]) -> Option<String> {
 /// Follows a dotted path into nested objects.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
+}
+
+/// The batch's structured records plus the records of its raw text read in
+/// the generic shape: `device_id` (or `deviceId`), `threat_id` (or `id`;
+/// default "record N"), `classification` (or `type`), `severity`, `status`
+/// (default DETECTED), `detected_at`. Partner plugins parse their own formats;
+/// this shape is for simple partners and for testing.
+pub fn generic_records(batch: &EventBatch) -> (Vec<ThreatRecord>, Vec<Diagnostic>) {
+    let mut out = batch.records.clone();
+    let mut diags = Vec::new();
+    let raw = batch.raw.as_deref().unwrap_or("");
+    for rec in records(raw, batch.first_record) {
+        let location = rec.location();
+        let value = match rec.value {
+            Ok(Value::Object(map)) => Value::Object(map),
+            Ok(_) => {
+                diags.push(Diagnostic::error(location, "expected a JSON object"));
+                continue;
+            }
+            Err(e) => {
+                diags.push(Diagnostic::error(location, e));
+                continue;
+            }
+        };
+        let (Some(device), Some(severity)) =
+            (text_field(&value, &["device_id", "deviceId"]), text_field(&value, &["severity"]))
+        else {
+            diags.push(Diagnostic::error(location.clone(), "needs device_id and severity"));
+            continue;
+        };
+        out.push(ThreatRecord {
+            device_id: device,
+            threat_id: text_field(&value, &["threat_id", "id"])
+                .unwrap_or_else(|| format!("record {}", rec.number)),
+            classification: text_field(&value, &["classification", "type"]).unwrap_or_default(),
+            severity,
+            status: text_field(&value, &["status"]).unwrap_or_else(|| "DETECTED".into()),
+            detected_at: text_field(&value, &["detected_at", "detectedAt"]),
+        });
+    }
+    (out, diags)
 }
 
 #[cfg(test)]
@@ -134,6 +169,17 @@ mod tests {
         let r = records("[{\"a\":1},", 1);
         assert_eq!(r.len(), 1);
         assert!(r[0].value.as_ref().unwrap_err().contains("malformed"));
+    }
+
+    #[test]
+    fn generic_shape() {
+        let batch =
+            EventBatch::from_raw("{\"device_id\":\"d\",\"severity\":\"low\"}\n{\"severity\":1}\nnope\n");
+        let (recs, diags) = generic_records(&batch);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].threat_id, "record 1");
+        assert_eq!(diags.len(), 2);
+        assert!(diags[0].path.starts_with("record 2"));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! code [`export_plugin!`](crate::export_plugin) expands to. Not public API.
 
 use crate::{
-    parse_settings, Diagnostic, EventBatch, MappingOutput, Plugin, PluginInfo, Policy,
-    RulesOutput, SeverityTerm, TenantContext, ThreatLevel,
+    parse_settings, Diagnostic, EventBatch, MappingOutput, Plugin, PluginInfo, Policy, RulesOutput,
+    SeverityTerm, TenantContext, ThreatLevel,
 };
 
 fn settings<P: Plugin>(json: &str) -> Result<P::Settings, String> {

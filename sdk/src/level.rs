@@ -8,18 +8,12 @@ use crate::ThreatLevel;
 
 impl ThreatLevel {
     /// All levels, most secure first.
-    pub const ALL: [ThreatLevel; 4] = [
-        ThreatLevel::Secured,
-        ThreatLevel::Low,
-        ThreatLevel::Medium,
-        ThreatLevel::High,
-    ];
+    pub const ALL: [ThreatLevel; 4] =
+        [ThreatLevel::Secured, ThreatLevel::Low, ThreatLevel::Medium, ThreatLevel::High];
 
     /// Parses Intune's word for a level (case-insensitive).
     pub fn parse(word: &str) -> Option<ThreatLevel> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.as_str().eq_ignore_ascii_case(word.trim()))
+        Self::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(word.trim()))
     }
 
     /// Intune's spelling, as in Graph's `deviceThreatProtectionLevel`.

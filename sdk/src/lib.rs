@@ -91,15 +91,13 @@ mod plugin;
 mod types;
 
 pub use bindings::mtd::plugin::types::{
-    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState,
-    Diagnostic, DiagnosticSeverity, DeviceVerdict, EventBatch, Group, MappingOutput, Platform,
-    PluginInfo, Policy, RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
-    ThreatVerdict,
+    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
+    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform, PluginInfo, Policy,
+    RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict,
 };
 pub use log::{debug, error, info, trace, warn};
 pub use mapping::MappingBuilder;
 pub use plugin::{parse_settings, translate, Plugin};
-
 
 /// The contract version this SDK implements; written into every plugin's info.
 pub const CONTRACT_VERSION: &str = "0.1.0";
@@ -107,9 +105,9 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        translate, Action, ActionType, Assignments, Capability, ChangeNote, Diagnostic,
-        DiagnosticSeverity, EventBatch, MappingBuilder, MappingOutput, Platform, Plugin,
-        PluginInfo, Policy, RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
+        translate, Action, ActionType, Assignments, Capability, ChangeNote, Diagnostic, DiagnosticSeverity,
+        EventBatch, MappingBuilder, MappingOutput, Platform, Plugin, PluginInfo, Policy, RulesOutput,
+        SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
     };
 }
 
@@ -153,7 +151,7 @@ macro_rules! export_plugin {
                     $crate::glue::apply_rules::<$plugin>(&settings_json, policies, tenant)
                 }
             }
-            $crate::bindings::__export_guest!(__MtdGuest with_types_in $crate::bindings);
+    $crate::bindings::__export_guest!(__MtdGuest with_types_in $crate::bindings);
         };
     };
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Diagnostic, DeviceVerdict, MappingOutput, ThreatLevel, ThreatRecord, ThreatVerdict};
+use crate::{DeviceVerdict, Diagnostic, MappingOutput, ThreatLevel, ThreatRecord, ThreatVerdict};
 
 /// Builds a [`MappingOutput`]: add threats and diagnostics, then `finish`.
 #[derive(Default)]
@@ -17,7 +17,13 @@ pub struct MappingBuilder {
 
 impl MappingBuilder {
     /// Records the verdict for one threat of a structured record.
-    pub fn threat(&mut self, record: &ThreatRecord, level: ThreatLevel, active: bool, reason: impl Into<String>) {
+    pub fn threat(
+        &mut self,
+        record: &ThreatRecord,
+        level: ThreatLevel,
+        active: bool,
+        reason: impl Into<String>,
+    ) {
         self.push(ThreatVerdict {
             device_id: record.device_id.clone(),
             threat_id: record.threat_id.clone(),
@@ -31,10 +37,8 @@ impl MappingBuilder {
 
     /// Records a verdict built by the plugin.
     pub fn push(&mut self, verdict: ThreatVerdict) {
-        let entry = self
-            .devices
-            .entry(verdict.device_id.clone())
-            .or_insert((ThreatLevel::Secured, Vec::new()));
+        let entry =
+            self.devices.entry(verdict.device_id.clone()).or_insert((ThreatLevel::Secured, Vec::new()));
         if verdict.active && verdict.level > ThreatLevel::Secured {
             if verdict.level > entry.0 {
                 entry.0 = verdict.level;
@@ -50,10 +54,7 @@ impl MappingBuilder {
     /// Sets a device's level directly (a partner's own device risk), raising
     /// but never lowering what its threats set.
     pub fn device(&mut self, device_id: &str, level: ThreatLevel) {
-        let entry = self
-            .devices
-            .entry(device_id.to_string())
-            .or_insert((ThreatLevel::Secured, Vec::new()));
+        let entry = self.devices.entry(device_id.to_string()).or_insert((ThreatLevel::Secured, Vec::new()));
         if level > entry.0 {
             entry.0 = level;
             entry.1.clear();
@@ -72,11 +73,7 @@ impl MappingBuilder {
             devices: self
                 .devices
                 .into_iter()
-                .map(|(device_id, (level, threat_ids))| DeviceVerdict {
-                    device_id,
-                    level,
-                    threat_ids,
-                })
+                .map(|(device_id, (level, threat_ids))| DeviceVerdict { device_id, level, threat_ids })
                 .collect(),
             diagnostics: self.diagnostics,
         }

@@ -3,8 +3,8 @@
 use serde::de::DeserializeOwned;
 
 use crate::{
-    Capability, Diagnostic, EventBatch, MappingOutput, PluginInfo, Policy, RulesOutput,
-    SeverityTerm, TenantContext, ThreatLevel,
+    Capability, Diagnostic, EventBatch, MappingOutput, PluginInfo, Policy, RulesOutput, SeverityTerm,
+    TenantContext, ThreatLevel,
 };
 
 /// A plugin's logic. Every method but [`Plugin::info`] has a default, so a

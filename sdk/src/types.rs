@@ -1,9 +1,7 @@
 //! Constructors for the contract's records, so plugins and their tests do not
 //! spell out every field.
 
-use crate::{
-    Capability, EventBatch, PluginInfo, SeverityTerm, ThreatLevel, ThreatRecord, CONTRACT_VERSION,
-};
+use crate::{Capability, EventBatch, PluginInfo, SeverityTerm, ThreatLevel, ThreatRecord, CONTRACT_VERSION};
 
 impl PluginInfo {
     /// Info for a plugin built against this SDK's contract version.
@@ -36,11 +34,7 @@ impl PluginInfo {
 impl SeverityTerm {
     /// A vocabulary entry without a description.
     pub fn new(term: &str, level: ThreatLevel) -> Self {
-        SeverityTerm {
-            term: term.to_string(),
-            level,
-            description: String::new(),
-        }
+        SeverityTerm { term: term.to_string(), level, description: String::new() }
     }
 
     /// Adds a description shown to admins.
@@ -67,19 +61,11 @@ impl ThreatRecord {
 impl EventBatch {
     /// A batch of raw partner text (JSON document, array or JSON Lines).
     pub fn from_raw(raw: impl Into<String>) -> Self {
-        EventBatch {
-            raw: Some(raw.into()),
-            records: Vec::new(),
-            first_record: 1,
-        }
+        EventBatch { raw: Some(raw.into()), records: Vec::new(), first_record: 1 }
     }
 
     /// A batch of structured records.
     pub fn from_records(records: Vec<ThreatRecord>) -> Self {
-        EventBatch {
-            raw: None,
-            records,
-            first_record: 1,
-        }
+        EventBatch { raw: None, records, first_record: 1 }
     }
 }

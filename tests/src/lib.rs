@@ -32,11 +32,6 @@ pub fn runtime() -> Runtime {
 
 /// Loads `package` with settings and limits.
 pub fn load(rt: &Runtime, package: &str, settings_json: &str, limits: Limits) -> LoadedPlugin {
-    let opts = LoadOptions {
-        limits,
-        settings_json: settings_json.to_string(),
-        ..LoadOptions::default()
-    };
-    rt.load(&source(package), &opts)
-        .unwrap_or_else(|e| panic!("loading {package}: {e}"))
+    let opts = LoadOptions { limits, settings_json: settings_json.to_string(), ..LoadOptions::default() };
+    rt.load(&source(package), &opts).unwrap_or_else(|e| panic!("loading {package}: {e}"))
 }

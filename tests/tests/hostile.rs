@@ -4,8 +4,7 @@
 
 use mtd_e2e::{load, runtime, source};
 use mtdhost::runtime::{
-    EventBatch, Failure, Limits, LoadError, LoadOptions, PluginSource, Runtime, ThreatLevel,
-    ThreatRecord,
+    EventBatch, Failure, Limits, LoadError, LoadOptions, PluginSource, Runtime, ThreatLevel, ThreatRecord,
 };
 
 /// The well-behaved plugin still works: proves the host was not poisoned.
@@ -86,10 +85,14 @@ fn panic_message_is_shown() {
     let p = hostile(&rt, "panic", Limits::default());
     let err = p.map_events(&empty_batch()).unwrap_err();
     match &err.failure {
-        Failure::Panic { message } => assert!(message.starts_with("the partner feed had 42 columns (at "), "{message}"),
+        Failure::Panic { message } => {
+            assert!(message.starts_with("the partner feed had 42 columns (at "), "{message}")
+        }
         other => panic!("expected a panic, got {other:?}"),
     }
-    assert!(err.to_string().starts_with("plugin hostile 6.6.6 (map-events): panicked: the partner feed had 42 columns"));
+    assert!(err
+        .to_string()
+        .starts_with("plugin hostile 6.6.6 (map-events): panicked: the partner feed had 42 columns"));
     assert_host_healthy(&rt);
 }
 

@@ -8,18 +8,20 @@ use clap::Subcommand;
 
 use super::{render, settings, LoadArgs, OutputFormat};
 use crate::runtime::{
-    Cache, CacheOutcome, DiagnosticSeverity, EventBatch, Limits, LoadOptions, PluginSource,
-    Runtime, SignatureRequirement,
+    Cache, CacheOutcome, DiagnosticSeverity, EventBatch, Limits, LoadOptions, PluginSource, Runtime,
+    SignatureRequirement,
 };
+
+const PLUGIN_HELP: &str = "The plugin: a .wasm component file, or builtin:NAME for one shipped with mtdhost";
 
 /// Plugin subcommands. PLUGIN is a path to a .wasm component or `builtin:NAME`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
     /// Show a plugin's metadata: name, version, partner, capabilities, contract version, sha256.
     Inspect {
-        /// The plugin: a .wasm component file or builtin:NAME.
-        #[arg(value_name = "PLUGIN")]
+        #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
+        /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -27,11 +29,13 @@ pub enum PluginCommand {
     },
     /// Validate settings for a plugin and print every diagnostic; exits 1 on any error.
     Check {
-        #[arg(value_name = "PLUGIN")]
+        #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// The plugin's settings as a TOML file (the table you would put under [plugins.NAME.settings]).
+        /// The plugin's settings as a TOML file.
         #[arg(long, value_name = "FILE.toml")]
         settings: Option<PathBuf>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -39,13 +43,15 @@ pub enum PluginCommand {
     },
     /// Run threat mapping on a file of partner events and print each device's Intune level.
     Run {
-        #[arg(value_name = "PLUGIN")]
+        #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// Partner events: a JSON document, a JSON array, or JSON Lines, as the partner exports them.
         #[arg(long, value_name = "FILE")]
         events: PathBuf,
+        /// The plugin's settings as a TOML file.
         #[arg(long, value_name = "FILE.toml")]
         settings: Option<PathBuf>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
         #[command(flatten)]
@@ -53,7 +59,7 @@ pub enum PluginCommand {
     },
     /// Compile plugins into the cache so later loads are fast.
     Precompile {
-        /// One or more plugins.
+        /// One or more plugins: .wasm component files or builtin:NAME.
         #[arg(value_name = "PLUGIN", required = true)]
         plugins: Vec<String>,
         #[command(flatten)]
@@ -85,11 +91,8 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
             if let Err(e) = crate::runtime::ensure_valid_settings(&loaded) {
                 anyhow::bail!(e);
             }
-            let out = loaded.map_events(&EventBatch {
-                raw: Some(raw),
-                records: Vec::new(),
-                first_record: 1,
-            })?;
+            let out =
+                loaded.map_events(&EventBatch { raw: Some(raw), records: Vec::new(), first_record: 1 })?;
             print!("{}", render::mapping(&loaded, &out, output));
             Ok(0)
         }
@@ -119,7 +122,11 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
 fn read_events(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read events file {}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!("events file {} is not UTF-8 text (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        anyhow::anyhow!(
+            "events file {} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -135,7 +142,11 @@ fn runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
     Ok(Runtime::new(cache))
 }
 
-fn prepare(spec: &str, load: &LoadArgs, settings_json: String) -> anyhow::Result<(Runtime, PluginSource, LoadOptions)> {
+fn prepare(
+    spec: &str,
+    load: &LoadArgs,
+    settings_json: String,
+) -> anyhow::Result<(Runtime, PluginSource, LoadOptions)> {
     let source = PluginSource::resolve(spec)?;
     let opts = options(&source, load, settings_json)?;
     Ok((runtime(load)?, source, opts))
@@ -150,11 +161,10 @@ fn options(source: &PluginSource, load: &LoadArgs, settings_json: String) -> any
         limits.memory_mib = mib;
     }
     let signature = if load.signature.is_some() || !load.trusted_keys.is_empty() {
-        let path = load
-            .signature
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("{}.minisig", source.label)));
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read signature file {}", path.display()))?;
+        let path =
+            load.signature.clone().unwrap_or_else(|| PathBuf::from(format!("{}.minisig", source.label)));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read signature file {}", path.display()))?;
         Some(SignatureRequirement {
             signature_label: path.display().to_string(),
             signature: text,
@@ -163,10 +173,5 @@ fn options(source: &PluginSource, load: &LoadArgs, settings_json: String) -> any
     } else {
         None
     };
-    Ok(LoadOptions {
-        limits,
-        sha256: load.sha256.clone(),
-        signature,
-        settings_json,
-    })
+    Ok(LoadOptions { limits, sha256: load.sha256.clone(), signature, settings_json })
 }

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::OutputFormat;
-use crate::runtime::{describe_diagnostic, sanitize, Diagnostic, LoadedPlugin, MappingOutput, DiagnosticSeverity};
+use crate::runtime::{
+    describe_diagnostic, sanitize, Diagnostic, DiagnosticSeverity, LoadedPlugin, MappingOutput,
+};
 
 fn diag_json(d: &Diagnostic) -> Value {
     let severity = match d.severity {
@@ -73,7 +75,12 @@ pub fn check(p: &LoadedPlugin, diags: &[Diagnostic], format: OutputFormat) -> St
     }
     let name = sanitize(&p.info().name);
     if errors == 0 {
-        let _ = writeln!(s, "settings are valid for {name} {} ({} note(s))", sanitize(&p.info().version), diags.len());
+        let _ = writeln!(
+            s,
+            "settings are valid for {name} {} ({} note(s))",
+            sanitize(&p.info().version),
+            diags.len()
+        );
     } else {
         let _ = writeln!(s, "{errors} error(s) in settings for {name} {}", sanitize(&p.info().version));
     }
@@ -106,7 +113,8 @@ pub fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> S
     let width = out.devices.iter().map(|d| d.device_id.len()).max().unwrap_or(6).max(6);
     let _ = writeln!(s, "{:width$}  {:8}  THREATS", "DEVICE", "LEVEL");
     for d in &out.devices {
-        let threats = if d.threat_ids.is_empty() { "-".to_string() } else { sanitize(&d.threat_ids.join(", ")) };
+        let threats =
+            if d.threat_ids.is_empty() { "-".to_string() } else { sanitize(&d.threat_ids.join(", ")) };
         let _ = writeln!(s, "{:width$}  {:8}  {threats}", sanitize(&d.device_id), d.level.as_str());
     }
     for d in &out.diagnostics {

@@ -10,7 +10,8 @@ pub fn from_toml_file(path: Option<&Path>) -> anyhow::Result<String> {
     let Some(path) = path else {
         return Ok("{}".to_string());
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read settings file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read settings file {}", path.display()))?;
     let value: toml::Table = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&text, &e)))?;
     Ok(serde_json::to_string(&value)?)

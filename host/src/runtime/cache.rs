@@ -65,7 +65,12 @@ impl Cache {
     }
 
     /// Returns the compiled component for `bytes`, from the cache when possible.
-    pub fn load(&self, engine: &Engine, bytes: &[u8], sha256: &str) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(path) = self.path_for(engine, sha256) else {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Uncached));
         };
@@ -75,7 +80,9 @@ impl Cache {
             // wasmtime also rejects artefacts from an incompatible engine.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(c) => return Ok((c, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached plugin; recompiling"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached plugin; recompiling")
+                }
             }
         }
         let compiled = engine.precompile_component(bytes)?;

@@ -34,10 +34,7 @@ impl Engines {
 
 fn new_engine(stack_bytes: usize) -> Result<Engine, RuntimeError> {
     let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .epoch_interruption(true)
-        .max_wasm_stack(stack_bytes);
+    config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(stack_bytes);
     Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
 }
 

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read plugin {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("plugin {label} is an empty file, not a WebAssembly component")]
     Empty { label: String },
     #[error("plugin {label} is not a WebAssembly file (it does not start with the \\0asm header)")]
@@ -27,29 +24,13 @@ pub enum LoadError {
         "plugin {label} is a WebAssembly component but not an mtdhost plugin: it exports \
          {exports} instead of {expected}"
     )]
-    NotAPlugin {
-        label: String,
-        exports: String,
-        expected: String,
-    },
+    NotAPlugin { label: String, exports: String, expected: String },
     #[error("plugin {label} was built for {found}; this host supports {supported}")]
-    IncompatibleContract {
-        label: String,
-        found: String,
-        supported: String,
-    },
+    IncompatibleContract { label: String, found: String, supported: String },
     #[error("plugin {label} needs {import}, which this host does not provide ({why})")]
-    UnsupportedImport {
-        label: String,
-        import: String,
-        why: String,
-    },
+    UnsupportedImport { label: String, import: String, why: String },
     #[error("plugin {label} has sha256 {actual}, but the config pins {expected}; refusing to load it")]
-    DigestMismatch {
-        label: String,
-        expected: String,
-        actual: String,
-    },
+    DigestMismatch { label: String, expected: String, actual: String },
     #[error("the sha256 pin for plugin {label} is not 64 hex digits: {pin:?}")]
     BadDigest { label: String, pin: String },
     #[error("plugin {label}: signature check failed: {reason}")]
@@ -59,12 +40,7 @@ pub enum LoadError {
     #[error(transparent)]
     Call(#[from] CallError),
     #[error("plugin {label} {version} reports contract version {reported} but exports {exported}")]
-    ContractMismatch {
-        label: String,
-        version: String,
-        reported: String,
-        exported: String,
-    },
+    ContractMismatch { label: String, version: String, reported: String, exported: String },
     #[error("plugin {label}: {reason}")]
     Engine { label: String, reason: String },
 }
@@ -110,8 +86,5 @@ pub enum RuntimeError {
     #[error("cannot configure the WebAssembly engine: {0}")]
     Engine(String),
     #[error("cannot use cache directory {path}: {source}")]
-    CacheDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CacheDir { path: PathBuf, source: std::io::Error },
 }

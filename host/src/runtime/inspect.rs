@@ -26,10 +26,7 @@ pub fn check_header(label: &str, bytes: &[u8]) -> Result<(), LoadError> {
     match u16::from_le_bytes([bytes[6], bytes[7]]) {
         0 => Err(LoadError::CoreModule { label }),
         1 => Ok(()),
-        other => Err(LoadError::Invalid {
-            label,
-            reason: format!("unknown WebAssembly layer {other}"),
-        }),
+        other => Err(LoadError::Invalid { label, reason: format!("unknown WebAssembly layer {other}") }),
     }
 }
 

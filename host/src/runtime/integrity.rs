@@ -16,10 +16,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn check_pin(label: &str, actual: &str, pin: &str) -> Result<(), LoadError> {
     let expected = pin.trim().trim_start_matches("sha256:").to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(LoadError::BadDigest {
-            label: label.to_string(),
-            pin: pin.to_string(),
-        });
+        return Err(LoadError::BadDigest { label: label.to_string(), pin: pin.to_string() });
     }
     if expected != actual {
         return Err(LoadError::DigestMismatch {
@@ -43,17 +40,15 @@ pub struct SignatureRequirement {
 
 /// Verifies `bytes` against the requirement; returns the trusted key that signed.
 pub fn check_signature(label: &str, bytes: &[u8], req: &SignatureRequirement) -> Result<String, LoadError> {
-    let fail = |reason: String| LoadError::Signature {
-        label: label.to_string(),
-        reason,
-    };
+    let fail = |reason: String| LoadError::Signature { label: label.to_string(), reason };
     if req.trusted_keys.is_empty() {
         return Err(fail("a signature is required but no trusted public keys are listed".into()));
     }
     let signature = minisign_verify::Signature::decode(&req.signature)
         .map_err(|e| fail(format!("{} is not a minisign signature: {e}", req.signature_label)))?;
     for key in &req.trusted_keys {
-        let pk = decode_key(key).map_err(|e| fail(format!("trusted key {key:?} is not a minisign public key: {e}")))?;
+        let pk = decode_key(key)
+            .map_err(|e| fail(format!("trusted key {key:?} is not a minisign public key: {e}")))?;
         if pk.verify(bytes, &signature, false).is_ok() {
             return Ok(key.clone());
         }

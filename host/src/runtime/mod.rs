@@ -21,10 +21,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use bindings::{
-    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState,
-    DeviceVerdict, Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform,
-    PluginInfo, Policy, RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
-    ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
+    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
+    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform, PluginInfo, Policy,
+    RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict, CONTRACT_PACKAGE,
+    CONTRACT_VERSION,
 };
 pub use cache::{Cache, CacheOutcome};
 pub use error::{CallError, Failure, LoadError, RuntimeError};
@@ -47,22 +47,15 @@ pub struct PluginSource {
 impl PluginSource {
     /// Reads a plugin file.
     pub fn from_file(path: &Path) -> Result<Self, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(PluginSource {
-            label: path.display().to_string(),
-            bytes: bytes.into(),
-        })
+        let bytes =
+            std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+        Ok(PluginSource { label: path.display().to_string(), bytes: bytes.into() })
     }
 
     /// A plugin compiled into this binary.
     pub fn builtin(name: &str) -> Option<Self> {
-        crate::builtin::get(name).map(|bytes| PluginSource {
-            label: format!("builtin:{name}"),
-            bytes: bytes.into(),
-        })
+        crate::builtin::get(name)
+            .map(|bytes| PluginSource { label: format!("builtin:{name}"), bytes: bytes.into() })
     }
 
     /// `builtin:NAME` or a file path.
@@ -72,7 +65,10 @@ impl PluginSource {
                 path: spec.into(),
                 source: std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    format!("no builtin plugin named '{name}' (builtin: {})", crate::builtin::names().join(", ")),
+                    format!(
+                        "no builtin plugin named '{name}' (builtin: {})",
+                        crate::builtin::names().join(", ")
+                    ),
                 ),
             }),
             None => Self::from_file(Path::new(spec)),
@@ -101,10 +97,7 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime using `cache` for compiled components.
     pub fn new(cache: Cache) -> Self {
-        Runtime {
-            engines: Engines::default(),
-            cache,
-        }
+        Runtime { engines: Engines::default(), cache }
     }
 
     /// The cache in use.
@@ -124,9 +117,8 @@ impl Runtime {
             label: label.clone(),
             reason: format!("cannot be linked: {e:#}"),
         })?;
-        let (info, capture, hit) = plugin::run(&engine, &pre, &opts.limits, |b, s| {
-            b.mtd_plugin_guest().call_info(s)
-        });
+        let (info, capture, hit) =
+            plugin::run(&engine, &pre, &opts.limits, |b, s| b.mtd_plugin_guest().call_info(s));
         let info = info.map_err(|e| {
             LoadError::Call(CallError {
                 plugin: label.clone(),
@@ -181,21 +173,15 @@ impl Runtime {
             let key = integrity::check_signature(label, bytes, req)?;
             tracing::debug!(plugin = %label, key = %key, "signature verified");
         }
-        opts.limits.check().map_err(|reason| LoadError::Limits {
-            label: label.clone(),
-            reason,
-        })?;
+        opts.limits.check().map_err(|reason| LoadError::Limits { label: label.clone(), reason })?;
         let engine = self
             .engines
             .get(opts.limits.stack_bytes())
-            .map_err(|e| LoadError::Engine {
-                label: label.clone(),
-                reason: e.to_string(),
-            })?;
-        let (component, outcome) = self.cache.load(&engine, bytes, &sha256).map_err(|e| LoadError::Invalid {
-            label: label.clone(),
-            reason: format!("{e:#}"),
-        })?;
+            .map_err(|e| LoadError::Engine { label: label.clone(), reason: e.to_string() })?;
+        let (component, outcome) = self
+            .cache
+            .load(&engine, bytes, &sha256)
+            .map_err(|e| LoadError::Invalid { label: label.clone(), reason: format!("{e:#}") })?;
         Ok((engine, component, sha256, outcome))
     }
 }

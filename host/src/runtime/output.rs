@@ -55,6 +55,15 @@ record!(MappingOutput { threats, devices, diagnostics });
 record!(SeverityTerm { term, level, description });
 record!(Action { action_type, grace_period_hours, notification_template, cc_groups });
 record!(Assignments { include_groups, exclude_groups, all_users, all_devices });
-record!(Policy { name, description, platform, partner, max_threat_level, settings_json, actions, assignments });
+record!(Policy {
+    name,
+    description,
+    platform,
+    partner,
+    max_threat_level,
+    settings_json,
+    actions,
+    assignments
+});
 record!(ChangeNote { rule, policy, message });
 record!(RulesOutput { policies, notes, diagnostics });

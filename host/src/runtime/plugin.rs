@@ -94,14 +94,16 @@ impl LoadedPlugin {
     /// Translates a partner severity word into an Intune level.
     pub fn translate_severity(&self, term: &str) -> Result<ThreatLevel, CallError> {
         self.require(Capability::ThreatMapping, "translate-severity")?;
-        let out = self.call("translate-severity", |g, s| g.call_translate_severity(s, &self.settings_json, term))?;
+        let out =
+            self.call("translate-severity", |g, s| g.call_translate_severity(s, &self.settings_json, term))?;
         out.map_err(|message| self.fail("translate-severity", Failure::Plugin { message }))
     }
 
     /// Runs compliance rules over the desired policies.
     pub fn apply_rules(&self, policies: &[Policy], tenant: &TenantContext) -> Result<RulesOutput, CallError> {
         self.require(Capability::ComplianceRules, "apply-rules")?;
-        let out = self.call("apply-rules", |g, s| g.call_apply_rules(s, &self.settings_json, policies, tenant))?;
+        let out =
+            self.call("apply-rules", |g, s| g.call_apply_rules(s, &self.settings_json, policies, tenant))?;
         out.map_err(|message| self.fail("apply-rules", Failure::Plugin { message }))
     }
 
@@ -117,12 +119,7 @@ impl LoadedPlugin {
     }
 
     fn fail(&self, call: &'static str, failure: Failure) -> CallError {
-        CallError {
-            plugin: self.info.name.clone(),
-            version: self.info.version.clone(),
-            call,
-            failure,
-        }
+        CallError { plugin: self.info.name.clone(), version: self.info.version.clone(), call, failure }
     }
 
     /// One sandboxed call: fresh store, limits, deadline, output capture.
@@ -169,7 +166,12 @@ pub(crate) fn run<R>(
 }
 
 /// Turns a failed call into the reason an admin can act on.
-pub(crate) fn classify(err: &wasmtime::Error, hit: Option<LimitHit>, capture: &Capture, limits: &Limits) -> Failure {
+pub(crate) fn classify(
+    err: &wasmtime::Error,
+    hit: Option<LimitHit>,
+    capture: &Capture,
+    limits: &Limits,
+) -> Failure {
     match hit {
         Some(LimitHit::Memory { desired }) => {
             return Failure::Memory {
@@ -200,10 +202,8 @@ pub(crate) fn panic_message(stderr: &str) -> Option<String> {
     let rest = &stderr[start..];
     let (location, after) = rest.split_once('\n').unwrap_or((rest, ""));
     let location = location.trim_start_matches("panicked at ").trim_end_matches(':');
-    let message: Vec<&str> = after
-        .lines()
-        .take_while(|l| !l.starts_with("note: ") && !l.is_empty())
-        .collect();
+    let message: Vec<&str> =
+        after.lines().take_while(|l| !l.starts_with("note: ") && !l.is_empty()).collect();
     let message = message.join(" ");
     if message.is_empty() {
         Some(format!("at {location}"))

@@ -47,10 +47,7 @@ pub struct Capture {
 
 impl Capture {
     fn new(cap: usize) -> Self {
-        Capture {
-            cap,
-            ..Capture::default()
-        }
+        Capture { cap, ..Capture::default() }
     }
 
     fn push(&mut self, source: LineSource, text: &str) {
@@ -157,12 +154,7 @@ impl State {
             .allow_ip_name_lookup(false)
             .allow_tcp(false)
             .allow_udp(false);
-        State {
-            wasi: builder.build(),
-            table: ResourceTable::new(),
-            limiter: Limiter::new(limits),
-            capture,
-        }
+        State { wasi: builder.build(), table: ResourceTable::new(), limiter: Limiter::new(limits), capture }
     }
 
     fn capture(&self) -> std::sync::MutexGuard<'_, Capture> {
@@ -181,10 +173,7 @@ impl State {
 
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -240,10 +229,7 @@ impl StdoutStream for CapturePipe {
 
 impl tokio::io::AsyncWrite for CapturePipe {
     fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        self.capture
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .write_stream(self.source, buf);
+        self.capture.lock().unwrap_or_else(|p| p.into_inner()).write_stream(self.source, buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -1,5 +1,5 @@
-//! The smallest useful mtdhost plugin: maps a partner whose severities are
-//! Intune's own words plus "none", with per-classification overrides.
+//! The smallest useful mtdhost plugin: maps events in the SDK's generic shape
+//! whose severities are Intune's words plus "none"; overrides per classification.
 use std::collections::BTreeMap;
 
 use mtd_sdk::prelude::*;
@@ -23,9 +23,8 @@ impl Plugin for Example {
     }
 
     fn validate_settings(s: &Settings) -> Vec<Diagnostic> {
-        (s.overrides.iter())
-            .filter(|(_, level)| ThreatLevel::parse(level).is_none())
-            .map(|(k, l)| Diagnostic::error(format!("overrides.{k}"), format!("'{l}' is not secured, low, medium or high")))
+        let bad = s.overrides.iter().filter(|(_, l)| ThreatLevel::parse(l).is_none());
+        bad.map(|(k, l)| Diagnostic::error(format!("overrides.{k}"), format!("'{l}' is not a level")))
             .collect()
     }
 
@@ -37,19 +36,20 @@ impl Plugin for Example {
 
     fn map_events(s: &Settings, batch: EventBatch) -> Result<MappingOutput, String> {
         let mut out = MappingBuilder::default();
-        for r in &batch.records {
+        let (records, problems) = mtd_sdk::events::generic_records(&batch);
+        problems.into_iter().for_each(|d| out.diagnostic(d));
+        for r in &records {
             let active = !matches!(r.status.as_str(), "RESOLVED" | "IGNORED");
-            if let Some(level) = s.overrides.get(&r.classification).and_then(|l| ThreatLevel::parse(l)) {
-                out.threat(r, level, active, format!("override for {}", r.classification));
-                continue;
-            }
-            match translate::<Self>(s, &r.severity) {
-                Ok(level) => out.threat(r, level, active, format!("severity {}", r.severity)),
-                Err(e) => {
+            let overridden = s.overrides.get(&r.classification).and_then(|l| ThreatLevel::parse(l));
+            let (level, reason) = match (overridden, translate::<Self>(s, &r.severity)) {
+                (Some(l), _) => (l, format!("override for {}", r.classification)),
+                (None, Ok(l)) => (l, format!("severity {}", r.severity)),
+                (None, Err(e)) => {
                     out.diagnostic(Diagnostic::warning(&r.threat_id, format!("{e}; counted as high")));
-                    out.threat(r, ThreatLevel::High, active, "unknown severity: fail closed")
+                    (ThreatLevel::High, "unknown severity: fail closed".into())
                 }
-            }
+            };
+            out.threat(r, level, active, reason);
         }
         Ok(out.finish())
     }

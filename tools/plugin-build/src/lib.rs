@@ -28,11 +28,7 @@ pub struct PluginCrate {
 impl PluginCrate {
     /// Where the built component lands.
     pub fn artefact(&self, out_dir: &Path) -> PathBuf {
-        let stem = if self.is_bin {
-            self.package.clone()
-        } else {
-            self.package.replace('-', "_")
-        };
+        let stem = if self.is_bin { self.package.clone() } else { self.package.replace('-', "_") };
         out_dir.join(format!("{stem}.wasm"))
     }
 }

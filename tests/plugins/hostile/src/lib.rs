@@ -50,7 +50,8 @@ impl Plugin for Hostile {
     type Settings = Settings;
 
     fn info() -> PluginInfo {
-        PluginInfo::new("hostile", "6.6.6", "Misbehaves on request").with_capability(Capability::ThreatMapping)
+        PluginInfo::new("hostile", "6.6.6", "Misbehaves on request")
+            .with_capability(Capability::ThreatMapping)
     }
 
     fn map_events(s: &Settings, _batch: EventBatch) -> Result<MappingOutput, String> {
@@ -70,7 +71,10 @@ impl Plugin for Hostile {
                 }
             }
             "recurse" => {
-                out.diagnostic(Diagnostic::info("depth", recurse(0, s.behaviour.len() as u64 + u64::MAX / 2).to_string()));
+                out.diagnostic(Diagnostic::info(
+                    "depth",
+                    recurse(0, s.behaviour.len() as u64 + u64::MAX / 2).to_string(),
+                ));
             }
             "panic" => panic!("the partner feed had 42 columns"),
             "flood" => {

@@ -1,0 +1,186 @@
+//! The plugin author's CLI, run as a real process: `mtdhost plugin
+//! inspect|check|run|precompile` on the shipped example plugin, and the
+//! one-line errors for bad arguments and bad files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn mtdhost(args: &[&str], cache: &Path) -> Run {
+    let Output { status, stdout, stderr } = Command::new(env!("CARGO_BIN_EXE_mtdhost"))
+        .args(args)
+        .env("MTDHOST_CACHE_DIR", cache)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("mtdhost runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events")
+}
+
+fn one_line_error(r: &Run) {
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "expected one line, got: {}", r.stderr);
+    assert!(r.stderr.starts_with("mtdhost: "), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn inspect_text_and_json() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = mtdhost(&["plugin", "inspect", "builtin:example"], cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("name:         example\n"));
+    assert!(r.stdout.contains("capabilities: threat-mapping\n"));
+    assert!(r.stdout.contains("contract:     mtd:plugin 0.1.0\n"));
+
+    let r = mtdhost(&["plugin", "inspect", "builtin:example", "--output", "json"], cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["name"], "example");
+    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(v["capabilities"][0], "threat-mapping");
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn check_reports_every_settings_problem() {
+    let cache = tempfile::tempdir().unwrap();
+    let good = examples().join("example-settings.toml");
+    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", good.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("settings are valid for example 0.1.0"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[overrides]\nTROJAN = \"severe\"\nADWARE = \"low\"\nSPY = \"critical\"\n").unwrap();
+    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("error: overrides.TROJAN: 'severe' is not a level"), "{}", r.stdout);
+    assert!(r.stdout.contains("error: overrides.SPY: 'critical' is not a level"), "{}", r.stdout);
+    assert!(r.stdout.contains("2 error(s) in settings for example 0.1.0"));
+
+    std::fs::write(&bad, "overides = {}\n").unwrap();
+    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("unknown field `overides`"), "{}", r.stdout);
+
+    std::fs::write(&bad, "[overrides]\nTROJAN = \n").unwrap();
+    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 1);
+    one_line_error(&r);
+    assert!(r.stderr.contains("bad.toml: line 2, column"), "{}", r.stderr);
+}
+
+#[test]
+fn run_prints_per_device_levels() {
+    let cache = tempfile::tempdir().unwrap();
+    let events = examples().join("example.jsonl");
+    let r = mtdhost(&["plugin", "run", "builtin:example", "--events", events.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("DEVICE"));
+    let level = |device: &str| {
+        let line = lines.iter().find(|l| l.starts_with(device)).unwrap_or_else(|| panic!("{device} missing"));
+        line.split_whitespace().nth(1).unwrap().to_string()
+    };
+    assert_eq!(level("iphone-ceo"), "high");
+    assert_eq!(level("pixel-sales-7"), "medium", "the resolved high threat does not count");
+    assert_eq!(level("ipad-warehouse"), "secured");
+    assert_eq!(level("galaxy-ops-2"), "high", "an unknown severity fails closed");
+    assert!(r.stdout.contains("warning: T-1006: 'severe' is not a severity of example"));
+
+    let settings = examples().join("example-settings.toml");
+    let r = mtdhost(
+        &[
+            "plugin",
+            "run",
+            "builtin:example",
+            "--events",
+            events.to_str().unwrap(),
+            "--settings",
+            settings.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let galaxy = v["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == "galaxy-ops-2").unwrap();
+    assert_eq!(galaxy["level"], "medium", "the override applies");
+    assert_eq!(v["threats"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn precompile_fills_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("c");
+    let r = mtdhost(&["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("builtin:example: compiled and cached"), "{}", r.stdout);
+    let r = mtdhost(&["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()], cache.path());
+    assert!(r.stdout.contains("builtin:example: already cached"), "{}", r.stdout);
+}
+
+#[test]
+fn bad_arguments_and_files_give_one_line_errors() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.wasm");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.wasm");
+    std::fs::write(&text, b"this is not wasm at all").unwrap();
+
+    let wrong_pin = "ab".repeat(32);
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["plugin", "inspect"], 2, "required"),
+        (vec!["plugin", "frobnicate"], 2, "unrecognized subcommand"),
+        (vec!["plugin", "inspect", "builtin:example", "--output", "yaml"], 2, "invalid value 'yaml'"),
+        (vec!["plugin", "inspect", "/no/such/plugin.wasm"], 1, "cannot read plugin /no/such/plugin.wasm"),
+        (vec!["plugin", "inspect", "builtin:nope"], 1, "no builtin plugin named 'nope'"),
+        (vec!["plugin", "inspect", empty.to_str().unwrap()], 1, "is an empty file"),
+        (vec!["plugin", "inspect", text.to_str().unwrap()], 1, "is not a WebAssembly file"),
+        (vec!["plugin", "run", "builtin:example", "--events", "/no/events.json"], 1, "cannot read events file"),
+        (
+            vec!["plugin", "inspect", "builtin:example", "--sha256", &wrong_pin],
+            1,
+            "refusing to load it",
+        ),
+        (
+            vec!["plugin", "inspect", "builtin:example", "--trusted-key", "RWQ"],
+            1,
+            "cannot read signature file builtin:example.minisig",
+        ),
+        (vec!["plugin", "inspect", "builtin:example", "--memory-mib", "0"], 1, "memory_mib = 0 is out of range"),
+    ];
+    for (args, code, needle) in cases {
+        let r = mtdhost(&args, cache.path());
+        assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
+        one_line_error(&r);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn help_explains_each_command() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = mtdhost(&["plugin", "--help"], cache.path());
+    assert_eq!(r.code, 0);
+    for sub in ["inspect", "check", "run", "precompile"] {
+        assert!(r.stdout.contains(sub), "{}", r.stdout);
+    }
+    let r = mtdhost(&["plugin", "run", "--help"], cache.path());
+    assert!(r.stdout.contains("JSON Lines"), "{}", r.stdout);
+    assert!(r.stdout.contains("builtin:NAME"), "{}", r.stdout);
+}
