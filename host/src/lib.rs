@@ -6,4 +6,5 @@
 
 pub mod builtin;
 pub mod cli;
+pub mod graph;
 pub mod runtime;

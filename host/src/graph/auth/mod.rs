@@ -1,0 +1,234 @@
+//! Sign-in to Microsoft Entra ID (identity platform v2.0) for Graph.
+//!
+//! Four ways in: a client secret, a certificate (signed JWT client
+//! assertion), the device code flow for interactive admins, and a
+//! pre-obtained bearer token (pipelines with federated credentials). Tokens
+//! are cached in memory and refreshed before they expire. Secrets are held in
+//! `SecretString`, whose `Debug` prints nothing, and are never logged.
+//!
+//! The token requests are plain form posts; `reqwest` does them, and
+//! `jsonwebtoken` signs the client assertion. `azure_identity` would drag in
+//! the whole Azure SDK core and cannot point at an emulator's login URL
+//! per cloud as cleanly; `oauth2` does not do Entra's client assertions.
+
+mod assertion;
+mod device_code;
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+pub use assertion::{CertificateCredential, CertificateError};
+pub use device_code::DeviceCodePrompt;
+
+use super::cloud::Endpoints;
+
+/// How to obtain tokens.
+pub enum Credential {
+    /// App-only sign-in with a client secret.
+    ClientSecret { tenant: String, client_id: String, secret: SecretString },
+    /// App-only sign-in with a certificate.
+    Certificate { tenant: String, client_id: String, certificate: CertificateCredential },
+    /// Delegated sign-in: the admin enters a code in a browser.
+    DeviceCode { tenant: String, client_id: String, prompt: Box<dyn Fn(&DeviceCodePrompt) + Send + Sync> },
+    /// A token obtained elsewhere (e.g. workload identity federation in CI).
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::ClientSecret { tenant, client_id, .. } => {
+                write!(f, "ClientSecret {{ tenant: {tenant}, client_id: {client_id} }}")
+            }
+            Credential::Certificate { tenant, client_id, .. } => {
+                write!(f, "Certificate {{ tenant: {tenant}, client_id: {client_id} }}")
+            }
+            Credential::DeviceCode { tenant, client_id, .. } => {
+                write!(f, "DeviceCode {{ tenant: {tenant}, client_id: {client_id} }}")
+            }
+            Credential::Bearer(_) => f.write_str("Bearer"),
+        }
+    }
+}
+
+/// Why sign-in failed. Messages carry Entra's error code and description, never a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token service refused the request: {error}: {description}")]
+    Refused { error: String, description: String },
+    #[error("cannot reach the token service at {url}: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("unexpected answer from the token service at {url}: {reason}")]
+    Decode { url: String, reason: String },
+    #[error("the device code sign-in was {0}")]
+    DeviceCode(String),
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+}
+
+/// The token service's error body.
+#[derive(Debug, Deserialize)]
+struct TokenErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+struct Cached {
+    token: SecretString,
+    refresh_at: Instant,
+    refresh_token: Option<SecretString>,
+}
+
+/// Hands out valid access tokens for one credential.
+pub struct TokenProvider {
+    credential: Credential,
+    endpoints: Endpoints,
+    http: reqwest::Client,
+    cache: Mutex<Option<Cached>>,
+}
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenProvider").field("credential", &self.credential).finish()
+    }
+}
+
+impl TokenProvider {
+    pub fn new(credential: Credential, endpoints: Endpoints, http: reqwest::Client) -> Self {
+        TokenProvider { credential, endpoints, http, cache: Mutex::new(None) }
+    }
+
+    /// A valid access token, from the cache or freshly obtained.
+    pub async fn token(&self) -> Result<SecretString, AuthError> {
+        if let Credential::Bearer(t) = &self.credential {
+            return Ok(t.clone());
+        }
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.as_ref() {
+            if Instant::now() < c.refresh_at {
+                return Ok(c.token.clone());
+            }
+        }
+        let refresh = cache.as_ref().and_then(|c| c.refresh_token.clone());
+        let body = match (&self.credential, refresh) {
+            (Credential::DeviceCode { tenant, client_id, .. }, Some(rt)) => {
+                match self.refresh(tenant, client_id, &rt).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::info!(error = %e, "refreshing the token failed; signing in again");
+                        self.acquire().await?
+                    }
+                }
+            }
+            _ => self.acquire().await?,
+        };
+        let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600));
+        // Refresh at 80% of the lifetime, and at least a minute early.
+        let early = (lifetime / 5).max(Duration::from_secs(60)).min(lifetime / 2);
+        let token = SecretString::from(body.access_token);
+        *cache = Some(Cached {
+            token: token.clone(),
+            refresh_at: Instant::now() + lifetime - early,
+            refresh_token: body.refresh_token.map(SecretString::from),
+        });
+        tracing::debug!(expires_in_s = lifetime.as_secs(), "obtained a Graph access token");
+        Ok(token)
+    }
+
+    /// Forgets the cached token (after Graph answered 401).
+    pub async fn invalidate(&self) {
+        *self.cache.lock().await = None;
+    }
+
+    async fn acquire(&self) -> Result<TokenBody, AuthError> {
+        let scope = self.endpoints.scope();
+        match &self.credential {
+            Credential::ClientSecret { tenant, client_id, secret } => {
+                let form = [
+                    ("client_id", client_id.as_str()),
+                    ("scope", scope.as_str()),
+                    ("client_secret", secret.expose_secret()),
+                    ("grant_type", "client_credentials"),
+                ];
+                self.post_token(tenant, &form).await
+            }
+            Credential::Certificate { tenant, client_id, certificate } => {
+                let url = self.endpoints.oauth_url(tenant, "token");
+                let jwt = certificate.assertion(client_id, &url)?;
+                let form = [
+                    ("client_id", client_id.as_str()),
+                    ("scope", scope.as_str()),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", jwt.expose_secret()),
+                    ("grant_type", "client_credentials"),
+                ];
+                self.post_token(tenant, &form).await
+            }
+            Credential::DeviceCode { tenant, client_id, prompt } => {
+                device_code::run(self, tenant, client_id, &scope, prompt.as_ref()).await
+            }
+            Credential::Bearer(_) => unreachable!("bearer tokens are returned before acquiring"),
+        }
+    }
+
+    async fn refresh(&self, tenant: &str, client_id: &str, rt: &SecretString) -> Result<TokenBody, AuthError> {
+        let scope = self.endpoints.scope();
+        let form = [
+            ("client_id", client_id),
+            ("scope", scope.as_str()),
+            ("refresh_token", rt.expose_secret()),
+            ("grant_type", "refresh_token"),
+        ];
+        self.post_token(tenant, &form).await
+    }
+
+    async fn post_token(&self, tenant: &str, form: &[(&str, &str)]) -> Result<TokenBody, AuthError> {
+        match self.post_form(&self.endpoints.oauth_url(tenant, "token"), form).await? {
+            Ok(body) => Ok(body),
+            Err(e) => Err(AuthError::Refused { error: e.error, description: e.error_description }),
+        }
+    }
+
+    /// Posts a form; Ok(Err) is the token service's own error answer.
+    async fn post_form<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Result<T, TokenErrorBody>, AuthError> {
+        let resp = self
+            .http
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| AuthError::Transport { url: url.to_string(), reason: e.without_url().to_string() })?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| AuthError::Transport { url: url.to_string(), reason: e.without_url().to_string() })?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map(Ok)
+                .map_err(|e| AuthError::Decode { url: url.to_string(), reason: e.to_string() });
+        }
+        match serde_json::from_slice::<TokenErrorBody>(&bytes) {
+            Ok(e) => Ok(Err(e)),
+            Err(_) => Err(AuthError::Decode { url: url.to_string(), reason: format!("HTTP {status} without an OAuth error body") }),
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The Graph request engine: authentication, retries, write pacing, paging
+//! and `$batch`. Operations on Intune objects are in `intune.rs`.
+//!
+//! Retries are decided by what a request is. Reads, PATCH, DELETE, `/assign`
+//! and `scheduleActionsForRules` are idempotent and retried. A POST that
+//! creates an object is never blindly re-sent after a lost answer: the caller
+//! gets [`Attempt::Uncertain`] and re-reads by name first, so no duplicate can
+//! appear.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use super::auth::TokenProvider;
+use super::cloud::Endpoints;
+use super::error::{parse_odata_error, GraphError};
+use super::pacer::{PaceLimit, Pacer};
+use super::retry::{retryable_status, RetryPolicy};
+use super::schema::ApiVersion;
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub retry: RetryPolicy,
+    pub pace: PaceLimit,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions { retry: RetryPolicy::default(), pace: PaceLimit::default(), timeout: Duration::from_secs(60) }
+    }
+}
+
+/// An answer from Graph.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// How a request may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Safe to repeat.
+    Idempotent,
+    /// A create: repeat only when Graph certainly did not act (429, 503).
+    Create,
+}
+
+/// The result of a create attempt.
+#[derive(Debug)]
+pub enum Attempt {
+    Done(Response),
+    /// The answer was lost; Graph may or may not have created the object.
+    Uncertain(GraphError),
+}
+
+/// A Microsoft Graph client for one tenant.
+pub struct GraphClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    tokens: Arc<TokenProvider>,
+    options: ClientOptions,
+    pacer: Pacer,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient").field("graph", &self.endpoints.graph.as_str()).finish()
+    }
+}
+
+/// The shared HTTP client: rustls, no cookies, a user agent naming us.
+pub fn http_client() -> Result<reqwest::Client, GraphError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("mtdhost/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| GraphError::Invalid(format!("cannot set up HTTPS: {e}")))
+}
+
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
+}
+
+impl GraphClient {
+    pub fn new(http: reqwest::Client, endpoints: Endpoints, tokens: Arc<TokenProvider>, options: ClientOptions) -> Self {
+        let pacer = Pacer::new(options.pace);
+        GraphClient { http, endpoints, tokens, options, pacer }
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Absolute URL of a path under a version root.
+    pub fn url(&self, version: ApiVersion, path: &str) -> String {
+        format!("{}{}", self.endpoints.graph_root(version.segment()), path)
+    }
+
+    /// Display form of a URL for messages: the path and query, no host.
+    fn shown(url: &str) -> String {
+        url::Url::parse(url).map(|u| {
+            let mut s = u.path().to_string();
+            if let Some(q) = u.query() {
+                s.push('?');
+                s.push_str(&percent_decode(q));
+            }
+            s
+        }).unwrap_or_else(|_| url.to_string())
+    }
+
+    /// Sends an idempotent request with retries; non-2xx is an error.
+    pub async fn request(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, GraphError> {
+        match self.attempt(method, url, body, Retry::Idempotent).await? {
+            Attempt::Done(r) => Ok(r),
+            Attempt::Uncertain(e) => Err(e),
+        }
+    }
+
+    /// Sends a request, retrying as `retry` allows.
+    pub async fn attempt(&self, method: Method, url: &str, body: Option<&Value>, retry: Retry) -> Result<Attempt, GraphError> {
+        self.check_host(url)?;
+        let shown = Self::shown(url);
+        let max = self.options.retry.max_attempts.max(1);
+        let mut reauthenticated = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if is_write(&method) {
+                self.pacer.acquire().await;
+            }
+            let token = self.tokens.token().await?;
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(token.expose_secret())
+                .timeout(self.options.timeout)
+                .header("client-request-id", uuid::Uuid::new_v4().to_string());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let sent = req.send().await;
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    let reason = describe_transport(&e);
+                    if retry == Retry::Create {
+                        return Ok(Attempt::Uncertain(GraphError::Transport {
+                            method: method.to_string(),
+                            path: shown,
+                            reason,
+                        }));
+                    }
+                    if attempt >= max {
+                        return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: reason });
+                    }
+                    let wait = self.options.retry.delay(attempt, None);
+                    tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %reason, "request failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            };
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = match resp.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    let reason = describe_transport(&e);
+                    if retry == Retry::Create {
+                        return Ok(Attempt::Uncertain(GraphError::Transport { method: method.to_string(), path: shown, reason }));
+                    }
+                    if attempt >= max {
+                        return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: reason });
+                    }
+                    tokio::time::sleep(self.options.retry.delay(attempt, None)).await;
+                    continue;
+                }
+            };
+            if (200..300).contains(&status) {
+                let body = if bytes.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice(&bytes).map_err(|e| GraphError::Decode {
+                        method: method.to_string(),
+                        path: shown.clone(),
+                        reason: format!("body is not JSON: {e}"),
+                    })?
+                };
+                return Ok(Attempt::Done(Response { status, headers, body }));
+            }
+            let err = api_error(&method, &shown, status, &headers, &bytes);
+            if status == 401 && !reauthenticated {
+                reauthenticated = true;
+                self.tokens.invalidate().await;
+                attempt -= 1;
+                continue;
+            }
+            if !retryable_status(status) {
+                return Err(err);
+            }
+            // A create answered 500/502/504 may have been carried out.
+            if retry == Retry::Create && !matches!(status, 429 | 503) {
+                return Ok(Attempt::Uncertain(err));
+            }
+            if attempt >= max {
+                return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: err.to_string() });
+            }
+            let wait = self.options.retry.delay(attempt, Some(&headers));
+            tracing::warn!(%method, path = %shown, status, attempt, wait_ms = wait.as_millis() as u64, "Graph asked us to retry");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// GETs a collection, following every `@odata.nextLink` to the end.
+    pub async fn get_all(&self, url: &str) -> Result<Vec<Value>, GraphError> {
+        let mut out = Vec::new();
+        let mut next = Some(url.to_string());
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            if pages > 10_000 {
+                return Err(GraphError::Invalid(format!("GET {}: more than 10000 pages; giving up", Self::shown(url))));
+            }
+            let resp = self.request(Method::GET, &u, None).await?;
+            let items = resp.body.get("value").and_then(Value::as_array).ok_or_else(|| GraphError::Decode {
+                method: "GET".into(),
+                path: Self::shown(&u),
+                reason: "no \"value\" array in a collection response".into(),
+            })?;
+            out.extend(items.iter().cloned());
+            next = resp.body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+        }
+        Ok(out)
+    }
+
+    /// GETs many relative paths through `$batch` (20 per batch), retrying
+    /// throttled items on their own. Results come back in input order.
+    pub async fn batch_get(&self, version: ApiVersion, paths: &[String]) -> Result<Vec<Result<Value, GraphError>>, GraphError> {
+        let mut results: Vec<Option<Result<Value, GraphError>>> = (0..paths.len()).map(|_| None).collect();
+        for chunk_start in (0..paths.len()).step_by(20) {
+            let mut pending: Vec<usize> = (chunk_start..(chunk_start + 20).min(paths.len())).collect();
+            let mut round = 0;
+            while !pending.is_empty() {
+                round += 1;
+                let requests: Vec<Value> = pending
+                    .iter()
+                    .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": paths[i]}))
+                    .collect();
+                let resp = self.request(Method::POST, &self.url(version, "/$batch"), Some(&json!({"requests": requests}))).await?;
+                let answers = resp.body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
+                let mut retry_wait = Duration::ZERO;
+                let mut still = Vec::new();
+                for &i in &pending {
+                    let Some(a) = answers.iter().find(|a| a.get("id").and_then(Value::as_str) == Some(&i.to_string())) else {
+                        still.push(i);
+                        continue;
+                    };
+                    let status = a.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+                    let body = a.get("body").cloned().unwrap_or(Value::Null);
+                    if (200..300).contains(&status) {
+                        results[i] = Some(Ok(body));
+                    } else if retryable_status(status) && round < self.options.retry.max_attempts {
+                        let mut h = HeaderMap::new();
+                        if let Some(ra) = a.pointer("/headers/Retry-After").or_else(|| a.pointer("/headers/retry-after")) {
+                            let text = ra.as_str().map(str::to_string).unwrap_or_else(|| ra.to_string());
+                            if let Ok(v) = text.parse() {
+                                h.insert(reqwest::header::RETRY_AFTER, v);
+                            }
+                        }
+                        retry_wait = retry_wait.max(self.options.retry.delay(round, Some(&h)));
+                        still.push(i);
+                    } else {
+                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                        results[i] = Some(Err(api_error(&Method::GET, &paths[i], status, &HeaderMap::new(), &bytes)));
+                    }
+                }
+                if !still.is_empty() && round >= self.options.retry.max_attempts {
+                    for &i in &still {
+                        results[i] = Some(Err(GraphError::GaveUp {
+                            method: "GET".into(),
+                            path: paths[i].clone(),
+                            attempts: round,
+                            last: "throttled inside $batch".into(),
+                        }));
+                    }
+                    break;
+                }
+                if !still.is_empty() {
+                    tracing::debug!(items = still.len(), wait_ms = retry_wait.as_millis() as u64, "retrying throttled $batch items");
+                    tokio::time::sleep(retry_wait).await;
+                }
+                pending = still;
+            }
+        }
+        Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err(GraphError::Invalid("batch item lost".into())))).collect())
+    }
+
+    /// Refuses to send the token to any host but Graph's (a nextLink could point elsewhere).
+    fn check_host(&self, url: &str) -> Result<(), GraphError> {
+        let u = url::Url::parse(url).map_err(|e| GraphError::Invalid(format!("bad URL {url}: {e}")))?;
+        let g = &self.endpoints.graph;
+        if u.scheme() == g.scheme() && u.host_str() == g.host_str() && u.port_or_known_default() == g.port_or_known_default() {
+            Ok(())
+        } else {
+            Err(GraphError::Invalid(format!("refusing to send the Graph token to {}", u.origin().ascii_serialization())))
+        }
+    }
+}
+
+fn api_error(method: &Method, shown: &str, status: u16, headers: &HeaderMap, bytes: &[u8]) -> GraphError {
+    let header_id = headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    match parse_odata_error(bytes) {
+        Some((code, message, request_id)) => GraphError::Api {
+            method: method.to_string(),
+            path: shown.to_string(),
+            status,
+            code,
+            message,
+            request_id: request_id.or(header_id),
+        },
+        None => GraphError::Api {
+            method: method.to_string(),
+            path: shown.to_string(),
+            status,
+            code: format!("HTTP{status}"),
+            message: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).replace('\n', " "),
+            request_id: header_id,
+        },
+    }
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    // without_url: URLs can carry skip tokens; the path is shown separately.
+    let mut s = format!("{kind}: {}", e.to_string().split(" for url").next().unwrap_or_default());
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| if v.is_empty() { k.into_owned() } else { format!("{k}={v}") })
+        .collect::<Vec<_>>()
+        .join("&")
+}

@@ -1,0 +1,16 @@
+//! Microsoft Graph: sign-in, the request engine and the Intune operations
+//! mtdhost needs, plus the schema facts both the client and the emulator
+//! enforce.
+
+pub mod auth;
+pub mod client;
+pub mod cloud;
+pub mod error;
+pub mod intune;
+pub mod model;
+pub mod pacer;
+pub mod retry;
+pub mod schema;
+
+pub use client::{ClientOptions, GraphClient};
+pub use error::GraphError;
