@@ -6,5 +6,6 @@
 
 pub mod builtin;
 pub mod cli;
+pub mod emulator;
 pub mod graph;
 pub mod runtime;

@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; this one only parses and routes.
 //! Errors surface as one line on stderr with a non-zero exit code.
 
+mod emulator_cmd;
 mod plugin_cmd;
 mod render;
 mod settings;
@@ -34,6 +35,8 @@ pub enum Command {
     /// Work with a single plugin: inspect, check settings, run on sample events, precompile.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Run a local Intune / Microsoft Graph emulator (the embedded demo tenant).
+    Emulator(emulator_cmd::EmulatorArgs),
 }
 
 /// Output formats.
@@ -82,5 +85,6 @@ pub struct LoadArgs {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
+        Command::Emulator(args) => emulator_cmd::run(args),
     }
 }

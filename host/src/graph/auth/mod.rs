@@ -21,7 +21,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub use assertion::{CertificateCredential, CertificateError};
+pub use assertion::{certificate_der, thumbprint_s256, CertificateCredential, CertificateError};
 pub use device_code::DeviceCodePrompt;
 
 use super::cloud::Endpoints;

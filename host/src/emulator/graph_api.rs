@@ -1,0 +1,264 @@
+//! The emulated Graph resources: compliance policies (create, read, update,
+//! delete, actions, assignments), groups, MTD connectors and notification
+//! templates, each answering as Intune does — including its quirks.
+
+use serde_json::{json, Map, Value};
+
+use super::odata::{self, bad_request, not_found, Query, Reply};
+use super::tenant::{StoredPolicy, Tenant};
+use super::validate;
+use crate::graph::schema::{ApiVersion, Kind, PolicyType};
+
+const POLICIES: &str = "deviceCompliancePolicies";
+const NO_ROUTE: &str = "No OData route exists that match template ~/singleton/navigation with http verb PATCH for request /StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies.";
+const BASE_PROPS: &[&str] = &["@odata.type", "id", "createdDateTime", "lastModifiedDateTime", "version", "displayName", "description"];
+
+/// Everything a handler needs.
+pub struct Ctx<'a> {
+    pub tenant: &'a mut Tenant,
+    pub version: ApiVersion,
+    /// `http://host:port`, for nextLinks.
+    pub base: &'a str,
+    pub page_size: usize,
+}
+
+/// Serves one Graph request. The bool says whether the tenant changed.
+pub fn handle(ctx: &mut Ctx<'_>, method: &str, path: &str, query: &Query, body: Option<&Value>) -> (Reply, bool) {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let self_url = format!("{}/{}{}", ctx.base, ctx.version.segment(), path);
+    let read = |r: Result<Reply, Reply>| (r.unwrap_or_else(|e| e), false);
+    match (method, segs.as_slice()) {
+        ("GET", ["deviceManagement", POLICIES]) => read(list_policies(ctx, query, &self_url)),
+        ("POST", ["deviceManagement", POLICIES]) => match create_policy(ctx, body) {
+            Ok(r) => (r, true),
+            Err(e) => (e, false),
+        },
+        ("PATCH", ["deviceManagement", POLICIES]) => (bad_request(NO_ROUTE), false),
+        ("GET", ["deviceManagement", POLICIES, id]) => read(get_policy(ctx, id, query)),
+        ("PATCH", ["deviceManagement", POLICIES, id]) => mutate(update_policy(ctx, id, body)),
+        ("DELETE", ["deviceManagement", POLICIES, id]) => {
+            if ctx.tenant.remove_policy(id) {
+                (Reply::empty(204), true)
+            } else {
+                (not_found(&format!("deviceCompliancePolicy '{id}'")), false)
+            }
+        }
+        ("GET", ["deviceManagement", POLICIES, _, "scheduledActionsForRule"]) => {
+            (bad_request("No method match route template"), false)
+        }
+        ("POST", ["deviceManagement", POLICIES, id, "scheduleActionsForRules"]) => mutate(schedule_actions(ctx, id, body)),
+        ("GET", ["deviceManagement", POLICIES, id, "assignments"]) => read(list_assignments(ctx, id, query, &self_url)),
+        ("POST", ["deviceManagement", POLICIES, id, "assign"]) => mutate(assign(ctx, id, body)),
+        ("GET", ["groups"]) => read(list_plain(&ctx.tenant.groups.clone(), query, &self_url, ctx.page_size)),
+        ("GET", ["groups", id]) => read(find(&ctx.tenant.groups, id, "group").map(|g| Reply::json(200, select(&g, query)))),
+        ("GET", ["deviceManagement", "mobileThreatDefenseConnectors"]) => {
+            let items: Vec<Value> = ctx.tenant.connectors.iter().map(|c| connector_view(c, ctx.version)).collect();
+            read(list_plain(&items, query, &self_url, ctx.page_size))
+        }
+        ("GET", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => {
+            read(find(&ctx.tenant.connectors, id, "mobileThreatDefenseConnector").map(|c| Reply::json(200, connector_view(&c, ctx.version))))
+        }
+        ("GET", ["deviceManagement", "notificationMessageTemplates"]) => {
+            read(list_plain(&ctx.tenant.notification_templates.clone(), query, &self_url, ctx.page_size))
+        }
+        _ => (odata::error(400, "BadRequest", &format!("Resource not found for the segment '{}'.", segs.last().unwrap_or(&""))), false),
+    }
+}
+
+fn mutate(r: Result<Reply, Reply>) -> (Reply, bool) {
+    match r {
+        Ok(r) => (r, true),
+        Err(e) => (e, false),
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn body_object(body: Option<&Value>) -> Result<&Map<String, Value>, Reply> {
+    body.and_then(Value::as_object).ok_or_else(|| bad_request("The request body must be a JSON object."))
+}
+
+fn default_for(kind: Kind) -> Value {
+    match kind {
+        Kind::Bool => Value::Bool(false),
+        Kind::Enum(members) => Value::String(members[0].to_string()),
+        Kind::StringList => json!([]),
+        _ => Value::Null,
+    }
+}
+
+/// A policy as Graph returns it in `version`: every property of the type
+/// with its default when unset; beta-only ones hidden on v1.0.
+fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value> {
+    let ty = PolicyType::from_odata_type(p.properties.get("@odata.type")?.as_str()?)?;
+    if ty.min_version() > version {
+        return None;
+    }
+    let mut out = Map::new();
+    for k in BASE_PROPS {
+        out.insert(k.to_string(), p.properties.get(*k).cloned().unwrap_or(Value::Null));
+    }
+    for prop in ty.properties().filter(|pr| pr.since <= version) {
+        let v = p.properties.get(prop.name).cloned().unwrap_or_else(|| default_for(prop.kind));
+        out.insert(prop.name.to_string(), v);
+    }
+    if query.expands("scheduledActionsForRule") {
+        let mut rule = json!({"id": format!("{}_rule", p.properties["id"].as_str().unwrap_or("")), "ruleName": "PasswordRequired"});
+        if query.expands_nested("scheduledActionsForRule", "scheduledActionConfigurations") {
+            rule["scheduledActionConfigurations"] = Value::Array(p.actions.clone());
+        }
+        out.insert("scheduledActionsForRule".into(), json!([rule]));
+    }
+    if query.expands("assignments") {
+        out.insert("assignments".into(), Value::Array(p.assignments.clone()));
+    }
+    Some(Value::Object(out))
+}
+
+fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, Reply> {
+    let conds = match query.get("$filter") {
+        Some(f) => odata::parse_filter(f).map_err(|m| bad_request(&m))?,
+        None => Vec::new(),
+    };
+    let items: Vec<Value> = ctx
+        .tenant
+        .ordered_policies()
+        .filter_map(|p| render(p, ctx.version, query))
+        .filter(|v| odata::matches(v, &conds))
+        .collect();
+    Ok(Reply::json(200, odata::page(items, query, self_url, ctx.page_size)?))
+}
+
+fn get_policy(ctx: &Ctx<'_>, id: &str, query: &Query) -> Result<Reply, Reply> {
+    let p = ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    render(p, ctx.version, query).map(|v| Reply::json(200, v)).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))
+}
+
+fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply> {
+    let obj = body_object(body)?;
+    let ty = validate::policy_type(ctx.version, obj)?;
+    let mut props = validate::properties(ctx.version, ty, obj, &["scheduledActionsForRule"])?;
+    if !props.get("displayName").and_then(Value::as_str).is_some_and(|n| !n.trim().is_empty()) {
+        return Err(bad_request("The displayName property is required."));
+    }
+    let actions = validate::create_actions(ctx.version, obj, ctx.tenant)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let ts = now();
+    props.insert("@odata.type".into(), Value::String(ty.odata_type()));
+    props.insert("id".into(), Value::String(id.clone()));
+    props.insert("createdDateTime".into(), Value::String(ts.clone()));
+    props.insert("lastModifiedDateTime".into(), Value::String(ts));
+    props.insert("version".into(), json!(1));
+    let stored = StoredPolicy { properties: props, actions, assignments: Vec::new() };
+    let mut rendered = render(&stored, ctx.version, &Query::default()).unwrap_or(Value::Null);
+    rendered["@odata.context"] =
+        Value::String(format!("{}/{}/$metadata#deviceManagement/deviceCompliancePolicies/$entity", ctx.base, ctx.version.segment()));
+    ctx.tenant.insert_policy(id, stored);
+    Ok(Reply::json(201, rendered))
+}
+
+fn update_policy(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
+    let obj = body_object(body)?;
+    let version = ctx.version;
+    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let current = p.properties.get("@odata.type").and_then(Value::as_str).and_then(PolicyType::from_odata_type);
+    let sent = validate::policy_type(version, obj)?;
+    if current != Some(sent) {
+        return Err(bad_request("The @odata.type of a PATCH must match the policy's type."));
+    }
+    let changes = validate::properties(version, sent, obj, &[])?;
+    if changes.get("displayName").is_some_and(|n| !n.as_str().is_some_and(|n| !n.trim().is_empty())) {
+        return Err(bad_request("The displayName property is required."));
+    }
+    for (k, v) in changes {
+        p.properties.insert(k, v);
+    }
+    let version_no = p.properties.get("version").and_then(Value::as_i64).unwrap_or(1) + 1;
+    p.properties.insert("version".into(), json!(version_no));
+    p.properties.insert("lastModifiedDateTime".into(), Value::String(now()));
+    Ok(Reply::empty(204))
+}
+
+fn schedule_actions(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
+    let rules = body
+        .and_then(|b| b.get("deviceComplianceScheduledActionForRules"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_request("The request body must contain 'deviceComplianceScheduledActionForRules'."))?;
+    let mut items = Vec::new();
+    for r in rules {
+        if let Some(c) = r.get("scheduledActionConfigurations").and_then(Value::as_array) {
+            items.extend(c.iter().cloned());
+        }
+    }
+    let actions = validate::action_items(ctx.version, &items, ctx.tenant)?;
+    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    p.actions = actions;
+    p.properties.insert("lastModifiedDateTime".into(), Value::String(now()));
+    Ok(Reply::empty(204))
+}
+
+fn list_assignments(ctx: &Ctx<'_>, id: &str, query: &Query, self_url: &str) -> Result<Reply, Reply> {
+    let p = ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    Ok(Reply::json(200, odata::page(p.assignments.clone(), query, self_url, ctx.page_size)?))
+}
+
+fn assign(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
+    let body = body.ok_or_else(|| bad_request("The request body must be a JSON object."))?;
+    let targets = validate::assignment_targets(body, ctx.tenant)?;
+    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    // The posted set replaces every direct assignment; ones from policy sets stay.
+    p.assignments.retain(|a| a.get("source").and_then(Value::as_str).is_some_and(|s| s != "direct"));
+    for t in targets {
+        let key = t.get("groupId").or_else(|| t.get("collectionId")).and_then(Value::as_str).unwrap_or("all");
+        p.assignments.push(json!({
+            "id": format!("{id}_{key}"),
+            "source": "direct",
+            "sourceId": id,
+            "target": t,
+        }));
+    }
+    Ok(Reply::json(200, json!({"value": p.assignments})))
+}
+
+fn list_plain(items: &[Value], query: &Query, self_url: &str, page_size: usize) -> Result<Reply, Reply> {
+    let conds = match query.get("$filter") {
+        Some(f) => odata::parse_filter(f).map_err(|m| bad_request(&m))?,
+        None => Vec::new(),
+    };
+    let selected: Vec<Value> = items.iter().filter(|v| odata::matches(v, &conds)).map(|v| select(v, query)).collect();
+    Ok(Reply::json(200, odata::page(selected, query, self_url, page_size)?))
+}
+
+fn select(v: &Value, query: &Query) -> Value {
+    let Some(sel) = query.get("$select") else { return v.clone() };
+    let fields: Vec<&str> = sel.split(',').map(str::trim).collect();
+    let mut out = Map::new();
+    if let Some(obj) = v.as_object() {
+        for (k, val) in obj {
+            if k == "id" || fields.contains(&k.as_str()) {
+                out.insert(k.clone(), val.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn find(items: &[Value], id: &str, what: &str) -> Result<Value, Reply> {
+    items.iter().find(|v| v.get("id").and_then(Value::as_str) == Some(id)).cloned().ok_or_else(|| not_found(&format!("{what} '{id}'")))
+}
+
+/// v1.0 has neither the mac properties nor the newer partner states.
+fn connector_view(c: &Value, version: ApiVersion) -> Value {
+    let mut v = c.clone();
+    if version == ApiVersion::V1 {
+        if let Some(o) = v.as_object_mut() {
+            o.retain(|k, _| !k.starts_with("mac"));
+            if matches!(o.get("partnerState").and_then(Value::as_str), Some("notSetUp" | "error")) {
+                o.insert("partnerState".into(), Value::String("unknownFutureValue".into()));
+            }
+        }
+    }
+    v
+}

@@ -1,0 +1,255 @@
+//! An Intune / Microsoft Graph emulator: the embedded default tenant for
+//! demos, the test bed for partners, and how mtdhost's own tests prove the
+//! client against something strict.
+//!
+//! It speaks Graph's wire protocol for the compliance surface mtdhost uses
+//! and the identity platform's token endpoints, enforces the schema facts in
+//! [`crate::graph::schema`], injects faults on demand, records every request,
+//! and can persist its tenant to a JSON file.
+
+mod faults;
+mod graph_api;
+mod odata;
+mod server;
+mod tenant;
+mod token;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use faults::FaultSpec;
+pub use tenant::{App, StoredPolicy, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+
+use faults::Faults;
+use token::Tokens;
+
+/// Emulator settings.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub listen: SocketAddr,
+    /// Persist the tenant here (loaded at start if it exists).
+    pub state_file: Option<PathBuf>,
+    pub faults: FaultSpec,
+    /// Items per page of a collection (small pages exercise paging).
+    pub page_size: usize,
+    pub token_lifetime: Duration,
+    /// Tenant to start with when there is no state file; the demo tenant by default.
+    pub seed: Option<Tenant>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_file: None,
+            faults: FaultSpec::default(),
+            page_size: 100,
+            token_lifetime: Duration::from_secs(3600),
+            seed: None,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot read emulator state {path}: {reason}")]
+    State { path: PathBuf, reason: String },
+    #[error("refusing to listen on {0}: the emulator serves loopback addresses only")]
+    NotLoopback(SocketAddr),
+}
+
+/// One request as the emulator saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// 0 when the connection was dropped without an answer.
+    pub status: u16,
+    /// The JSON body (token requests: never recorded).
+    pub body: Option<Value>,
+    /// The injected fault, if any: "429", "503", "drop", "lose".
+    pub fault: Option<&'static str>,
+    pub client_id: Option<String>,
+}
+
+impl Recorded {
+    /// True for requests that change the tenant (POST/PATCH/PUT/DELETE, but
+    /// not `$batch` reads) and were actually carried out.
+    pub fn is_write(&self) -> bool {
+        self.method != "GET" && !self.path.ends_with("/$batch") && !self.path.contains("/oauth2/")
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"method": self.method, "path": self.path, "query": self.query, "status": self.status, "body": self.body, "fault": self.fault})
+    }
+}
+
+/// State shared by the connection tasks.
+pub(crate) struct Shared {
+    tenant: Mutex<Tenant>,
+    tokens: Mutex<Tokens>,
+    faults: Mutex<Faults>,
+    log: Mutex<Vec<Recorded>>,
+    page_size: usize,
+    state_file: Option<PathBuf>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A handler never panics while holding a lock on purpose; if one did,
+    // the data is still consistent enough to keep serving tests.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn tenant(&self) -> Tenant {
+        lock(&self.tenant).clone()
+    }
+    fn tenant_mut(&self) -> MutexGuard<'_, Tenant> {
+        lock(&self.tenant)
+    }
+    fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        lock(&self.tokens)
+    }
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+    fn record(&self, r: Recorded) {
+        tracing::debug!(method = %r.method, path = %r.path, status = r.status, fault = ?r.fault, "emulator served");
+        lock(&self.log).push(r);
+    }
+    fn requests(&self) -> Vec<Recorded> {
+        lock(&self.log).clone()
+    }
+    /// Writes the tenant to the state file atomically.
+    fn persist(&self) {
+        let Some(path) = &self.state_file else { return };
+        let text = match serde_json::to_vec_pretty(&*lock(&self.tenant)) {
+            Ok(t) => t,
+            Err(e) => return tracing::error!(error = %e, "cannot serialise emulator state"),
+        };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let result = tempfile::NamedTempFile::new_in(dir).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, &text)?;
+            f.persist(path).map(|_| ()).map_err(|e| e.error)
+        });
+        if let Err(e) = result {
+            tracing::error!(path = %path.display(), error = %e, "cannot save emulator state");
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    url: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+}
+
+impl Emulator {
+    /// Starts serving on `config.listen` (port 0 picks a free port).
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        if !config.listen.ip().is_loopback() {
+            return Err(EmulatorError::NotLoopback(config.listen));
+        }
+        let tenant = match &config.state_file {
+            Some(p) if p.exists() => {
+                let text = std::fs::read(p).map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?;
+                serde_json::from_slice(&text).map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?
+            }
+            _ => config.seed.clone().unwrap_or_else(Tenant::demo),
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+        let shared = Arc::new(Shared {
+            tenant: Mutex::new(tenant),
+            tokens: Mutex::new(Tokens::new(config.token_lifetime)),
+            faults: Mutex::new(Faults::new(config.faults.clone())),
+            log: Mutex::new(Vec::new()),
+            page_size: config.page_size.max(1),
+            state_file: config.state_file.clone(),
+        });
+        shared.persist();
+        let (stop, mut stopped) = watch::channel(false);
+        let accept_shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                let conn = tokio::select! {
+                    c = listener.accept() => c,
+                    _ = stopped.changed() => break,
+                };
+                let Ok((stream, _)) = conn else { continue };
+                let s = accept_shared.clone();
+                let mut conn_stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| server::serve(s.clone(), req));
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = conn_stopped.changed() => {}
+                    }
+                });
+            }
+        });
+        Ok(Emulator { url: format!("http://{addr}"), shared, stop })
+    }
+
+    /// `http://127.0.0.1:PORT` — both the Graph and the login URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every request served so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// Replaces the fault settings.
+    pub fn set_faults(&self, spec: FaultSpec) {
+        *self.shared.faults() = Faults::new(spec);
+    }
+
+    /// A copy of the tenant.
+    pub fn tenant(&self) -> Tenant {
+        self.shared.tenant()
+    }
+
+    /// Changes the tenant directly (test setup), then persists it.
+    pub fn with_tenant<R>(&self, f: impl FnOnce(&mut Tenant) -> R) -> R {
+        let r = f(&mut self.shared.tenant_mut());
+        self.shared.persist();
+        r
+    }
+
+    /// Approves or declines a pending device code sign-in by its user code.
+    pub fn decide_device_code(&self, user_code: &str, approve: bool) -> bool {
+        self.shared.tokens().decide_device_code(user_code, approve)
+    }
+
+    /// Stops accepting connections and closes open ones.
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,217 @@
+//! OData plumbing for the emulator: replies, error bodies with request-id,
+//! query options, `$filter` (the subset Intune accepts) and paging.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+/// A reply to one Graph request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Option<Value>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Self {
+        Reply { status, body: Some(body), headers: Vec::new() }
+    }
+    pub fn empty(status: u16) -> Self {
+        Reply { status, body: None, headers: Vec::new() }
+    }
+    pub fn with_header(mut self, k: &str, v: String) -> Self {
+        self.headers.push((k.to_string(), v));
+        self
+    }
+}
+
+/// An OData error with a fresh request-id, in Graph's shape.
+pub fn error(status: u16, code: &str, message: &str) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    Reply::json(
+        status,
+        json!({"error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                "request-id": request_id,
+                "client-request-id": request_id,
+            }
+        }}),
+    )
+    .with_header("request-id", request_id)
+}
+
+pub fn bad_request(message: &str) -> Reply {
+    error(400, "BadRequest", message)
+}
+
+pub fn not_found(what: &str) -> Reply {
+    error(404, "ResourceNotFound", &format!("{what} was not found."))
+}
+
+/// Parsed query options (`$filter`, `$expand`, `$skiptoken`, `$top`, …).
+#[derive(Debug, Default, Clone)]
+pub struct Query {
+    pub params: HashMap<String, String>,
+    pub raw: String,
+}
+
+impl Query {
+    pub fn parse(raw: &str) -> Self {
+        Query { params: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect(), raw: raw.to_string() }
+    }
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.params.get(k).map(String::as_str)
+    }
+    /// True if `$expand` names `nav` (at top level).
+    pub fn expands(&self, nav: &str) -> bool {
+        self.get("$expand").is_some_and(|e| top_level_items(e).iter().any(|i| i.split('(').next() == Some(nav)))
+    }
+    /// True if the `$expand` of `nav` itself expands `inner`.
+    pub fn expands_nested(&self, nav: &str, inner: &str) -> bool {
+        self.get("$expand").is_some_and(|e| {
+            top_level_items(e)
+                .iter()
+                .filter(|i| i.starts_with(nav))
+                .any(|i| i.contains(&format!("$expand={inner}")))
+        })
+    }
+}
+
+fn top_level_items(expand: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut depth = 0;
+    let mut cur = String::new();
+    for c in expand.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(std::mem::take(&mut cur).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        items.push(cur.trim().to_string());
+    }
+    items
+}
+
+/// One `$filter` condition Intune accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Eq { property: String, value: String },
+    IsOf(String),
+}
+
+/// Parses `displayName eq 'X'`, `isof('microsoft.graph.T')` and `and` of those.
+/// Functions Intune rejects (startswith, contains, …) are refused the same way.
+pub fn parse_filter(filter: &str) -> Result<Vec<Condition>, String> {
+    let mut out = Vec::new();
+    for part in split_and(filter) {
+        let p = part.trim();
+        if let Some(rest) = p.strip_prefix("isof(") {
+            let inner = rest.strip_suffix(')').ok_or("unbalanced isof(")?;
+            out.push(Condition::IsOf(unquote(inner.trim()).ok_or("isof needs a quoted type name")?));
+            continue;
+        }
+        let mut words = p.splitn(3, ' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some(prop), Some("eq"), Some(lit)) if prop.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                out.push(Condition::Eq { property: prop.to_string(), value: unquote(lit.trim()).ok_or("eq needs a quoted string")? });
+            }
+            _ => return Err(format!("Invalid filter clause: '{p}' is not supported")),
+        }
+    }
+    Ok(out)
+}
+
+fn split_and(s: &str) -> Vec<&str> {
+    let bytes = s.as_bytes();
+    let (mut parts, mut start, mut in_quote, mut i) = (Vec::new(), 0, false, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'\'' {
+            in_quote = !in_quote;
+        } else if !in_quote && bytes[i..].starts_with(b" and ") {
+            parts.push(&s[start..i]);
+            i += 5;
+            start = i;
+            continue;
+        }
+        i += 1;
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+fn unquote(lit: &str) -> Option<String> {
+    let inner = lit.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace("''", "'"))
+}
+
+/// Checks an entity against conditions.
+pub fn matches(entity: &Value, conds: &[Condition]) -> bool {
+    conds.iter().all(|c| match c {
+        Condition::Eq { property, value } => entity.get(property).and_then(Value::as_str) == Some(value.as_str()),
+        Condition::IsOf(t) => {
+            let want = t.trim_start_matches('#');
+            entity.get("@odata.type").and_then(Value::as_str).map(|s| s.trim_start_matches('#')) == Some(want)
+        }
+    })
+}
+
+/// One page of `items`, with a full `@odata.nextLink` when more remain.
+pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) -> Result<Value, Reply> {
+    let skip: usize = match query.get("$skiptoken") {
+        Some(t) => t.parse().map_err(|_| bad_request("The skip token is not valid."))?,
+        None => 0,
+    };
+    let top = match query.get("$top") {
+        Some(t) => Some(t.parse::<usize>().map_err(|_| bad_request("Invalid value for $top."))?),
+        None => None,
+    };
+    let size = top.unwrap_or(page_size).min(page_size).max(1);
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+    let mut body = json!({ "value": page });
+    if skip + size < total && top.is_none() {
+        let mut params: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.raw.as_bytes()).into_owned().filter(|(k, _)| k != "$skiptoken").collect();
+        params.push(("$skiptoken".into(), (skip + size).to_string()));
+        let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        body["@odata.nextLink"] = Value::String(format!("{self_url}?{qs}"));
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        assert_eq!(
+            parse_filter("displayName eq 'O''Brien and co' and isof('microsoft.graph.iosCompliancePolicy')").unwrap(),
+            vec![
+                Condition::Eq { property: "displayName".into(), value: "O'Brien and co".into() },
+                Condition::IsOf("microsoft.graph.iosCompliancePolicy".into())
+            ]
+        );
+        assert!(parse_filter("startswith(displayName,'x')").is_err());
+    }
+
+    #[test]
+    fn expands() {
+        let q = Query::parse("$expand=scheduledActionsForRule($expand=scheduledActionConfigurations),assignments");
+        assert!(q.expands("scheduledActionsForRule"));
+        assert!(q.expands("assignments"));
+        assert!(q.expands_nested("scheduledActionsForRule", "scheduledActionConfigurations"));
+        assert!(!Query::parse("$expand=scheduledActionsForRule").expands_nested("scheduledActionsForRule", "scheduledActionConfigurations"));
+    }
+}

@@ -1,0 +1,148 @@
+//! The emulated tenant's data: compliance policies (with actions and
+//! assignments), groups, MTD connectors, notification templates and the app
+//! registrations allowed to sign in. Serialisable, so `--state FILE` can
+//! persist it between runs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// An app registration that may obtain tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct App {
+    pub client_id: String,
+    /// Client secrets accepted for this app.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// PEM certificates whose keys may sign client assertions.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Whether the device code flow is enabled (a public client).
+    #[serde(default)]
+    pub public_client: bool,
+}
+
+/// A stored compliance policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredPolicy {
+    /// Every property, including `@odata.type`, `id`, timestamps, `version`.
+    pub properties: Map<String, Value>,
+    /// `deviceComplianceActionItem` objects.
+    pub actions: Vec<Value>,
+    /// `deviceCompliancePolicyAssignment` objects.
+    pub assignments: Vec<Value>,
+}
+
+/// The whole tenant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub apps: Vec<App>,
+    pub groups: Vec<Value>,
+    pub connectors: Vec<Value>,
+    pub notification_templates: Vec<Value>,
+    /// Policies by id, in creation order of ids (GUIDs sort randomly, so
+    /// keep an explicit order for stable paging).
+    pub policies: BTreeMap<String, StoredPolicy>,
+    pub policy_order: Vec<String>,
+}
+
+/// The demo tenant's id.
+pub const DEMO_TENANT: &str = "8e6f7a1c-0b2d-4c3e-9f40-5a6b7c8d9e01";
+/// The demo app that the example config signs in with.
+pub const DEMO_CLIENT_ID: &str = "5d1f3c2a-7e4b-4a69-8c10-2b3e4f5a6b7c";
+/// The demo app's secret (the emulator is local-only; this protects nothing).
+pub const DEMO_SECRET: &str = "emulator-demo-secret";
+
+fn group(id: &str, name: &str) -> Value {
+    serde_json::json!({"id": id, "displayName": name, "securityEnabled": true, "mailEnabled": false})
+}
+
+fn connector(id: &str, state: &str, android: bool, ios: bool, windows: bool, mac: bool, heartbeat: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "partnerState": state,
+        "androidEnabled": android,
+        "iosEnabled": ios,
+        "windowsEnabled": windows,
+        "macEnabled": mac,
+        "androidDeviceBlockedOnMissingPartnerData": false,
+        "iosDeviceBlockedOnMissingPartnerData": false,
+        "windowsDeviceBlockedOnMissingPartnerData": false,
+        "partnerUnsupportedOsVersionBlocked": false,
+        "partnerUnresponsivenessThresholdInDays": 7,
+        "lastHeartbeatDateTime": heartbeat,
+        "androidMobileApplicationManagementEnabled": false,
+        "iosMobileApplicationManagementEnabled": false,
+        "allowPartnerToCollectIOSApplicationMetadata": false,
+        "allowPartnerToCollectIOSPersonalApplicationMetadata": false,
+        "microsoftDefenderForEndpointAttachEnabled": false,
+    })
+}
+
+impl Tenant {
+    /// The demo tenant: groups (one name deliberately duplicated), connectors
+    /// in several partner states, notification templates, one app.
+    pub fn demo() -> Self {
+        Tenant {
+            tenant_id: DEMO_TENANT.into(),
+            apps: vec![App {
+                client_id: DEMO_CLIENT_ID.into(),
+                secrets: vec![DEMO_SECRET.into()],
+                certificates: Vec::new(),
+                public_client: true,
+            }],
+            groups: vec![
+                group("0b8f3c51-2d4e-4f60-9a71-1c2d3e4f5a01", "MTD - iOS Users"),
+                group("1c9a4d62-3e5f-4071-8b82-2d3e4f5a6b02", "MTD - Android Users"),
+                group("2dab5e73-4f60-4182-9c93-3e4f5a6b7c03", "Executives"),
+                group("3ebc6f84-5071-4293-8da4-4f5a6b7c8d04", "Break Glass Admins"),
+                group("4fcd7095-6182-43a4-9eb5-5a6b7c8d9e05", "BYOD Users"),
+                group("50de81a6-7293-44b5-afc6-6b7c8d9eaf06", "Android Device Owner Fleet"),
+                group("61ef92b7-83a4-45c6-b0d7-7c8d9eafb007", "Mac Users"),
+                group("72f0a3c8-94b5-46d7-81e8-8d9eafb0c108", "Contractors"),
+                group("8301b4d9-a5c6-47e8-92f9-9eafb0c1d209", "Contractors"),
+            ],
+            connectors: vec![
+                connector("fc780465-2017-40d4-a0c5-307022471b92", "enabled", true, true, true, true, "2026-11-26T08:00:00Z"),
+                connector("3c9f4a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "enabled", true, true, false, false, "2026-11-26T07:55:00Z"),
+                connector("7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d", "available", true, false, false, false, "2026-11-20T10:00:00Z"),
+                connector("9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a", "unresponsive", false, true, false, false, "2026-10-30T12:00:00Z"),
+            ],
+            notification_templates: vec![
+                serde_json::json!({"id": "a1b2c3d4-0001-4000-8000-000000000001", "displayName": "MTD - Device at risk"}),
+                serde_json::json!({"id": "a1b2c3d4-0002-4000-8000-000000000002", "displayName": "MTD - Final warning"}),
+            ],
+            policies: BTreeMap::new(),
+            policy_order: Vec::new(),
+        }
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    pub fn group_exists(&self, id: &str) -> bool {
+        self.groups.iter().any(|g| g.get("id").and_then(Value::as_str) == Some(id))
+    }
+
+    pub fn template_exists(&self, id: &str) -> bool {
+        self.notification_templates.iter().any(|g| g.get("id").and_then(Value::as_str) == Some(id))
+    }
+
+    /// Policies in creation order.
+    pub fn ordered_policies(&self) -> impl Iterator<Item = &StoredPolicy> {
+        self.policy_order.iter().filter_map(|id| self.policies.get(id))
+    }
+
+    pub fn insert_policy(&mut self, id: String, p: StoredPolicy) {
+        self.policy_order.push(id.clone());
+        self.policies.insert(id, p);
+    }
+
+    pub fn remove_policy(&mut self, id: &str) -> bool {
+        self.policy_order.retain(|x| x != id);
+        self.policies.remove(id).is_some()
+    }
+}

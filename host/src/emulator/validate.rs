@@ -1,0 +1,168 @@
+//! The emulator's strictness: what Intune rejects, rejected the same way —
+//! unknown or beta-only properties, wrong `@odata.type`, enum values outside
+//! the schema, read-only properties, and a create without exactly one block
+//! action.
+
+use serde_json::{Map, Value};
+
+use super::odata::{bad_request, Reply};
+use super::tenant::Tenant;
+use crate::graph::schema::{self, ApiVersion, PolicyType, Violation};
+
+const NAVIGATION: &[&str] = &[
+    "assignments",
+    "deviceSettingStateSummaries",
+    "deviceStatuses",
+    "deviceStatusOverview",
+    "scheduledActionsForRule",
+    "userStatuses",
+    "userStatusOverview",
+];
+
+/// Resolves `@odata.type` for a version, as Graph's model would.
+pub fn policy_type(version: ApiVersion, body: &Map<String, Value>) -> Result<PolicyType, Reply> {
+    let Some(raw) = body.get("@odata.type").and_then(Value::as_str) else {
+        return Err(bad_request(
+            "Cannot create an abstract class. The @odata.type annotation is required for microsoft.graph.deviceCompliancePolicy.",
+        ));
+    };
+    match PolicyType::from_odata_type(raw) {
+        Some(t) if t.min_version() <= version => Ok(t),
+        _ => Err(bad_request(&format!(
+            "A type named '{}' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.",
+            raw.trim_start_matches('#')
+        ))),
+    }
+}
+
+fn violation_reply(ty: PolicyType, v: Violation) -> Reply {
+    let t = ty.type_name();
+    match v {
+        Violation::Unknown { property } | Violation::BetaOnly { property } => bad_request(&format!(
+            "The property '{property}' does not exist on type 'microsoft.graph.{t}'. Make sure to only use property names that are defined by the type or mark the type as open type."
+        )),
+        Violation::ReadOnly { property } => {
+            bad_request(&format!("The property '{property}' is read-only and cannot be set on 'microsoft.graph.{t}'."))
+        }
+        Violation::WrongType { property, expected } => bad_request(&format!(
+            "Cannot convert the value of property '{property}' on 'microsoft.graph.{t}': it must be {expected}."
+        )),
+        Violation::BadEnum { value, .. } => bad_request(&format!("Requested value '{value}' was not found.")),
+    }
+}
+
+/// Checks the plain properties of a POST or PATCH body.
+pub fn properties(version: ApiVersion, ty: PolicyType, body: &Map<String, Value>, allow_nav: &[&str]) -> Result<Map<String, Value>, Reply> {
+    let mut out = Map::new();
+    for (k, v) in body {
+        if k.starts_with('@') {
+            continue;
+        }
+        if NAVIGATION.contains(&k.as_str()) {
+            if allow_nav.contains(&k.as_str()) {
+                continue;
+            }
+            return Err(bad_request(&format!(
+                "The navigation property '{k}' cannot be set here; use its own endpoint."
+            )));
+        }
+        schema::check_property(ty, version, k, v).map_err(|e| violation_reply(ty, e))?;
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(out)
+}
+
+/// Checks the inline `scheduledActionsForRule` of a create, returning the action items.
+pub fn create_actions(version: ApiVersion, body: &Map<String, Value>, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+    let rules = body.get("scheduledActionsForRule").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut items = Vec::new();
+    for rule in &rules {
+        if let Some(configs) = rule.get("scheduledActionConfigurations").and_then(Value::as_array) {
+            items.extend(configs.iter().cloned());
+        }
+    }
+    action_items(version, &items, tenant)
+}
+
+/// Checks a list of action items: valid fields, exactly one block.
+pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+    let mut out = Vec::new();
+    for item in items {
+        let Some(obj) = item.as_object() else {
+            return Err(bad_request("An action for noncompliance must be an object."));
+        };
+        for k in obj.keys() {
+            if !matches!(k.as_str(), "actionType" | "gracePeriodHours" | "notificationTemplateId" | "notificationMessageCCList" | "id" | "@odata.type") {
+                return Err(bad_request(&format!(
+                    "The property '{k}' does not exist on type 'microsoft.graph.deviceComplianceActionItem'. Make sure to only use property names that are defined by the type or mark the type as open type."
+                )));
+            }
+        }
+        let action = obj.get("actionType").and_then(Value::as_str).unwrap_or("");
+        if !schema::action_type_allowed(version, action) {
+            return Err(bad_request(&format!("Requested value '{action}' was not found.")));
+        }
+        let grace = obj.get("gracePeriodHours").map_or(Some(0), Value::as_i64);
+        if !grace.is_some_and(|g| (0..=8760).contains(&g)) {
+            return Err(bad_request("gracePeriodHours must be an integer from 0 to 8760."));
+        }
+        let template = obj.get("notificationTemplateId").and_then(Value::as_str).unwrap_or("");
+        if !template.is_empty() && template != "00000000-0000-0000-0000-000000000000" && !tenant.template_exists(template) {
+            return Err(bad_request(&format!("Notification message template '{template}' was not found.")));
+        }
+        let cc = obj.get("notificationMessageCCList").cloned().unwrap_or(Value::Array(Vec::new()));
+        if !cc.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
+            return Err(bad_request("notificationMessageCCList must be a list of group ids."));
+        }
+        out.push(serde_json::json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "actionType": action,
+            "gracePeriodHours": grace.unwrap_or(0),
+            "notificationTemplateId": if template.is_empty() { "00000000-0000-0000-0000-000000000000" } else { template },
+            "notificationMessageCCList": cc,
+        }));
+    }
+    let blocks = out.iter().filter(|a| a["actionType"] == "block").count();
+    if blocks != 1 {
+        return Err(bad_request("Compliance policy must have one and only one block scheduled action"));
+    }
+    Ok(out)
+}
+
+/// Checks an `/assign` body and returns the de-duplicated targets.
+pub fn assignment_targets(body: &Value, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+    let Some(list) = body.get("assignments").and_then(Value::as_array) else {
+        return Err(bad_request("The request body must contain 'assignments'."));
+    };
+    let mut targets: Vec<Value> = Vec::new();
+    for a in list {
+        let Some(target) = a.get("target") else {
+            return Err(bad_request("Each assignment needs a target."));
+        };
+        let ty = target.get("@odata.type").and_then(Value::as_str).unwrap_or("").trim_start_matches("#microsoft.graph.");
+        match ty {
+            "groupAssignmentTarget" | "exclusionGroupAssignmentTarget" => {
+                let id = target.get("groupId").and_then(Value::as_str).unwrap_or("");
+                if !tenant.group_exists(id) {
+                    return Err(bad_request(&format!("Group '{id}' was not found.")));
+                }
+            }
+            "allLicensedUsersAssignmentTarget" | "allDevicesAssignmentTarget" => {}
+            "configurationManagerCollectionAssignmentTarget" => {
+                if target.get("collectionId").and_then(Value::as_str).is_none() {
+                    return Err(bad_request("collectionId is required."));
+                }
+            }
+            other => {
+                return Err(bad_request(&format!(
+                    "A type named 'microsoft.graph.{other}' could not be resolved by the model."
+                )))
+            }
+        }
+        // Intune ignores a duplicate target.
+        if !targets.contains(target) {
+            targets.push(target.clone());
+        }
+    }
+    Ok(targets)
+}
