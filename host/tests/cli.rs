@@ -57,26 +57,30 @@ fn inspect_text_and_json() {
 fn check_reports_every_settings_problem() {
     let cache = tempfile::tempdir().unwrap();
     let good = examples().join("example-settings.toml");
-    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", good.to_str().unwrap()], cache.path());
+    let r =
+        mtdhost(&["plugin", "check", "builtin:example", "--settings", good.to_str().unwrap()], cache.path());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("settings are valid for example 0.1.0"));
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[overrides]\nTROJAN = \"severe\"\nADWARE = \"low\"\nSPY = \"critical\"\n").unwrap();
-    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    let r =
+        mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("error: overrides.TROJAN: 'severe' is not a level"), "{}", r.stdout);
     assert!(r.stdout.contains("error: overrides.SPY: 'critical' is not a level"), "{}", r.stdout);
     assert!(r.stdout.contains("2 error(s) in settings for example 0.1.0"));
 
     std::fs::write(&bad, "overides = {}\n").unwrap();
-    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    let r =
+        mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("unknown field `overides`"), "{}", r.stdout);
 
     std::fs::write(&bad, "[overrides]\nTROJAN = \n").unwrap();
-    let r = mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
+    let r =
+        mtdhost(&["plugin", "check", "builtin:example", "--settings", bad.to_str().unwrap()], cache.path());
     assert_eq!(r.code, 1);
     one_line_error(&r);
     assert!(r.stderr.contains("bad.toml: line 2, column"), "{}", r.stderr);
@@ -86,7 +90,8 @@ fn check_reports_every_settings_problem() {
 fn run_prints_per_device_levels() {
     let cache = tempfile::tempdir().unwrap();
     let events = examples().join("example.jsonl");
-    let r = mtdhost(&["plugin", "run", "builtin:example", "--events", events.to_str().unwrap()], cache.path());
+    let r =
+        mtdhost(&["plugin", "run", "builtin:example", "--events", events.to_str().unwrap()], cache.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(lines[0].starts_with("DEVICE"));
@@ -126,10 +131,16 @@ fn run_prints_per_device_levels() {
 fn precompile_fills_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let dir = cache.path().join("c");
-    let r = mtdhost(&["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()], cache.path());
+    let r = mtdhost(
+        &["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()],
+        cache.path(),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("builtin:example: compiled and cached"), "{}", r.stdout);
-    let r = mtdhost(&["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()], cache.path());
+    let r = mtdhost(
+        &["plugin", "precompile", "builtin:example", "--cache-dir", dir.to_str().unwrap()],
+        cache.path(),
+    );
     assert!(r.stdout.contains("builtin:example: already cached"), "{}", r.stdout);
 }
 
@@ -151,18 +162,22 @@ fn bad_arguments_and_files_give_one_line_errors() {
         (vec!["plugin", "inspect", "builtin:nope"], 1, "no builtin plugin named 'nope'"),
         (vec!["plugin", "inspect", empty.to_str().unwrap()], 1, "is an empty file"),
         (vec!["plugin", "inspect", text.to_str().unwrap()], 1, "is not a WebAssembly file"),
-        (vec!["plugin", "run", "builtin:example", "--events", "/no/events.json"], 1, "cannot read events file"),
         (
-            vec!["plugin", "inspect", "builtin:example", "--sha256", &wrong_pin],
+            vec!["plugin", "run", "builtin:example", "--events", "/no/events.json"],
             1,
-            "refusing to load it",
+            "cannot read events file",
         ),
+        (vec!["plugin", "inspect", "builtin:example", "--sha256", &wrong_pin], 1, "refusing to load it"),
         (
             vec!["plugin", "inspect", "builtin:example", "--trusted-key", "RWQ"],
             1,
             "cannot read signature file builtin:example.minisig",
         ),
-        (vec!["plugin", "inspect", "builtin:example", "--memory-mib", "0"], 1, "memory_mib = 0 is out of range"),
+        (
+            vec!["plugin", "inspect", "builtin:example", "--memory-mib", "0"],
+            1,
+            "memory_mib = 0 is out of range",
+        ),
     ];
     for (args, code, needle) in cases {
         let r = mtdhost(&args, cache.path());

@@ -35,3 +35,61 @@ pub fn load(rt: &Runtime, package: &str, settings_json: &str, limits: Limits) ->
     let opts = LoadOptions { limits, settings_json: settings_json.to_string(), ..LoadOptions::default() };
     rt.load(&source(package), &opts).unwrap_or_else(|e| panic!("loading {package}: {e}"))
 }
+
+/// Graph helpers: an emulator and clients signed in to it.
+pub mod graph {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use mtdhost::emulator::{Emulator, EmulatorConfig, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+    use mtdhost::graph::auth::{Credential, TokenProvider};
+    use mtdhost::graph::cloud::{Cloud, Endpoints};
+    use mtdhost::graph::pacer::PaceLimit;
+    use mtdhost::graph::retry::RetryPolicy;
+    use mtdhost::graph::{ClientOptions, GraphClient};
+
+    /// Starts an emulator on a free loopback port.
+    pub async fn emulator(config: EmulatorConfig) -> Emulator {
+        Emulator::start(config).await.expect("emulator starts")
+    }
+
+    /// Endpoints pointing at the emulator.
+    pub fn endpoints(emu: &Emulator) -> Endpoints {
+        Endpoints::with_overrides(Cloud::Global, Some(emu.url()), Some(emu.url())).expect("loopback URLs")
+    }
+
+    /// Fast retries and pacing suited to tests.
+    pub fn fast_options() -> ClientOptions {
+        ClientOptions {
+            retry: RetryPolicy {
+                max_attempts: 12,
+                base_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(100),
+                max_retry_after: Duration::from_secs(5),
+            },
+            pace: PaceLimit { max: 10_000, window: Duration::from_secs(1) },
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// A client signing in with the demo app's client secret.
+    pub fn client_with(emu: &Emulator, credential: Credential, options: ClientOptions) -> GraphClient {
+        let http = mtdhost::graph::client::http_client().expect("http client");
+        let tokens = Arc::new(TokenProvider::new(credential, endpoints(emu), http.clone()));
+        GraphClient::new(http, endpoints(emu), tokens, options)
+    }
+
+    /// The demo app's secret credential.
+    pub fn demo_secret() -> Credential {
+        Credential::ClientSecret {
+            tenant: DEMO_TENANT.into(),
+            client_id: DEMO_CLIENT_ID.into(),
+            secret: DEMO_SECRET.to_string().into(),
+        }
+    }
+
+    /// A client with the demo secret and fast test options.
+    pub fn client(emu: &Emulator) -> GraphClient {
+        client_with(emu, demo_secret(), fast_options())
+    }
+}

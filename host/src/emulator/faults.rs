@@ -107,7 +107,9 @@ pub enum Decision {
     Serve,
     /// Serve, then drop the connection instead of answering.
     ServeAndLose,
-    Status429 { retry_after_ms: u64 },
+    Status429 {
+        retry_after_ms: u64,
+    },
     Status503,
     Drop,
 }
@@ -172,7 +174,8 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        let f: FaultSpec = "429=0.3, 503=0.1,latency=20ms,throttle=100/20s,burst429=2,retry-after=0.05".parse().unwrap();
+        let f: FaultSpec =
+            "429=0.3, 503=0.1,latency=20ms,throttle=100/20s,burst429=2,retry-after=0.05".parse().unwrap();
         assert_eq!(f.rate_429, 0.3);
         assert_eq!(f.latency, Duration::from_millis(20));
         assert_eq!(f.throttle, Some((100, Duration::from_secs(20))));

@@ -11,7 +11,15 @@ use crate::graph::schema::{ApiVersion, Kind, PolicyType};
 
 const POLICIES: &str = "deviceCompliancePolicies";
 const NO_ROUTE: &str = "No OData route exists that match template ~/singleton/navigation with http verb PATCH for request /StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies.";
-const BASE_PROPS: &[&str] = &["@odata.type", "id", "createdDateTime", "lastModifiedDateTime", "version", "displayName", "description"];
+const BASE_PROPS: &[&str] = &[
+    "@odata.type",
+    "id",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "version",
+    "displayName",
+    "description",
+];
 
 /// Everything a handler needs.
 pub struct Ctx<'a> {
@@ -23,7 +31,13 @@ pub struct Ctx<'a> {
 }
 
 /// Serves one Graph request. The bool says whether the tenant changed.
-pub fn handle(ctx: &mut Ctx<'_>, method: &str, path: &str, query: &Query, body: Option<&Value>) -> (Reply, bool) {
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    method: &str,
+    path: &str,
+    query: &Query,
+    body: Option<&Value>,
+) -> (Reply, bool) {
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let self_url = format!("{}/{}{}", ctx.base, ctx.version.segment(), path);
     let read = |r: Result<Reply, Reply>| (r.unwrap_or_else(|e| e), false);
@@ -46,22 +60,37 @@ pub fn handle(ctx: &mut Ctx<'_>, method: &str, path: &str, query: &Query, body: 
         ("GET", ["deviceManagement", POLICIES, _, "scheduledActionsForRule"]) => {
             (bad_request("No method match route template"), false)
         }
-        ("POST", ["deviceManagement", POLICIES, id, "scheduleActionsForRules"]) => mutate(schedule_actions(ctx, id, body)),
-        ("GET", ["deviceManagement", POLICIES, id, "assignments"]) => read(list_assignments(ctx, id, query, &self_url)),
+        ("POST", ["deviceManagement", POLICIES, id, "scheduleActionsForRules"]) => {
+            mutate(schedule_actions(ctx, id, body))
+        }
+        ("GET", ["deviceManagement", POLICIES, id, "assignments"]) => {
+            read(list_assignments(ctx, id, query, &self_url))
+        }
         ("POST", ["deviceManagement", POLICIES, id, "assign"]) => mutate(assign(ctx, id, body)),
         ("GET", ["groups"]) => read(list_plain(&ctx.tenant.groups.clone(), query, &self_url, ctx.page_size)),
-        ("GET", ["groups", id]) => read(find(&ctx.tenant.groups, id, "group").map(|g| Reply::json(200, select(&g, query)))),
+        ("GET", ["groups", id]) => {
+            read(find(&ctx.tenant.groups, id, "group").map(|g| Reply::json(200, select(&g, query))))
+        }
         ("GET", ["deviceManagement", "mobileThreatDefenseConnectors"]) => {
-            let items: Vec<Value> = ctx.tenant.connectors.iter().map(|c| connector_view(c, ctx.version)).collect();
+            let items: Vec<Value> =
+                ctx.tenant.connectors.iter().map(|c| connector_view(c, ctx.version)).collect();
             read(list_plain(&items, query, &self_url, ctx.page_size))
         }
-        ("GET", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => {
-            read(find(&ctx.tenant.connectors, id, "mobileThreatDefenseConnector").map(|c| Reply::json(200, connector_view(&c, ctx.version))))
-        }
+        ("GET", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => read(
+            find(&ctx.tenant.connectors, id, "mobileThreatDefenseConnector")
+                .map(|c| Reply::json(200, connector_view(&c, ctx.version))),
+        ),
         ("GET", ["deviceManagement", "notificationMessageTemplates"]) => {
             read(list_plain(&ctx.tenant.notification_templates.clone(), query, &self_url, ctx.page_size))
         }
-        _ => (odata::error(400, "BadRequest", &format!("Resource not found for the segment '{}'.", segs.last().unwrap_or(&""))), false),
+        _ => (
+            odata::error(
+                400,
+                "BadRequest",
+                &format!("Resource not found for the segment '{}'.", segs.last().unwrap_or(&"")),
+            ),
+            false,
+        ),
     }
 }
 
@@ -132,8 +161,11 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
 }
 
 fn get_policy(ctx: &Ctx<'_>, id: &str, query: &Query) -> Result<Reply, Reply> {
-    let p = ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
-    render(p, ctx.version, query).map(|v| Reply::json(200, v)).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))
+    let p =
+        ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    render(p, ctx.version, query)
+        .map(|v| Reply::json(200, v))
+        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))
 }
 
 fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply> {
@@ -153,8 +185,11 @@ fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply
     props.insert("version".into(), json!(1));
     let stored = StoredPolicy { properties: props, actions, assignments: Vec::new() };
     let mut rendered = render(&stored, ctx.version, &Query::default()).unwrap_or(Value::Null);
-    rendered["@odata.context"] =
-        Value::String(format!("{}/{}/$metadata#deviceManagement/deviceCompliancePolicies/$entity", ctx.base, ctx.version.segment()));
+    rendered["@odata.context"] = Value::String(format!(
+        "{}/{}/$metadata#deviceManagement/deviceCompliancePolicies/$entity",
+        ctx.base,
+        ctx.version.segment()
+    ));
     ctx.tenant.insert_policy(id, stored);
     Ok(Reply::json(201, rendered))
 }
@@ -162,8 +197,13 @@ fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply
 fn update_policy(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
     let obj = body_object(body)?;
     let version = ctx.version;
-    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
-    let current = p.properties.get("@odata.type").and_then(Value::as_str).and_then(PolicyType::from_odata_type);
+    let p = ctx
+        .tenant
+        .policies
+        .get_mut(id)
+        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let current =
+        p.properties.get("@odata.type").and_then(Value::as_str).and_then(PolicyType::from_odata_type);
     let sent = validate::policy_type(version, obj)?;
     if current != Some(sent) {
         return Err(bad_request("The @odata.type of a PATCH must match the policy's type."));
@@ -185,7 +225,9 @@ fn schedule_actions(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result
     let rules = body
         .and_then(|b| b.get("deviceComplianceScheduledActionForRules"))
         .and_then(Value::as_array)
-        .ok_or_else(|| bad_request("The request body must contain 'deviceComplianceScheduledActionForRules'."))?;
+        .ok_or_else(|| {
+            bad_request("The request body must contain 'deviceComplianceScheduledActionForRules'.")
+        })?;
     let mut items = Vec::new();
     for r in rules {
         if let Some(c) = r.get("scheduledActionConfigurations").and_then(Value::as_array) {
@@ -193,21 +235,30 @@ fn schedule_actions(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result
         }
     }
     let actions = validate::action_items(ctx.version, &items, ctx.tenant)?;
-    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p = ctx
+        .tenant
+        .policies
+        .get_mut(id)
+        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
     p.actions = actions;
     p.properties.insert("lastModifiedDateTime".into(), Value::String(now()));
     Ok(Reply::empty(204))
 }
 
 fn list_assignments(ctx: &Ctx<'_>, id: &str, query: &Query, self_url: &str) -> Result<Reply, Reply> {
-    let p = ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p =
+        ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
     Ok(Reply::json(200, odata::page(p.assignments.clone(), query, self_url, ctx.page_size)?))
 }
 
 fn assign(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
     let body = body.ok_or_else(|| bad_request("The request body must be a JSON object."))?;
     let targets = validate::assignment_targets(body, ctx.tenant)?;
-    let p = ctx.tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p = ctx
+        .tenant
+        .policies
+        .get_mut(id)
+        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
     // The posted set replaces every direct assignment; ones from policy sets stay.
     p.assignments.retain(|a| a.get("source").and_then(Value::as_str).is_some_and(|s| s != "direct"));
     for t in targets {
@@ -227,7 +278,8 @@ fn list_plain(items: &[Value], query: &Query, self_url: &str, page_size: usize) 
         Some(f) => odata::parse_filter(f).map_err(|m| bad_request(&m))?,
         None => Vec::new(),
     };
-    let selected: Vec<Value> = items.iter().filter(|v| odata::matches(v, &conds)).map(|v| select(v, query)).collect();
+    let selected: Vec<Value> =
+        items.iter().filter(|v| odata::matches(v, &conds)).map(|v| select(v, query)).collect();
     Ok(Reply::json(200, odata::page(selected, query, self_url, page_size)?))
 }
 
@@ -246,7 +298,11 @@ fn select(v: &Value, query: &Query) -> Value {
 }
 
 fn find(items: &[Value], id: &str, what: &str) -> Result<Value, Reply> {
-    items.iter().find(|v| v.get("id").and_then(Value::as_str) == Some(id)).cloned().ok_or_else(|| not_found(&format!("{what} '{id}'")))
+    items
+        .iter()
+        .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
+        .cloned()
+        .ok_or_else(|| not_found(&format!("{what} '{id}'")))
 }
 
 /// v1.0 has neither the mac properties nor the newer partner states.

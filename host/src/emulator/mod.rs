@@ -164,13 +164,18 @@ impl Emulator {
         }
         let tenant = match &config.state_file {
             Some(p) if p.exists() => {
-                let text = std::fs::read(p).map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?;
-                serde_json::from_slice(&text).map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?
+                let text = std::fs::read(p)
+                    .map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?;
+                serde_json::from_slice(&text)
+                    .map_err(|e| EmulatorError::State { path: p.clone(), reason: e.to_string() })?
             }
             _ => config.seed.clone().unwrap_or_else(Tenant::demo),
         };
-        let listener = TcpListener::bind(config.listen).await.map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
-        let addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+        let addr =
+            listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
         let shared = Arc::new(Shared {
             tenant: Mutex::new(tenant),
             tokens: Mutex::new(Tokens::new(config.token_lifetime)),

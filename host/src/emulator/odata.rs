@@ -61,14 +61,18 @@ pub struct Query {
 
 impl Query {
     pub fn parse(raw: &str) -> Self {
-        Query { params: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect(), raw: raw.to_string() }
+        Query {
+            params: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect(),
+            raw: raw.to_string(),
+        }
     }
     pub fn get(&self, k: &str) -> Option<&str> {
         self.params.get(k).map(String::as_str)
     }
     /// True if `$expand` names `nav` (at top level).
     pub fn expands(&self, nav: &str) -> bool {
-        self.get("$expand").is_some_and(|e| top_level_items(e).iter().any(|i| i.split('(').next() == Some(nav)))
+        self.get("$expand")
+            .is_some_and(|e| top_level_items(e).iter().any(|i| i.split('(').next() == Some(nav)))
     }
     /// True if the `$expand` of `nav` itself expands `inner`.
     pub fn expands_nested(&self, nav: &str, inner: &str) -> bool {
@@ -124,7 +128,10 @@ pub fn parse_filter(filter: &str) -> Result<Vec<Condition>, String> {
         let mut words = p.splitn(3, ' ');
         match (words.next(), words.next(), words.next()) {
             (Some(prop), Some("eq"), Some(lit)) if prop.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                out.push(Condition::Eq { property: prop.to_string(), value: unquote(lit.trim()).ok_or("eq needs a quoted string")? });
+                out.push(Condition::Eq {
+                    property: prop.to_string(),
+                    value: unquote(lit.trim()).ok_or("eq needs a quoted string")?,
+                });
             }
             _ => return Err(format!("Invalid filter clause: '{p}' is not supported")),
         }
@@ -158,7 +165,9 @@ fn unquote(lit: &str) -> Option<String> {
 /// Checks an entity against conditions.
 pub fn matches(entity: &Value, conds: &[Condition]) -> bool {
     conds.iter().all(|c| match c {
-        Condition::Eq { property, value } => entity.get(property).and_then(Value::as_str) == Some(value.as_str()),
+        Condition::Eq { property, value } => {
+            entity.get(property).and_then(Value::as_str) == Some(value.as_str())
+        }
         Condition::IsOf(t) => {
             let want = t.trim_start_matches('#');
             entity.get("@odata.type").and_then(Value::as_str).map(|s| s.trim_start_matches('#')) == Some(want)
@@ -181,8 +190,10 @@ pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) 
     let page: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
     let mut body = json!({ "value": page });
     if skip + size < total && top.is_none() {
-        let mut params: Vec<(String, String)> =
-            url::form_urlencoded::parse(query.raw.as_bytes()).into_owned().filter(|(k, _)| k != "$skiptoken").collect();
+        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "$skiptoken")
+            .collect();
         params.push(("$skiptoken".into(), (skip + size).to_string()));
         let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         body["@odata.nextLink"] = Value::String(format!("{self_url}?{qs}"));
@@ -197,7 +208,8 @@ mod tests {
     #[test]
     fn filters() {
         assert_eq!(
-            parse_filter("displayName eq 'O''Brien and co' and isof('microsoft.graph.iosCompliancePolicy')").unwrap(),
+            parse_filter("displayName eq 'O''Brien and co' and isof('microsoft.graph.iosCompliancePolicy')")
+                .unwrap(),
             vec![
                 Condition::Eq { property: "displayName".into(), value: "O'Brien and co".into() },
                 Condition::IsOf("microsoft.graph.iosCompliancePolicy".into())
@@ -208,10 +220,13 @@ mod tests {
 
     #[test]
     fn expands() {
-        let q = Query::parse("$expand=scheduledActionsForRule($expand=scheduledActionConfigurations),assignments");
+        let q = Query::parse(
+            "$expand=scheduledActionsForRule($expand=scheduledActionConfigurations),assignments",
+        );
         assert!(q.expands("scheduledActionsForRule"));
         assert!(q.expands("assignments"));
         assert!(q.expands_nested("scheduledActionsForRule", "scheduledActionConfigurations"));
-        assert!(!Query::parse("$expand=scheduledActionsForRule").expands_nested("scheduledActionsForRule", "scheduledActionConfigurations"));
+        assert!(!Query::parse("$expand=scheduledActionsForRule")
+            .expands_nested("scheduledActionsForRule", "scheduledActionConfigurations"));
     }
 }

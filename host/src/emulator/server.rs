@@ -48,7 +48,10 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
 }
 
 /// Serves one request.
-pub async fn serve(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+pub async fn serve(
+    shared: Arc<Shared>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -83,7 +86,15 @@ pub async fn serve(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> 
             Err((s, b)) => (s, b),
         };
         // Token requests carry secrets: record neither the form nor the answer.
-        shared.record(Recorded { method, path, query: String::new(), status, body: None, fault: None, client_id: form.get("client_id").cloned() });
+        shared.record(Recorded {
+            method,
+            path,
+            query: String::new(),
+            status,
+            body: None,
+            fault: None,
+            client_id: form.get("client_id").cloned(),
+        });
         return Ok(respond(&Reply::json(status, body)));
     }
 
@@ -101,14 +112,28 @@ pub async fn serve(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> 
     } else {
         match serde_json::from_slice(&body_bytes) {
             Ok(v) => Some(v),
-            Err(e) => return Ok(respond(&odata::bad_request(&format!("Invalid JSON in the request body: {e}")))),
+            Err(e) => {
+                return Ok(respond(&odata::bad_request(&format!("Invalid JSON in the request body: {e}"))))
+            }
         }
     };
     let client_id = match bearer.as_deref().and_then(|t| shared.tokens().validate(t).map(str::to_string)) {
         Some(c) => c,
         None => {
-            let reply = odata::error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience or token not issued by this tenant.");
-            shared.record(Recorded { method, path, query: raw_query, status: 401, body, fault: None, client_id: None });
+            let reply = odata::error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience or token not issued by this tenant.",
+            );
+            shared.record(Recorded {
+                method,
+                path,
+                query: raw_query,
+                status: 401,
+                body,
+                fault: None,
+                client_id: None,
+            });
             return Ok(respond(&reply));
         }
     };
@@ -172,7 +197,13 @@ pub async fn serve(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> 
 }
 
 /// `POST /$batch`: up to 20 requests, each served (or throttled) on its own.
-fn batch(shared: &Shared, version: ApiVersion, base: &str, client_id: &str, body: Option<&Value>) -> (Reply, bool) {
+fn batch(
+    shared: &Shared,
+    version: ApiVersion,
+    base: &str,
+    client_id: &str,
+    body: Option<&Value>,
+) -> (Reply, bool) {
     let Some(requests) = body.and_then(|b| b.get("requests")).and_then(Value::as_array) else {
         return (odata::bad_request("The batch request must contain 'requests'."), false);
     };
@@ -183,34 +214,44 @@ fn batch(shared: &Shared, version: ApiVersion, base: &str, client_id: &str, body
     let mut status_of: HashMap<String, u16> = HashMap::new();
     let mut mutated = false;
     for r in requests {
-        let id = r.get("id").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+        let id = r
+            .get("id")
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .unwrap_or_default();
         let method = r.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
         let url = r.get("url").and_then(Value::as_str).unwrap_or("");
-        let failed_dep = r
-            .get("dependsOn")
-            .and_then(Value::as_array)
-            .is_some_and(|deps| deps.iter().filter_map(Value::as_str).any(|d| !status_of.get(d).is_some_and(|s| (200..300).contains(s))));
+        let failed_dep = r.get("dependsOn").and_then(Value::as_array).is_some_and(|deps| {
+            deps.iter()
+                .filter_map(Value::as_str)
+                .any(|d| !status_of.get(d).is_some_and(|s| (200..300).contains(s)))
+        });
         let reply = if failed_dep {
             odata::error(424, "FailedDependency", "A request this one depends on failed.")
         } else {
             match shared.faults().decide(client_id, method != "GET") {
-                Decision::Status429 { retry_after_ms } => odata::error(429, "TooManyRequests", "Too many requests.")
-                    .with_header("Retry-After", format!("{:.3}", retry_after_ms as f64 / 1000.0)),
-                Decision::Status503 => odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
-                    .with_header("Retry-After", format!("{:.3}", shared.faults().spec.retry_after)),
+                Decision::Status429 { retry_after_ms } => {
+                    odata::error(429, "TooManyRequests", "Too many requests.")
+                        .with_header("Retry-After", format!("{:.3}", retry_after_ms as f64 / 1000.0))
+                }
+                Decision::Status503 => {
+                    odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
+                        .with_header("Retry-After", format!("{:.3}", shared.faults().spec.retry_after))
+                }
                 _ => {
                     let (p, q) = url.split_once('?').unwrap_or((url, ""));
                     let path = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
                     let mut tenant = shared.tenant_mut();
                     let mut ctx = Ctx { tenant: &mut tenant, version, base, page_size: shared.page_size };
-                    let (reply, m) = graph_api::handle(&mut ctx, &method, &path, &Query::parse(q), r.get("body"));
+                    let (reply, m) =
+                        graph_api::handle(&mut ctx, &method, &path, &Query::parse(q), r.get("body"));
                     mutated |= m;
                     reply
                 }
             }
         };
         status_of.insert(id.clone(), reply.status);
-        let headers: serde_json::Map<String, Value> = reply.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let headers: serde_json::Map<String, Value> =
+            reply.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         responses.push(json!({"id": id, "status": reply.status, "headers": headers, "body": reply.body}));
     }
     (Reply::json(200, json!({"responses": responses})), mutated)
@@ -225,7 +266,10 @@ fn control(shared: &Shared, method: &str, segs: &[&str], raw_query: &str) -> Rep
             }
             _ => odata::bad_request("Unknown or missing ?code= (the user code shown at sign-in)."),
         },
-        ("GET", ["_emulator", "requests"]) => Reply::json(200, json!({"value": shared.requests().iter().map(Recorded::to_json).collect::<Vec<_>>()})),
+        ("GET", ["_emulator", "requests"]) => Reply::json(
+            200,
+            json!({"value": shared.requests().iter().map(Recorded::to_json).collect::<Vec<_>>()}),
+        ),
         _ => odata::error(404, "NotFound", "Unknown emulator control path."),
     }
 }

@@ -59,7 +59,15 @@ fn group(id: &str, name: &str) -> Value {
     serde_json::json!({"id": id, "displayName": name, "securityEnabled": true, "mailEnabled": false})
 }
 
-fn connector(id: &str, state: &str, android: bool, ios: bool, windows: bool, mac: bool, heartbeat: &str) -> Value {
+fn connector(
+    id: &str,
+    state: &str,
+    android: bool,
+    ios: bool,
+    windows: bool,
+    mac: bool,
+    heartbeat: &str,
+) -> Value {
     serde_json::json!({
         "id": id,
         "partnerState": state,
@@ -105,10 +113,42 @@ impl Tenant {
                 group("8301b4d9-a5c6-47e8-92f9-9eafb0c1d209", "Contractors"),
             ],
             connectors: vec![
-                connector("fc780465-2017-40d4-a0c5-307022471b92", "enabled", true, true, true, true, "2026-11-26T08:00:00Z"),
-                connector("3c9f4a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "enabled", true, true, false, false, "2026-11-26T07:55:00Z"),
-                connector("7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d", "available", true, false, false, false, "2026-11-20T10:00:00Z"),
-                connector("9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a", "unresponsive", false, true, false, false, "2026-10-30T12:00:00Z"),
+                connector(
+                    "fc780465-2017-40d4-a0c5-307022471b92",
+                    "enabled",
+                    true,
+                    true,
+                    true,
+                    true,
+                    "2026-11-26T08:00:00Z",
+                ),
+                connector(
+                    "3c9f4a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+                    "enabled",
+                    true,
+                    true,
+                    false,
+                    false,
+                    "2026-11-26T07:55:00Z",
+                ),
+                connector(
+                    "7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                    "available",
+                    true,
+                    false,
+                    false,
+                    false,
+                    "2026-11-20T10:00:00Z",
+                ),
+                connector(
+                    "9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a",
+                    "unresponsive",
+                    false,
+                    true,
+                    false,
+                    false,
+                    "2026-10-30T12:00:00Z",
+                ),
             ],
             notification_templates: vec![
                 serde_json::json!({"id": "a1b2c3d4-0001-4000-8000-000000000001", "displayName": "MTD - Device at risk"}),

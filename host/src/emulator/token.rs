@@ -84,7 +84,10 @@ impl Tokens {
 
     fn issue(&mut self, client_id: &str, with_refresh: bool) -> Value {
         let token = random_token("emu.");
-        self.access.insert(token.clone(), Issued { client_id: client_id.to_string(), expires: Instant::now() + self.lifetime });
+        self.access.insert(
+            token.clone(),
+            Issued { client_id: client_id.to_string(), expires: Instant::now() + self.lifetime },
+        );
         let mut body = json!({
             "token_type": "Bearer",
             "expires_in": self.lifetime.as_secs(),
@@ -100,7 +103,12 @@ impl Tokens {
     }
 
     /// POST {tenant}/oauth2/v2.0/token.
-    pub fn token(&mut self, tenant: &Tenant, token_url: &str, form: &HashMap<String, String>) -> Result<Value, OAuthError> {
+    pub fn token(
+        &mut self,
+        tenant: &Tenant,
+        token_url: &str,
+        form: &HashMap<String, String>,
+    ) -> Result<Value, OAuthError> {
         let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         let client_id = get("client_id");
         let grant = get("grant_type");
@@ -111,11 +119,19 @@ impl Tokens {
                 }
                 let app = tenant.app(client_id).ok_or_else(|| unknown_app(client_id))?;
                 if !get("client_assertion").is_empty() {
-                    if get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
-                        return Err(oauth_error("invalid_request", 90014, "The request body must contain the client_assertion_type parameter."));
+                    if get("client_assertion_type")
+                        != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                    {
+                        return Err(oauth_error(
+                            "invalid_request",
+                            90014,
+                            "The request body must contain the client_assertion_type parameter.",
+                        ));
                     }
                     verify_assertion(app, token_url, get("client_assertion"))?;
-                } else if !app.secrets.iter().any(|s| s == get("client_secret")) || get("client_secret").is_empty() {
+                } else if !app.secrets.iter().any(|s| s == get("client_secret"))
+                    || get("client_secret").is_empty()
+                {
                     return Err(oauth_error("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
                 }
                 Ok(self.issue(client_id, false))
@@ -123,28 +139,50 @@ impl Tokens {
             "urn:ietf:params:oauth:grant-type:device_code" => {
                 let code = get("device_code");
                 let Some(dc) = self.device_codes.get_mut(code) else {
-                    return Err(oauth_error("bad_verification_code", 70000, "The provided device code is not valid."));
+                    return Err(oauth_error(
+                        "bad_verification_code",
+                        70000,
+                        "The provided device code is not valid.",
+                    ));
                 };
                 if dc.client_id != client_id {
-                    return Err(oauth_error("invalid_grant", 70000, "The device code was issued to another client."));
+                    return Err(oauth_error(
+                        "invalid_grant",
+                        70000,
+                        "The device code was issued to another client.",
+                    ));
                 }
                 if Instant::now() > dc.expires {
-                    return Err(oauth_error("expired_token", 70020, "The provided authorization code or refresh token has expired."));
+                    return Err(oauth_error(
+                        "expired_token",
+                        70020,
+                        "The provided authorization code or refresh token has expired.",
+                    ));
                 }
                 match dc.state {
                     DeviceCodeState::Pending => {
                         let now = Instant::now();
-                        let too_fast = dc.last_poll.is_some_and(|t| now.duration_since(t) < Duration::from_millis(self.device_interval * 500));
+                        let too_fast = dc.last_poll.is_some_and(|t| {
+                            now.duration_since(t) < Duration::from_millis(self.device_interval * 500)
+                        });
                         dc.last_poll = Some(now);
                         if too_fast {
                             Err(oauth_error("slow_down", 70016, "Polling too fast."))
                         } else {
-                            Err(oauth_error("authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling."))
+                            Err(oauth_error(
+                                "authorization_pending",
+                                70016,
+                                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                            ))
                         }
                     }
                     DeviceCodeState::Declined => {
                         self.device_codes.remove(code);
-                        Err(oauth_error("authorization_declined", 70019, "The end user denied the authorization request."))
+                        Err(oauth_error(
+                            "authorization_declined",
+                            70019,
+                            "The end user denied the authorization request.",
+                        ))
                     }
                     DeviceCodeState::Approved => {
                         let client = dc.client_id.clone();
@@ -161,16 +199,33 @@ impl Tokens {
                         self.refresh.remove(rt);
                         Ok(self.issue(&client, true))
                     }
-                    _ => Err(oauth_error("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")),
+                    _ => Err(oauth_error(
+                        "invalid_grant",
+                        9002313,
+                        "Invalid request. Request is malformed or invalid.",
+                    )),
                 }
             }
-            "" => Err(oauth_error("invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")),
-            other => Err(oauth_error("unsupported_grant_type", 70003, &format!("The app requested an unsupported grant type '{other}'."))),
+            "" => Err(oauth_error(
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'grant_type'.",
+            )),
+            other => Err(oauth_error(
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{other}'."),
+            )),
         }
     }
 
     /// POST {tenant}/oauth2/v2.0/devicecode.
-    pub fn device_code(&mut self, tenant: &Tenant, base_url: &str, form: &HashMap<String, String>) -> Result<Value, OAuthError> {
+    pub fn device_code(
+        &mut self,
+        tenant: &Tenant,
+        base_url: &str,
+        form: &HashMap<String, String>,
+    ) -> Result<Value, OAuthError> {
         let client_id = form.get("client_id").map(String::as_str).unwrap_or("");
         let app = tenant.app(client_id).ok_or_else(|| unknown_app(client_id))?;
         if !app.public_client {
@@ -213,11 +268,17 @@ impl Tokens {
 }
 
 fn unknown_app(client_id: &str) -> OAuthError {
-    oauth_error("unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory."))
+    oauth_error(
+        "unauthorized_client",
+        700016,
+        &format!("Application with identifier '{client_id}' was not found in the directory."),
+    )
 }
 
 fn verify_assertion(app: &App, token_url: &str, jwt: &str) -> Result<(), OAuthError> {
-    let bad = |d: &str| oauth_error("invalid_client", 700027, &format!("Client assertion failed signature validation: {d}"));
+    let bad = |d: &str| {
+        oauth_error("invalid_client", 700027, &format!("Client assertion failed signature validation: {d}"))
+    };
     let header = jsonwebtoken::decode_header(jwt).map_err(|e| bad(&format!("malformed: {e}")))?;
     if !matches!(header.alg, jsonwebtoken::Algorithm::PS256 | jsonwebtoken::Algorithm::RS256) {
         return Err(bad("only PS256 and RS256 are accepted"));
@@ -230,8 +291,15 @@ fn verify_assertion(app: &App, token_url: &str, jwt: &str) -> Result<(), OAuthEr
             header.x5t_s256.as_deref() == Some(&crate::graph::auth::thumbprint_s256(der))
                 || header.x5t.as_deref() == Some(&sha1_thumbprint(der))
         })
-        .ok_or_else(|| oauth_error("invalid_client", 700027, "Client assertion contains an invalid signature. The key was not found."))?;
-    let (_, parsed) = x509_parser::parse_x509_certificate(&cert).map_err(|e| bad(&format!("bad registered certificate: {e}")))?;
+        .ok_or_else(|| {
+            oauth_error(
+                "invalid_client",
+                700027,
+                "Client assertion contains an invalid signature. The key was not found.",
+            )
+        })?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(&cert)
+        .map_err(|e| bad(&format!("bad registered certificate: {e}")))?;
     let spki = parsed.tbs_certificate.subject_pki.subject_public_key.data.to_vec();
     let key = jsonwebtoken::DecodingKey::from_rsa_der(&spki);
     let mut validation = jsonwebtoken::Validation::new(header.alg);

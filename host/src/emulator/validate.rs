@@ -52,7 +52,12 @@ fn violation_reply(ty: PolicyType, v: Violation) -> Reply {
 }
 
 /// Checks the plain properties of a POST or PATCH body.
-pub fn properties(version: ApiVersion, ty: PolicyType, body: &Map<String, Value>, allow_nav: &[&str]) -> Result<Map<String, Value>, Reply> {
+pub fn properties(
+    version: ApiVersion,
+    ty: PolicyType,
+    body: &Map<String, Value>,
+    allow_nav: &[&str],
+) -> Result<Map<String, Value>, Reply> {
     let mut out = Map::new();
     for (k, v) in body {
         if k.starts_with('@') {
@@ -73,7 +78,11 @@ pub fn properties(version: ApiVersion, ty: PolicyType, body: &Map<String, Value>
 }
 
 /// Checks the inline `scheduledActionsForRule` of a create, returning the action items.
-pub fn create_actions(version: ApiVersion, body: &Map<String, Value>, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+pub fn create_actions(
+    version: ApiVersion,
+    body: &Map<String, Value>,
+    tenant: &Tenant,
+) -> Result<Vec<Value>, Reply> {
     let rules = body.get("scheduledActionsForRule").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut items = Vec::new();
     for rule in &rules {
@@ -92,7 +101,15 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
             return Err(bad_request("An action for noncompliance must be an object."));
         };
         for k in obj.keys() {
-            if !matches!(k.as_str(), "actionType" | "gracePeriodHours" | "notificationTemplateId" | "notificationMessageCCList" | "id" | "@odata.type") {
+            if !matches!(
+                k.as_str(),
+                "actionType"
+                    | "gracePeriodHours"
+                    | "notificationTemplateId"
+                    | "notificationMessageCCList"
+                    | "id"
+                    | "@odata.type"
+            ) {
                 return Err(bad_request(&format!(
                     "The property '{k}' does not exist on type 'microsoft.graph.deviceComplianceActionItem'. Make sure to only use property names that are defined by the type or mark the type as open type."
                 )));
@@ -107,7 +124,10 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
             return Err(bad_request("gracePeriodHours must be an integer from 0 to 8760."));
         }
         let template = obj.get("notificationTemplateId").and_then(Value::as_str).unwrap_or("");
-        if !template.is_empty() && template != "00000000-0000-0000-0000-000000000000" && !tenant.template_exists(template) {
+        if !template.is_empty()
+            && template != "00000000-0000-0000-0000-000000000000"
+            && !tenant.template_exists(template)
+        {
             return Err(bad_request(&format!("Notification message template '{template}' was not found.")));
         }
         let cc = obj.get("notificationMessageCCList").cloned().unwrap_or(Value::Array(Vec::new()));
@@ -139,7 +159,11 @@ pub fn assignment_targets(body: &Value, tenant: &Tenant) -> Result<Vec<Value>, R
         let Some(target) = a.get("target") else {
             return Err(bad_request("Each assignment needs a target."));
         };
-        let ty = target.get("@odata.type").and_then(Value::as_str).unwrap_or("").trim_start_matches("#microsoft.graph.");
+        let ty = target
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim_start_matches("#microsoft.graph.");
         match ty {
             "groupAssignmentTarget" | "exclusionGroupAssignmentTarget" => {
                 let id = target.get("groupId").and_then(Value::as_str).unwrap_or("");

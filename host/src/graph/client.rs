@@ -33,7 +33,11 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { retry: RetryPolicy::default(), pace: PaceLimit::default(), timeout: Duration::from_secs(60) }
+        ClientOptions {
+            retry: RetryPolicy::default(),
+            pace: PaceLimit::default(),
+            timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -91,7 +95,12 @@ fn is_write(method: &Method) -> bool {
 }
 
 impl GraphClient {
-    pub fn new(http: reqwest::Client, endpoints: Endpoints, tokens: Arc<TokenProvider>, options: ClientOptions) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        endpoints: Endpoints,
+        tokens: Arc<TokenProvider>,
+        options: ClientOptions,
+    ) -> Self {
         let pacer = Pacer::new(options.pace);
         GraphClient { http, endpoints, tokens, options, pacer }
     }
@@ -107,18 +116,25 @@ impl GraphClient {
 
     /// Display form of a URL for messages: the path and query, no host.
     fn shown(url: &str) -> String {
-        url::Url::parse(url).map(|u| {
-            let mut s = u.path().to_string();
-            if let Some(q) = u.query() {
-                s.push('?');
-                s.push_str(&percent_decode(q));
-            }
-            s
-        }).unwrap_or_else(|_| url.to_string())
+        url::Url::parse(url)
+            .map(|u| {
+                let mut s = u.path().to_string();
+                if let Some(q) = u.query() {
+                    s.push('?');
+                    s.push_str(&percent_decode(q));
+                }
+                s
+            })
+            .unwrap_or_else(|_| url.to_string())
     }
 
     /// Sends an idempotent request with retries; non-2xx is an error.
-    pub async fn request(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, GraphError> {
+    pub async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, GraphError> {
         match self.attempt(method, url, body, Retry::Idempotent).await? {
             Attempt::Done(r) => Ok(r),
             Attempt::Uncertain(e) => Err(e),
@@ -126,7 +142,13 @@ impl GraphClient {
     }
 
     /// Sends a request, retrying as `retry` allows.
-    pub async fn attempt(&self, method: Method, url: &str, body: Option<&Value>, retry: Retry) -> Result<Attempt, GraphError> {
+    pub async fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> Result<Attempt, GraphError> {
         self.check_host(url)?;
         let shown = Self::shown(url);
         let max = self.options.retry.max_attempts.max(1);
@@ -160,7 +182,12 @@ impl GraphClient {
                         }));
                     }
                     if attempt >= max {
-                        return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: reason });
+                        return Err(GraphError::GaveUp {
+                            method: method.to_string(),
+                            path: shown,
+                            attempts: attempt,
+                            last: reason,
+                        });
                     }
                     let wait = self.options.retry.delay(attempt, None);
                     tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %reason, "request failed; retrying");
@@ -175,10 +202,19 @@ impl GraphClient {
                 Err(e) => {
                     let reason = describe_transport(&e);
                     if retry == Retry::Create {
-                        return Ok(Attempt::Uncertain(GraphError::Transport { method: method.to_string(), path: shown, reason }));
+                        return Ok(Attempt::Uncertain(GraphError::Transport {
+                            method: method.to_string(),
+                            path: shown,
+                            reason,
+                        }));
                     }
                     if attempt >= max {
-                        return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: reason });
+                        return Err(GraphError::GaveUp {
+                            method: method.to_string(),
+                            path: shown,
+                            attempts: attempt,
+                            last: reason,
+                        });
                     }
                     tokio::time::sleep(self.options.retry.delay(attempt, None)).await;
                     continue;
@@ -211,7 +247,12 @@ impl GraphClient {
                 return Ok(Attempt::Uncertain(err));
             }
             if attempt >= max {
-                return Err(GraphError::GaveUp { method: method.to_string(), path: shown, attempts: attempt, last: err.to_string() });
+                return Err(GraphError::GaveUp {
+                    method: method.to_string(),
+                    path: shown,
+                    attempts: attempt,
+                    last: err.to_string(),
+                });
             }
             let wait = self.options.retry.delay(attempt, Some(&headers));
             tracing::warn!(%method, path = %shown, status, attempt, wait_ms = wait.as_millis() as u64, "Graph asked us to retry");
@@ -227,14 +268,18 @@ impl GraphClient {
         while let Some(u) = next.take() {
             pages += 1;
             if pages > 10_000 {
-                return Err(GraphError::Invalid(format!("GET {}: more than 10000 pages; giving up", Self::shown(url))));
+                return Err(GraphError::Invalid(format!(
+                    "GET {}: more than 10000 pages; giving up",
+                    Self::shown(url)
+                )));
             }
             let resp = self.request(Method::GET, &u, None).await?;
-            let items = resp.body.get("value").and_then(Value::as_array).ok_or_else(|| GraphError::Decode {
-                method: "GET".into(),
-                path: Self::shown(&u),
-                reason: "no \"value\" array in a collection response".into(),
-            })?;
+            let items =
+                resp.body.get("value").and_then(Value::as_array).ok_or_else(|| GraphError::Decode {
+                    method: "GET".into(),
+                    path: Self::shown(&u),
+                    reason: "no \"value\" array in a collection response".into(),
+                })?;
             out.extend(items.iter().cloned());
             next = resp.body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
         }
@@ -243,7 +288,11 @@ impl GraphClient {
 
     /// GETs many relative paths through `$batch` (20 per batch), retrying
     /// throttled items on their own. Results come back in input order.
-    pub async fn batch_get(&self, version: ApiVersion, paths: &[String]) -> Result<Vec<Result<Value, GraphError>>, GraphError> {
+    pub async fn batch_get(
+        &self,
+        version: ApiVersion,
+        paths: &[String],
+    ) -> Result<Vec<Result<Value, GraphError>>, GraphError> {
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..paths.len()).map(|_| None).collect();
         for chunk_start in (0..paths.len()).step_by(20) {
             let mut pending: Vec<usize> = (chunk_start..(chunk_start + 20).min(paths.len())).collect();
@@ -254,12 +303,21 @@ impl GraphClient {
                     .iter()
                     .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": paths[i]}))
                     .collect();
-                let resp = self.request(Method::POST, &self.url(version, "/$batch"), Some(&json!({"requests": requests}))).await?;
-                let answers = resp.body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
+                let resp = self
+                    .request(
+                        Method::POST,
+                        &self.url(version, "/$batch"),
+                        Some(&json!({"requests": requests})),
+                    )
+                    .await?;
+                let answers =
+                    resp.body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
                 let mut retry_wait = Duration::ZERO;
                 let mut still = Vec::new();
                 for &i in &pending {
-                    let Some(a) = answers.iter().find(|a| a.get("id").and_then(Value::as_str) == Some(&i.to_string())) else {
+                    let Some(a) =
+                        answers.iter().find(|a| a.get("id").and_then(Value::as_str) == Some(&i.to_string()))
+                    else {
                         still.push(i);
                         continue;
                     };
@@ -269,7 +327,9 @@ impl GraphClient {
                         results[i] = Some(Ok(body));
                     } else if retryable_status(status) && round < self.options.retry.max_attempts {
                         let mut h = HeaderMap::new();
-                        if let Some(ra) = a.pointer("/headers/Retry-After").or_else(|| a.pointer("/headers/retry-after")) {
+                        if let Some(ra) =
+                            a.pointer("/headers/Retry-After").or_else(|| a.pointer("/headers/retry-after"))
+                        {
                             let text = ra.as_str().map(str::to_string).unwrap_or_else(|| ra.to_string());
                             if let Ok(v) = text.parse() {
                                 h.insert(reqwest::header::RETRY_AFTER, v);
@@ -279,7 +339,8 @@ impl GraphClient {
                         still.push(i);
                     } else {
                         let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                        results[i] = Some(Err(api_error(&Method::GET, &paths[i], status, &HeaderMap::new(), &bytes)));
+                        results[i] =
+                            Some(Err(api_error(&Method::GET, &paths[i], status, &HeaderMap::new(), &bytes)));
                     }
                 }
                 if !still.is_empty() && round >= self.options.retry.max_attempts {
@@ -294,23 +355,36 @@ impl GraphClient {
                     break;
                 }
                 if !still.is_empty() {
-                    tracing::debug!(items = still.len(), wait_ms = retry_wait.as_millis() as u64, "retrying throttled $batch items");
+                    tracing::debug!(
+                        items = still.len(),
+                        wait_ms = retry_wait.as_millis() as u64,
+                        "retrying throttled $batch items"
+                    );
                     tokio::time::sleep(retry_wait).await;
                 }
                 pending = still;
             }
         }
-        Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err(GraphError::Invalid("batch item lost".into())))).collect())
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(GraphError::Invalid("batch item lost".into()))))
+            .collect())
     }
 
     /// Refuses to send the token to any host but Graph's (a nextLink could point elsewhere).
     fn check_host(&self, url: &str) -> Result<(), GraphError> {
         let u = url::Url::parse(url).map_err(|e| GraphError::Invalid(format!("bad URL {url}: {e}")))?;
         let g = &self.endpoints.graph;
-        if u.scheme() == g.scheme() && u.host_str() == g.host_str() && u.port_or_known_default() == g.port_or_known_default() {
+        if u.scheme() == g.scheme()
+            && u.host_str() == g.host_str()
+            && u.port_or_known_default() == g.port_or_known_default()
+        {
             Ok(())
         } else {
-            Err(GraphError::Invalid(format!("refusing to send the Graph token to {}", u.origin().ascii_serialization())))
+            Err(GraphError::Invalid(format!(
+                "refusing to send the Graph token to {}",
+                u.origin().ascii_serialization()
+            )))
         }
     }
 }

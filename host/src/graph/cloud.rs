@@ -53,7 +53,11 @@ impl Endpoints {
     }
 
     /// A cloud's endpoints with optional explicit overrides (e.g. the emulator).
-    pub fn with_overrides(cloud: Cloud, graph: Option<&str>, login: Option<&str>) -> Result<Self, EndpointError> {
+    pub fn with_overrides(
+        cloud: Cloud,
+        graph: Option<&str>,
+        login: Option<&str>,
+    ) -> Result<Self, EndpointError> {
         let mut e = Self::for_cloud(cloud);
         if let Some(g) = graph {
             e.graph = checked("graph-url", g)?;
@@ -81,12 +85,20 @@ impl Endpoints {
 }
 
 fn checked(name: &'static str, raw: &str) -> Result<Url, EndpointError> {
-    let url = Url::parse(raw).map_err(|e| EndpointError::Invalid { name, url: raw.into(), reason: e.to_string() })?;
+    let url = Url::parse(raw).map_err(|e| EndpointError::Invalid {
+        name,
+        url: raw.into(),
+        reason: e.to_string(),
+    })?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(EndpointError::Insecure { name, url: raw.into() }),
-        other => Err(EndpointError::Invalid { name, url: raw.into(), reason: format!("scheme {other} is not http(s)") }),
+        other => Err(EndpointError::Invalid {
+            name,
+            url: raw.into(),
+            reason: format!("scheme {other} is not http(s)"),
+        }),
     }
 }
 
@@ -108,13 +120,21 @@ mod tests {
         let e = Endpoints::for_cloud(Cloud::UsgovDod);
         assert_eq!(e.scope(), "https://dod-graph.microsoft.us/.default");
         assert_eq!(e.oauth_url("t", "token"), "https://login.microsoftonline.us/t/oauth2/v2.0/token");
-        assert_eq!(Endpoints::for_cloud(Cloud::China).graph_root("beta"), "https://microsoftgraph.chinacloudapi.cn/beta");
+        assert_eq!(
+            Endpoints::for_cloud(Cloud::China).graph_root("beta"),
+            "https://microsoftgraph.chinacloudapi.cn/beta"
+        );
     }
 
     #[test]
     fn overrides() {
         assert!(Endpoints::with_overrides(Cloud::Global, Some("http://127.0.0.1:8080"), None).is_ok());
-        assert!(Endpoints::with_overrides(Cloud::Global, Some("http://[::1]:8080"), Some("http://localhost:1")).is_ok());
+        assert!(Endpoints::with_overrides(
+            Cloud::Global,
+            Some("http://[::1]:8080"),
+            Some("http://localhost:1")
+        )
+        .is_ok());
         assert!(matches!(
             Endpoints::with_overrides(Cloud::Global, Some("http://graph.example.com"), None),
             Err(EndpointError::Insecure { .. })

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::client::{Attempt, GraphClient, Retry};
 use super::error::GraphError;
 use super::model::{
-    assign_body, odata_quote, scheduled_actions_json, ActionItem, Assignment, AssignmentTarget, Connector, Group,
-    RULE_NAME,
+    assign_body, odata_quote, scheduled_actions_json, ActionItem, Assignment, AssignmentTarget, Connector,
+    Group, RULE_NAME,
 };
 use super::schema::{check_property, ApiVersion, PolicyType};
 
@@ -43,7 +43,8 @@ impl GraphClient {
     pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
         let items = self.get_all(&self.url(version, &format!("{POLICIES}?{EXPAND_ACTIONS}"))).await?;
         let mut policies: Vec<RemotePolicy> = items.into_iter().filter_map(parse_policy).collect();
-        let paths: Vec<String> = policies.iter().map(|p| format!("{POLICIES}/{}/assignments", p.id)).collect();
+        let paths: Vec<String> =
+            policies.iter().map(|p| format!("{POLICIES}/{}/assignments", p.id)).collect();
         let results = self.batch_get(version, &paths).await?;
         for (p, r) in policies.iter_mut().zip(results) {
             let body = r?;
@@ -51,7 +52,8 @@ impl GraphClient {
             p.assignments = list.iter().filter_map(Assignment::from_json).collect();
             if body.get("@odata.nextLink").is_some() {
                 // Rare (more than a page of assignments): read the rest directly.
-                let all = self.get_all(&self.url(version, &format!("{POLICIES}/{}/assignments", p.id))).await?;
+                let all =
+                    self.get_all(&self.url(version, &format!("{POLICIES}/{}/assignments", p.id))).await?;
                 p.assignments = all.iter().filter_map(Assignment::from_json).collect();
             }
         }
@@ -59,19 +61,34 @@ impl GraphClient {
     }
 
     /// Policies with this display name and type (normally zero or one).
-    pub async fn find_policies(&self, version: ApiVersion, name: &str, ty: PolicyType) -> Result<Vec<RemotePolicy>, GraphError> {
+    pub async fn find_policies(
+        &self,
+        version: ApiVersion,
+        name: &str,
+        ty: PolicyType,
+    ) -> Result<Vec<RemotePolicy>, GraphError> {
         let filter = format!("$filter=displayName eq {}", odata_quote(name));
         let url = self.url(version, &format!("{POLICIES}?{}&{EXPAND_ACTIONS}", encode_query(&filter)));
         let items = self.get_all(&url).await?;
         // The filter narrows by name; the type is checked here, since names
         // are unique only per type.
-        Ok(items.into_iter().filter_map(parse_policy).filter(|p| p.policy_type == Some(ty) && p.display_name == name).collect())
+        Ok(items
+            .into_iter()
+            .filter_map(parse_policy)
+            .filter(|p| p.policy_type == Some(ty) && p.display_name == name)
+            .collect())
     }
 
     /// Creates a policy with its actions inline (exactly one block action is
     /// required). After a lost answer it re-reads by name and type before
     /// trying again, so it never leaves a duplicate.
-    pub async fn create_policy(&self, version: ApiVersion, ty: PolicyType, body: &Map<String, Value>, actions: &[ActionItem]) -> Result<RemotePolicy, GraphError> {
+    pub async fn create_policy(
+        &self,
+        version: ApiVersion,
+        ty: PolicyType,
+        body: &Map<String, Value>,
+        actions: &[ActionItem],
+    ) -> Result<RemotePolicy, GraphError> {
         validate_body(version, ty, body)?;
         check_actions(version, actions)?;
         let name = body.get("displayName").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -107,14 +124,12 @@ impl GraphClient {
                             }
                             return Ok(p);
                         }
-                        _ => {
-                            return Err(GraphError::Invalid(format!(
-                                "after an interrupted create, {} policies named '{name}' of type {} exist: {}",
-                                found.len(),
-                                ty.type_name(),
-                                found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
-                            )))
-                        }
+                        _ => return Err(GraphError::Invalid(format!(
+                            "after an interrupted create, {} policies named '{name}' of type {} exist: {}",
+                            found.len(),
+                            ty.type_name(),
+                            found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                        ))),
                     }
                 }
             }
@@ -123,29 +138,66 @@ impl GraphClient {
     }
 
     /// PATCHes the given writable properties (only what changed).
-    pub async fn update_policy(&self, version: ApiVersion, ty: PolicyType, id: &str, changes: &Map<String, Value>) -> Result<(), GraphError> {
+    pub async fn update_policy(
+        &self,
+        version: ApiVersion,
+        ty: PolicyType,
+        id: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<(), GraphError> {
         validate_body(version, ty, changes)?;
         let mut payload = changes.clone();
         payload.insert("@odata.type".into(), Value::String(ty.odata_type()));
         // Docs say 200 with the entity; 204 is also seen. Both are success.
-        self.request(Method::PATCH, &self.url(version, &format!("{POLICIES}/{id}")), Some(&Value::Object(payload))).await?;
+        self.request(
+            Method::PATCH,
+            &self.url(version, &format!("{POLICIES}/{id}")),
+            Some(&Value::Object(payload)),
+        )
+        .await?;
         Ok(())
     }
 
     /// Replaces the policy's actions for noncompliance.
-    pub async fn schedule_actions(&self, version: ApiVersion, id: &str, actions: &[ActionItem]) -> Result<(), GraphError> {
+    pub async fn schedule_actions(
+        &self,
+        version: ApiVersion,
+        id: &str,
+        actions: &[ActionItem],
+    ) -> Result<(), GraphError> {
         check_actions(version, actions)?;
         let body = serde_json::json!({
             "deviceComplianceScheduledActionForRules": [{"ruleName": RULE_NAME, "scheduledActionConfigurations": actions}]
         });
-        self.request(Method::POST, &self.url(version, &format!("{POLICIES}/{id}/scheduleActionsForRules")), Some(&body)).await?;
+        self.request(
+            Method::POST,
+            &self.url(version, &format!("{POLICIES}/{id}/scheduleActionsForRules")),
+            Some(&body),
+        )
+        .await?;
         Ok(())
     }
 
     /// Posts the complete assignment set (it replaces what is there; empty clears).
-    pub async fn assign(&self, version: ApiVersion, id: &str, targets: &[AssignmentTarget]) -> Result<Vec<Assignment>, GraphError> {
-        let resp = self.request(Method::POST, &self.url(version, &format!("{POLICIES}/{id}/assign")), Some(&assign_body(targets))).await?;
-        Ok(resp.body.get("value").and_then(Value::as_array).map(|a| a.iter().filter_map(Assignment::from_json).collect()).unwrap_or_default())
+    pub async fn assign(
+        &self,
+        version: ApiVersion,
+        id: &str,
+        targets: &[AssignmentTarget],
+    ) -> Result<Vec<Assignment>, GraphError> {
+        let resp = self
+            .request(
+                Method::POST,
+                &self.url(version, &format!("{POLICIES}/{id}/assign")),
+                Some(&assign_body(targets)),
+            )
+            .await?;
+        Ok(resp
+            .body
+            .get("value")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Assignment::from_json).collect())
+            .unwrap_or_default())
     }
 
     /// Deletes a policy; one already gone (after a lost answer) counts as deleted.
@@ -162,9 +214,12 @@ impl GraphClient {
 
     /// Groups with exactly this display name.
     pub async fn find_group(&self, name: &str) -> Result<GroupLookup, GraphError> {
-        let filter = format!("$filter=displayName eq {}&$select=id,displayName,securityEnabled", odata_quote(name));
-        let items = self.get_all(&self.url(ApiVersion::V1, &format!("/groups?{}", encode_query(&filter)))).await?;
-        let mut groups: Vec<Group> = items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect();
+        let filter =
+            format!("$filter=displayName eq {}&$select=id,displayName,securityEnabled", odata_quote(name));
+        let items =
+            self.get_all(&self.url(ApiVersion::V1, &format!("/groups?{}", encode_query(&filter)))).await?;
+        let mut groups: Vec<Group> =
+            items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect();
         groups.retain(|g| g.display_name == name);
         Ok(match groups.len() {
             0 => GroupLookup::None,
@@ -185,13 +240,18 @@ impl GraphClient {
 
     /// The tenant's MTD connectors.
     pub async fn list_connectors(&self, version: ApiVersion) -> Result<Vec<Connector>, GraphError> {
-        let items = self.get_all(&self.url(version, "/deviceManagement/mobileThreatDefenseConnectors")).await?;
+        let items =
+            self.get_all(&self.url(version, "/deviceManagement/mobileThreatDefenseConnectors")).await?;
         Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
     }
 }
 
 /// Checks a POST/PATCH body against the schema before it leaves mtdhost.
-pub fn validate_body(version: ApiVersion, ty: PolicyType, body: &Map<String, Value>) -> Result<(), GraphError> {
+pub fn validate_body(
+    version: ApiVersion,
+    ty: PolicyType,
+    body: &Map<String, Value>,
+) -> Result<(), GraphError> {
     if ty.min_version() > version {
         return Err(GraphError::Invalid(format!("{} exists only in the beta API", ty.type_name())));
     }
@@ -204,7 +264,12 @@ pub fn validate_body(version: ApiVersion, ty: PolicyType, body: &Map<String, Val
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(GraphError::Invalid(format!("{} ({}): {}", ty.type_name(), version.segment(), problems.join("; "))))
+        Err(GraphError::Invalid(format!(
+            "{} ({}): {}",
+            ty.type_name(),
+            version.segment(),
+            problems.join("; ")
+        )))
     }
 }
 
@@ -218,10 +283,17 @@ pub fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), 
     }
     for a in actions {
         if !super::schema::action_type_allowed(version, &a.action_type) {
-            return Err(GraphError::Invalid(format!("'{}' is not an action type in {}", a.action_type, version.segment())));
+            return Err(GraphError::Invalid(format!(
+                "'{}' is not an action type in {}",
+                a.action_type,
+                version.segment()
+            )));
         }
         if a.grace_period_hours > 8760 {
-            return Err(GraphError::Invalid(format!("grace period {} h is over the 8760 h maximum", a.grace_period_hours)));
+            return Err(GraphError::Invalid(format!(
+                "grace period {} h is over the 8760 h maximum",
+                a.grace_period_hours
+            )));
         }
     }
     Ok(())

@@ -89,7 +89,9 @@ impl AssignmentTarget {
             AssignmentTarget::AllLicensedUsers => {
                 json!({"@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget"})
             }
-            AssignmentTarget::AllDevices => json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}),
+            AssignmentTarget::AllDevices => {
+                json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"})
+            }
             AssignmentTarget::ConfigurationManagerCollection(id) => json!({
                 "@odata.type": "#microsoft.graph.configurationManagerCollectionAssignmentTarget",
                 "collectionId": id

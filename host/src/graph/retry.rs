@@ -80,7 +80,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(400), ..Default::default() };
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+            ..Default::default()
+        };
         assert!(p.delay(1, None) <= Duration::from_millis(100));
         assert!(p.delay(10, None) <= Duration::from_millis(400));
         assert!(p.delay(10, None) >= Duration::from_millis(200));

@@ -157,8 +157,15 @@ pub const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime"
 /// `deviceThreatProtectionLevel` members (v1.0).
 pub const THREAT_LEVELS: &[&str] = &["unavailable", "secured", "low", "medium", "high", "notSet"];
 /// `deviceComplianceActionType` members in v1.0; beta adds `remoteLock`.
-pub const ACTION_TYPES_V1: &[&str] =
-    &["noAction", "notification", "block", "retire", "wipe", "removeResourceAccessProfiles", "pushNotification"];
+pub const ACTION_TYPES_V1: &[&str] = &[
+    "noAction",
+    "notification",
+    "block",
+    "retire",
+    "wipe",
+    "removeResourceAccessProfiles",
+    "pushNotification",
+];
 const ANDROID_PASSWORD: &[&str] = &[
     "deviceDefault",
     "alphabetic",
@@ -401,7 +408,9 @@ pub enum Violation {
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Violation::Unknown { property } => write!(f, "'{property}' is not a property of this policy type"),
+            Violation::Unknown { property } => {
+                write!(f, "'{property}' is not a property of this policy type")
+            }
             Violation::BetaOnly { property } => write!(f, "'{property}' exists only in the beta API"),
             Violation::ReadOnly { property } => write!(f, "'{property}' is read-only"),
             Violation::WrongType { property, expected } => write!(f, "'{property}' must be {expected}"),
@@ -413,7 +422,12 @@ impl std::fmt::Display for Violation {
 }
 
 /// Checks one property value of `ty` for `version`.
-pub fn check_property(ty: PolicyType, version: ApiVersion, name: &str, value: &Value) -> Result<(), Violation> {
+pub fn check_property(
+    ty: PolicyType,
+    version: ApiVersion,
+    name: &str,
+    value: &Value,
+) -> Result<(), Violation> {
     let property = name.to_string();
     if READ_ONLY.contains(&name) {
         return Err(Violation::ReadOnly { property });
@@ -474,14 +488,25 @@ mod tests {
         ));
         assert!(check_property(ios, ApiVersion::Beta, "osMinimumBuildVersion", &json!("1")).is_ok());
         assert!(matches!(
-            check_property(ios, ApiVersion::V1, "deviceThreatProtectionRequiredSecurityLevel", &json!("severe")),
+            check_property(
+                ios,
+                ApiVersion::V1,
+                "deviceThreatProtectionRequiredSecurityLevel",
+                &json!("severe")
+            ),
             Err(Violation::BadEnum { .. })
         ));
         assert!(matches!(
             check_property(ios, ApiVersion::V1, "passcodeMinimumLength", &json!("6")),
             Err(Violation::WrongType { .. })
         ));
-        assert!(matches!(check_property(ios, ApiVersion::V1, "version", &json!(3)), Err(Violation::ReadOnly { .. })));
-        assert_eq!(PolicyType::from_odata_type("#microsoft.graph.macOSCompliancePolicy"), Some(PolicyType::MacOs));
+        assert!(matches!(
+            check_property(ios, ApiVersion::V1, "version", &json!(3)),
+            Err(Violation::ReadOnly { .. })
+        ));
+        assert_eq!(
+            PolicyType::from_odata_type("#microsoft.graph.macOSCompliancePolicy"),
+            Some(PolicyType::MacOs)
+        );
     }
 }

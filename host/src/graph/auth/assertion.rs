@@ -28,7 +28,8 @@ impl CertificateCredential {
     /// From PEM text of the certificate and of its RSA private key.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, CertificateError> {
         let der = certificate_der(cert_pem)?;
-        let key = EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|e| CertificateError::Key(e.to_string()))?;
+        let key = EncodingKey::from_rsa_pem(key_pem.as_bytes())
+            .map_err(|e| CertificateError::Key(e.to_string()))?;
         Ok(CertificateCredential { key, thumbprint_s256: thumbprint_s256(&der) })
     }
 

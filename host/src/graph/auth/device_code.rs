@@ -40,10 +40,11 @@ pub(super) async fn run(
     prompt: &(dyn Fn(&DeviceCodePrompt) + Send + Sync),
 ) -> Result<TokenBody, AuthError> {
     let url = provider.endpoints.oauth_url(tenant, "devicecode");
-    let started: DeviceCodeBody = match provider.post_form(&url, &[("client_id", client_id), ("scope", scope)]).await? {
-        Ok(b) => b,
-        Err(e) => return Err(AuthError::Refused { error: e.error, description: e.error_description }),
-    };
+    let started: DeviceCodeBody =
+        match provider.post_form(&url, &[("client_id", client_id), ("scope", scope)]).await? {
+            Ok(b) => b,
+            Err(e) => return Err(AuthError::Refused { error: e.error, description: e.error_description }),
+        };
     prompt(&DeviceCodePrompt {
         user_code: started.user_code,
         verification_uri: started.verification_uri,
@@ -68,8 +69,12 @@ pub(super) async fn run(
                 "authorization_pending" => continue,
                 "slow_down" => interval += Duration::from_secs(5),
                 "authorization_declined" => return Err(AuthError::DeviceCode("declined by the user".into())),
-                "expired_token" => return Err(AuthError::DeviceCode("not completed before the code expired".into())),
-                "bad_verification_code" => return Err(AuthError::DeviceCode("refused: unknown device code".into())),
+                "expired_token" => {
+                    return Err(AuthError::DeviceCode("not completed before the code expired".into()))
+                }
+                "bad_verification_code" => {
+                    return Err(AuthError::DeviceCode("refused: unknown device code".into()))
+                }
                 _ => return Err(AuthError::Refused { error: e.error, description: e.error_description }),
             },
         }

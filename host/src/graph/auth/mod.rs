@@ -185,7 +185,12 @@ impl TokenProvider {
         }
     }
 
-    async fn refresh(&self, tenant: &str, client_id: &str, rt: &SecretString) -> Result<TokenBody, AuthError> {
+    async fn refresh(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        rt: &SecretString,
+    ) -> Result<TokenBody, AuthError> {
         let scope = self.endpoints.scope();
         let form = [
             ("client_id", client_id),
@@ -209,18 +214,15 @@ impl TokenProvider {
         url: &str,
         form: &[(&str, &str)],
     ) -> Result<Result<T, TokenErrorBody>, AuthError> {
-        let resp = self
-            .http
-            .post(url)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| AuthError::Transport { url: url.to_string(), reason: e.without_url().to_string() })?;
+        let resp = self.http.post(url).form(form).send().await.map_err(|e| AuthError::Transport {
+            url: url.to_string(),
+            reason: e.without_url().to_string(),
+        })?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| AuthError::Transport { url: url.to_string(), reason: e.without_url().to_string() })?;
+        let bytes = resp.bytes().await.map_err(|e| AuthError::Transport {
+            url: url.to_string(),
+            reason: e.without_url().to_string(),
+        })?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map(Ok)
@@ -228,7 +230,10 @@ impl TokenProvider {
         }
         match serde_json::from_slice::<TokenErrorBody>(&bytes) {
             Ok(e) => Ok(Err(e)),
-            Err(_) => Err(AuthError::Decode { url: url.to_string(), reason: format!("HTTP {status} without an OAuth error body") }),
+            Err(_) => Err(AuthError::Decode {
+                url: url.to_string(),
+                reason: format!("HTTP {status} without an OAuth error body"),
+            }),
         }
     }
 }
