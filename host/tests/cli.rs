@@ -199,3 +199,63 @@ fn help_explains_each_command() {
     assert!(r.stdout.contains("JSON Lines"), "{}", r.stdout);
     assert!(r.stdout.contains("builtin:NAME"), "{}", r.stdout);
 }
+
+/// `mtdhost emulator` as a newcomer uses it: start it, get a token, list policies.
+#[test]
+fn emulator_starts_and_answers_a_token_and_a_policy_list() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtdhost"))
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("emulator starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (status, policies) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let form = [
+            ("client_id", mtdhost::emulator::DEMO_CLIENT_ID),
+            ("client_secret", mtdhost::emulator::DEMO_SECRET),
+            ("scope", &format!("{url}/.default")),
+            ("grant_type", "client_credentials"),
+        ];
+        let token: serde_json::Value = http
+            .post(format!("{url}/{}/oauth2/v2.0/token", mtdhost::emulator::DEMO_TENANT))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let resp = http
+            .get(format!("{url}/v1.0/deviceManagement/deviceCompliancePolicies"))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<serde_json::Value>().await.unwrap())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+    assert_eq!(policies["value"], serde_json::json!([]));
+}
+
+#[test]
+fn emulator_help_explains_how_to_use_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let r = mtdhost(&["emulator", "--help"], cache.path());
+    assert_eq!(r.code, 0);
+    for needle in ["--listen", "--state", "--faults", "graph-url", "login-url"] {
+        assert!(r.stdout.contains(needle), "{needle} missing from: {}", r.stdout);
+    }
+    let r = mtdhost(&["emulator", "--faults", "429=7"], cache.path());
+    assert_eq!(r.code, 1);
+    one_line_error(&r);
+    assert!(r.stderr.contains("a rate is a number from 0 to 1"));
+}

@@ -4,17 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::Write as _;
+
 use clap::Args;
 
 use crate::emulator::{Emulator, EmulatorConfig, FaultSpec, DEMO_CLIENT_ID, DEMO_TENANT};
 
-/// Run a local Intune / Microsoft Graph emulator.
-///
-/// It serves Graph (/v1.0 and /beta) and the sign-in endpoints on one
-/// loopback address, with a demo tenant: groups, MTD connectors in several
-/// partner states, notification templates, and an app that signs in with a
-/// client secret or the device code flow (see the README for its id and secret).
-/// Point a config at it with `graph-url` and `login-url` set to the printed URL.
+/// Options of `mtdhost emulator` (its help text is on the subcommand).
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     /// Address to listen on (loopback only).
@@ -50,15 +46,19 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let emulator = Emulator::start(config).await?;
-        println!("mtdhost emulator listening on {}", emulator.url());
-        println!("  tenant id:   {DEMO_TENANT}");
-        println!("  client id:   {DEMO_CLIENT_ID}");
-        println!("  token URL:   {}/{DEMO_TENANT}/oauth2/v2.0/token", emulator.url());
-        println!("  Graph:       {}/v1.0 and {}/beta", emulator.url(), emulator.url());
+        let url = emulator.url();
+        let mut banner = format!(
+            "mtdhost emulator listening on {url}\n  tenant id:   {DEMO_TENANT}\n  client id:   {DEMO_CLIENT_ID}\n  \
+             token URL:   {url}/{DEMO_TENANT}/oauth2/v2.0/token\n  Graph:       {url}/v1.0 and {url}/beta\n"
+        );
         if let Some(p) = &args.state {
-            println!("  state file:  {}", p.display());
+            banner.push_str(&format!("  state file:  {}\n", p.display()));
         }
-        println!("Press Ctrl-C to stop.");
+        banner.push_str("Press Ctrl-C to stop.\n");
+        // Whoever reads stdout may go away (`| head`); the server keeps running.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
+        drop(out);
         tokio::signal::ctrl_c().await?;
         emulator.stop();
         Ok::<_, anyhow::Error>(0)

@@ -36,6 +36,14 @@ pub enum Command {
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Run a local Intune / Microsoft Graph emulator (the embedded demo tenant).
+    ///
+    /// It serves Graph (/v1.0 and /beta) and the sign-in endpoints on one
+    /// loopback address, with a demo tenant: groups, MTD connectors in several
+    /// partner states, notification templates, and an app that signs in with a
+    /// client secret or the device code flow (the README lists its id and secret).
+    /// Point a config at it by setting both `graph-url` and `login-url` to the
+    /// printed URL. Device code sign-ins are approved by opening the printed
+    /// verification URL with `?code=USER_CODE`.
     Emulator(emulator_cmd::EmulatorArgs),
 }
 

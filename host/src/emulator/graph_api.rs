@@ -172,7 +172,7 @@ fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply
     let obj = body_object(body)?;
     let ty = validate::policy_type(ctx.version, obj)?;
     let mut props = validate::properties(ctx.version, ty, obj, &["scheduledActionsForRule"])?;
-    if !props.get("displayName").and_then(Value::as_str).is_some_and(|n| !n.trim().is_empty()) {
+    if props.get("displayName").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty()) {
         return Err(bad_request("The displayName property is required."));
     }
     let actions = validate::create_actions(ctx.version, obj, ctx.tenant)?;
@@ -209,7 +209,7 @@ fn update_policy(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Re
         return Err(bad_request("The @odata.type of a PATCH must match the policy's type."));
     }
     let changes = validate::properties(version, sent, obj, &[])?;
-    if changes.get("displayName").is_some_and(|n| !n.as_str().is_some_and(|n| !n.trim().is_empty())) {
+    if changes.get("displayName").is_some_and(|n| n.as_str().is_none_or(|n| n.trim().is_empty())) {
         return Err(bad_request("The displayName property is required."));
     }
     for (k, v) in changes {

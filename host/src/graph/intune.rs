@@ -124,12 +124,14 @@ impl GraphClient {
                             }
                             return Ok(p);
                         }
-                        _ => return Err(GraphError::Invalid(format!(
+                        _ => {
+                            return Err(GraphError::Invalid(format!(
                             "after an interrupted create, {} policies named '{name}' of type {} exist: {}",
                             found.len(),
                             ty.type_name(),
                             found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
-                        ))),
+                        )))
+                        }
                     }
                 }
             }

@@ -444,7 +444,7 @@ pub fn check_property(
     let wrong = |expected| Err(Violation::WrongType { property: name.to_string(), expected });
     match p.kind {
         Kind::Bool if !value.is_boolean() => wrong("true or false"),
-        Kind::Int32 if !value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => wrong("a 32-bit integer"),
+        Kind::Int32 if value.as_i64().is_none_or(|n| i32::try_from(n).is_err()) => wrong("a 32-bit integer"),
         Kind::Str | Kind::Text if !value.is_string() => wrong("a string"),
         Kind::StringList if !value.as_array().is_some_and(|a| a.iter().all(Value::is_string)) => {
             wrong("a list of strings")
