@@ -6,6 +6,11 @@
 
 pub mod builtin;
 pub mod cli;
+pub mod config;
 pub mod emulator;
+pub mod export;
 pub mod graph;
+pub mod pipeline;
+pub mod plan;
 pub mod runtime;
+pub mod session;

@@ -176,7 +176,7 @@ fn bad_arguments_and_files_give_one_line_errors() {
         (
             vec!["plugin", "inspect", "builtin:example", "--memory-mib", "0"],
             1,
-            "memory_mib = 0 is out of range",
+            "memory-mib = 0 is out of range",
         ),
     ];
     for (args, code, needle) in cases {

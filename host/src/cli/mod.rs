@@ -4,9 +4,12 @@
 //! Errors surface as one line on stderr with a non-zero exit code.
 
 mod emulator_cmd;
+mod job;
+mod plan_cmd;
 mod plugin_cmd;
 mod render;
 mod settings;
+mod tenant_cmd;
 
 use std::path::PathBuf;
 
@@ -32,6 +35,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show what apply would change in the tenant (reads only).
+    Plan(plan_cmd::PlanArgs),
+    /// Make the tenant's MTD compliance policies and assignments match the config.
+    Apply(plan_cmd::ApplyArgs),
+    /// Write the tenant's existing MTD compliance policies as config entries.
+    Export(tenant_cmd::ExportArgs),
+    /// List the tenant's MTD connectors and their states.
+    Connectors(tenant_cmd::ConfigArgs),
+    /// Check the config and its plugins without contacting the tenant.
+    Validate(tenant_cmd::ConfigArgs),
     /// Work with a single plugin: inspect, check settings, run on sample events, precompile.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -92,6 +105,11 @@ pub struct LoadArgs {
 /// Runs the parsed command; the returned code is the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Plan(args) => plan_cmd::plan(args),
+        Command::Apply(args) => plan_cmd::apply(args),
+        Command::Export(args) => tenant_cmd::export(args),
+        Command::Connectors(args) => tenant_cmd::connectors(args),
+        Command::Validate(args) => tenant_cmd::validate(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
         Command::Emulator(args) => emulator_cmd::run(args),
     }

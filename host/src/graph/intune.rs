@@ -230,6 +230,13 @@ impl GraphClient {
         })
     }
 
+    /// Every group (id and name), for rules plugins' tenant context.
+    pub async fn list_groups(&self) -> Result<Vec<Group>, GraphError> {
+        let items =
+            self.get_all(&self.url(ApiVersion::V1, "/groups?$select=id,displayName,securityEnabled")).await?;
+        Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
+    }
+
     /// A group by object id, or None if it does not exist.
     pub async fn get_group(&self, id: &str) -> Result<Option<Group>, GraphError> {
         let url = self.url(ApiVersion::V1, &format!("/groups/{id}?$select=id,displayName,securityEnabled"));
@@ -238,6 +245,18 @@ impl GraphClient {
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Notification message templates (id, display name).
+    pub async fn list_notification_templates(&self) -> Result<Vec<(String, String)>, GraphError> {
+        let items =
+            self.get_all(&self.url(ApiVersion::V1, "/deviceManagement/notificationMessageTemplates")).await?;
+        Ok(items
+            .iter()
+            .filter_map(|v| {
+                Some((v.get("id")?.as_str()?.to_string(), v.get("displayName")?.as_str()?.to_string()))
+            })
+            .collect())
     }
 
     /// The tenant's MTD connectors.

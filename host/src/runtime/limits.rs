@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Limits applied to every call into one plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
 pub struct Limits {
     /// Wall-clock deadline for one call, in milliseconds.
     pub deadline_ms: u64,
@@ -70,7 +70,7 @@ impl Limits {
         ];
         for (name, value, min, max) in checks {
             if !(min..=max).contains(&value) {
-                return Err(format!("{name} = {value} is out of range ({min}..={max})"));
+                return Err(format!("{} = {value} is out of range ({min}..={max})", name.replace('_', "-")));
             }
         }
         Ok(())
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn out_of_range_limits_are_named() {
         let bad = Limits { memory_mib: 0, ..Limits::default() };
-        assert!(bad.check().unwrap_err().contains("memory_mib"));
+        assert!(bad.check().unwrap_err().contains("memory-mib"));
         assert!(Limits::default().check().is_ok());
     }
 }

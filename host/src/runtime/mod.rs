@@ -228,6 +228,25 @@ pub fn describe_diagnostic(d: &Diagnostic) -> String {
 }
 
 impl ThreatLevel {
+    /// All levels, most secure first.
+    pub const ALL: [ThreatLevel; 4] =
+        [ThreatLevel::Secured, ThreatLevel::Low, ThreatLevel::Medium, ThreatLevel::High];
+
+    /// Parses Intune's word for a level (case-insensitive).
+    pub fn parse(word: &str) -> Option<ThreatLevel> {
+        Self::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+
+    /// Position in Intune's order (secured 0 … high 3): higher allows more risk.
+    pub fn rank(self) -> u8 {
+        match self {
+            ThreatLevel::Secured => 0,
+            ThreatLevel::Low => 1,
+            ThreatLevel::Medium => 2,
+            ThreatLevel::High => 3,
+        }
+    }
+
     /// Intune's spelling of the level.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,102 @@
+//! What `plan`, `apply`, `export`, `connectors` and `validate` share: load
+//! the config, start the plugin runtime, connect to the tenant, build the
+//! desired state and plan it.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::graph::schema::ApiVersion;
+use crate::graph::ClientOptions;
+use crate::pipeline;
+use crate::plan::{self, Plan};
+use crate::runtime::{
+    Cache, Connector, ConnectorState, Group, Platform as WitPlatform, Runtime, TenantContext,
+};
+use crate::session::{self, Session};
+
+/// A runtime with the default on-disk cache (or none if there is no cache dir).
+pub fn runtime() -> anyhow::Result<Runtime> {
+    let cache = match Cache::default_dir() {
+        Some(dir) => Cache::at(dir)?,
+        None => Cache::disabled(),
+    };
+    Ok(Runtime::new(cache))
+}
+
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+/// The context rules see when validating offline.
+pub fn empty_context() -> TenantContext {
+    TenantContext { groups: Vec::new(), connectors: Vec::new(), platforms: Vec::new() }
+}
+
+/// What rules plugins may know about the tenant.
+async fn tenant_context(s: &Session) -> anyhow::Result<TenantContext> {
+    let groups = s.client.list_groups().await?;
+    let connectors = s.client.list_connectors(ApiVersion::Beta).await?;
+    let state = |s: &str| match s {
+        "unavailable" => ConnectorState::Unavailable,
+        "available" => ConnectorState::Available,
+        "enabled" => ConnectorState::Enabled,
+        "unresponsive" => ConnectorState::Unresponsive,
+        "notSetUp" => ConnectorState::NotSetUp,
+        "error" => ConnectorState::Error,
+        _ => ConnectorState::Unknown,
+    };
+    Ok(TenantContext {
+        groups: groups.into_iter().map(|g| Group { id: g.id, display_name: g.display_name }).collect(),
+        connectors: connectors
+            .into_iter()
+            .map(|c| Connector {
+                partner: None,
+                state: state(&c.partner_state),
+                android_enabled: c.android_enabled,
+                ios_enabled: c.ios_enabled,
+                windows_enabled: c.windows_enabled,
+                mac_enabled: c.mac_enabled,
+                id: c.id,
+            })
+            .collect(),
+        platforms: vec![
+            WitPlatform::Android,
+            WitPlatform::AndroidWorkProfile,
+            WitPlatform::AndroidDeviceOwner,
+            WitPlatform::Ios,
+            WitPlatform::Macos,
+            WitPlatform::Windows,
+        ],
+    })
+}
+
+/// Everything up to and including the plan; reads only.
+pub struct Prepared {
+    pub session: Session,
+    pub plan: Plan,
+}
+
+pub async fn prepare(path: &Path, prune: bool) -> anyhow::Result<Prepared> {
+    let config = load_config(path)?;
+    let runtime = runtime()?;
+    // Without rules plugins, everything is checked before the tenant is
+    // touched; rules need the tenant context, read first. Either way nothing
+    // is written before the plan is complete.
+    let (session, desired) = if config.file.rules.is_empty() {
+        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &empty_context()))?;
+        (session::connect(&config, ClientOptions::default()).await?, desired)
+    } else {
+        let session = session::connect(&config, ClientOptions::default()).await?;
+        let ctx = tenant_context(&session).await?;
+        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &ctx))?;
+        (session, desired)
+    };
+    let mut plan = plan::compute(&session.client, &desired.policies, &session.label, prune).await?;
+    let connectors = session.client.list_connectors(ApiVersion::Beta).await?;
+    plan.warnings.extend(plan::connector_warnings(
+        &desired.policies,
+        &connectors,
+        &config.file.tenant.connectors,
+    ));
+    Ok(Prepared { session, plan })
+}

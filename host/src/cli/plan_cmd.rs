@@ -1,0 +1,101 @@
+//! `mtdhost plan` and `mtdhost apply`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{job, OutputFormat};
+use crate::plan::{self, ApplyProgress};
+
+/// Options of `mtdhost plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The config file (mtdhost.toml).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also plan deleting policies mtdhost manages that are no longer in the config.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// Options of `mtdhost apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The config file (mtdhost.toml).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Delete policies mtdhost manages that are no longer in the config (never others).
+    #[arg(long)]
+    pub prune: bool,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
+    runtime()?.block_on(async {
+        let p = job::prepare(&args.config, args.prune).await?;
+        match args.output {
+            OutputFormat::Text => print!("{}", plan::render_text(&p.plan)),
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan::render_json(&p.plan))?),
+        }
+        Ok(if args.detailed_exitcode && p.plan.has_changes() { 2 } else { 0 })
+    })
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl ApplyProgress for Bar {
+    fn step(&self, message: &str) {
+        self.0.set_message(message.to_string());
+        self.0.inc(1);
+    }
+}
+
+pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
+    runtime()?.block_on(async {
+        let p = job::prepare(&args.config, args.prune).await?;
+        print!("{}", plan::render_text(&p.plan));
+        if !p.plan.has_changes() {
+            return Ok(0);
+        }
+        if !args.auto_approve && !confirm(&p.plan.tenant)? {
+            println!("Apply cancelled; nothing was changed.");
+            return Ok(1);
+        }
+        let bar = indicatif::ProgressBar::new(p.plan.write_count() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} writes  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let result = plan::apply(&p.session.client, &p.plan, &Bar(bar.clone())).await;
+        bar.finish_and_clear();
+        let done = result?;
+        println!(
+            "Apply complete: {} created, {} updated, {} deleted ({} Graph writes).",
+            done.created, done.updated, done.deleted, done.writes
+        );
+        Ok(0)
+    })
+}
+
+fn confirm(tenant: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("refusing to apply without confirmation: input is not a terminal (use --auto-approve in pipelines)");
+    }
+    print!("\nApply these changes to {tenant}? Only 'yes' is accepted: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}

@@ -1,0 +1,129 @@
+//! `mtdhost export`, `mtdhost connectors` and `mtdhost validate`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::job;
+use crate::graph::model::DEFENDER_CONNECTOR_ID;
+use crate::graph::schema::ApiVersion;
+use crate::graph::ClientOptions;
+
+/// Options naming just the config.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The config file (mtdhost.toml).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// Options of `mtdhost export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The config file naming the tenant (its [tenant] table is copied into the export).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Write the exported config here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Export every compliance policy, not only those requiring a device threat level.
+    #[arg(long)]
+    pub all: bool,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
+    let config = job::load_config(&args.config)?;
+    let tenant_table = toml::from_str::<toml::Table>(&config.text)?
+        .get("tenant")
+        .and_then(|t| t.as_table())
+        .cloned()
+        .unwrap_or_default();
+    runtime()?.block_on(async {
+        let session = crate::session::connect(&config, ClientOptions::default()).await?;
+        let exported = crate::export::export(&session.client, &tenant_table, args.all).await?;
+        match &args.output {
+            Some(path) => {
+                std::fs::write(path, &exported.toml)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                eprintln!("exported {} policies to {}", exported.count, path.display());
+            }
+            None => print!("{}", exported.toml),
+        }
+        for w in &exported.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(0)
+    })
+}
+
+pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
+    let config = job::load_config(&args.config)?;
+    runtime()?.block_on(async {
+        let session = crate::session::connect(&config, ClientOptions::default()).await?;
+        let list = session.client.list_connectors(ApiVersion::Beta).await?;
+        let partner_of = |id: &str| {
+            config
+                .file
+                .tenant
+                .connectors
+                .iter()
+                .find(|(_, cid)| cid.eq_ignore_ascii_case(id))
+                .map(|(p, _)| p.clone())
+                .or_else(|| {
+                    id.eq_ignore_ascii_case(DEFENDER_CONNECTOR_ID)
+                        .then(|| "Microsoft Defender for Endpoint".to_string())
+                })
+                .unwrap_or_else(|| "(not mapped in [tenant.connectors])".to_string())
+        };
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        println!("MTD connectors in {}:", session.label);
+        println!(
+            "{:<38} {:<34} {:<13} {:<8} {:<4} {:<8} {:<4} LAST HEARTBEAT",
+            "ID", "PARTNER", "STATE", "ANDROID", "IOS", "WINDOWS", "MAC"
+        );
+        for c in &list {
+            println!(
+                "{:<38} {:<34} {:<13} {:<8} {:<4} {:<8} {:<4} {}",
+                c.id,
+                partner_of(&c.id),
+                c.partner_state,
+                yn(c.android_enabled),
+                yn(c.ios_enabled),
+                yn(c.windows_enabled),
+                yn(c.mac_enabled),
+                c.last_heartbeat_date_time.as_deref().unwrap_or("-")
+            );
+        }
+        Ok(0)
+    })
+}
+
+pub fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
+    let config = job::load_config(&args.config)?;
+    let runtime = job::runtime()?;
+    let desired = crate::pipeline::build(&config, &runtime, &job::empty_context())?;
+    for d in &desired.policies {
+        let level =
+            d.max_level.map_or("no threat level".to_string(), |l| format!("max threat level {}", l.as_str()));
+        println!(
+            "{} ({}, Graph {}): {level}",
+            d.display_name,
+            d.policy_type().type_name(),
+            d.version.segment()
+        );
+        for n in &d.notes {
+            println!("    note: {n}");
+        }
+    }
+    println!(
+        "{}: valid — {} policies from {} plugin(s); the tenant was not contacted.",
+        config.path.display(),
+        desired.policies.len(),
+        desired.plugins.len()
+    );
+    Ok(0)
+}

@@ -1,0 +1,355 @@
+//! The admin's config file (`mtdhost.toml`): what the tenant should look like.
+//!
+//! Parsing is strict (unknown keys are errors) and every error names the
+//! file, line and column, with a hint. Semantic checks that need more than
+//! one value (a policy naming a plugin that is not configured, duplicate
+//! names, settings that do not exist on a platform) use the spans TOML keeps.
+
+mod error;
+mod types;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, Location};
+pub use types::*;
+
+use crate::graph::schema::{self, ApiVersion};
+
+/// A loaded, checked config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub text: String,
+    pub file: ConfigFile,
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::plain(path, format!("cannot read the config file: {e}")))?;
+        Self::parse(path, text)
+    }
+
+    /// Parses and checks config text (the path is for messages and relative paths).
+    pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
+        let config = Config { path: path.to_path_buf(), text, file };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// A location in this file from a byte span.
+    pub fn at(&self, span: std::ops::Range<usize>) -> Location {
+        Location::new(&self.path, &self.text, span.start)
+    }
+
+    fn err(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) -> ConfigError {
+        ConfigError::at(self.at(span), message, hint)
+    }
+
+    /// Resolves a path written in the config relative to the config's folder.
+    pub fn relative(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let f = &self.file;
+        self.check_tenant()?;
+        for (name, plugin) in &f.plugins {
+            if let Err(reason) = plugin.limits.check() {
+                return Err(self.err(plugin.source.span(), format!("plugin '{name}': {reason}"), None));
+            }
+            if !plugin.source.get_ref().starts_with("builtin:")
+                && !self.relative(plugin.source.get_ref()).exists()
+            {
+                return Err(self.err(
+                    plugin.source.span(),
+                    format!(
+                        "plugin '{name}': file {} does not exist",
+                        self.relative(plugin.source.get_ref()).display()
+                    ),
+                    Some("paths are relative to the config file; builtin plugins are written builtin:NAME"),
+                ));
+            }
+            if let Some(pin) = &plugin.sha256 {
+                let p = pin.get_ref().trim_start_matches("sha256:");
+                if p.len() != 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(self.err(
+                        pin.span(),
+                        format!("plugin '{name}': sha256 must be 64 hex digits"),
+                        None,
+                    ));
+                }
+            }
+            if plugin.signature.is_some() && plugin.trusted_keys.is_empty() {
+                return Err(self.err(
+                    plugin.source.span(),
+                    format!("plugin '{name}': a signature needs trusted-keys"),
+                    None,
+                ));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for p in &f.policies {
+            let name = p.name.get_ref();
+            if name.trim().is_empty() {
+                return Err(self.err(p.name.span(), "a policy name cannot be empty", None));
+            }
+            if p.platforms.is_empty() {
+                return Err(self.err(
+                    p.name.span(),
+                    format!("policy '{name}' has no platforms"),
+                    Some("add platforms = [\"ios\", \"android\"]"),
+                ));
+            }
+            if !p.platform_suffix && p.platforms.len() > 1 {
+                return Err(self.err(
+                    p.name.span(),
+                    format!("policy '{name}' has several platforms, so it needs the platform suffix"),
+                    Some("remove platform-suffix = false, or split the policy"),
+                ));
+            }
+            for platform in &p.platforms {
+                let display = p.display_name(*platform.get_ref());
+                if !seen.insert((display.clone(), *platform.get_ref())) {
+                    return Err(self.err(
+                        p.name.span(),
+                        format!("duplicate policy '{display}'"),
+                        Some("policy names must be unique per platform"),
+                    ));
+                }
+                self.check_settings(p, *platform.get_ref())?;
+            }
+            if let Some(partner) = &p.partner {
+                if !f.plugins.contains_key(partner.get_ref()) {
+                    return Err(self.err(
+                        partner.span(),
+                        format!(
+                            "policy '{name}' uses partner '{}', but no [plugins.{}] is configured",
+                            partner.get_ref(),
+                            partner.get_ref()
+                        ),
+                        Some(&format!(
+                            "configured plugins: {}",
+                            f.plugins.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                    ));
+                }
+            }
+            if let Some(level) = &p.max_threat_level {
+                if p.partner.is_none() && crate::runtime::ThreatLevel::parse(level.get_ref()).is_none() {
+                    return Err(self.err(
+                        level.span(),
+                        format!("'{}' is not an Intune threat level", level.get_ref()),
+                        Some("use secured, low, medium or high, or set partner = \"…\" to write it in the partner's words"),
+                    ));
+                }
+            }
+            let blocks = p.actions.iter().filter(|a| a.get_ref().kind == ActionKind::Block).count();
+            if blocks > 1 {
+                return Err(self.err(
+                    p.name.span(),
+                    format!("policy '{name}' has {blocks} block actions; Intune allows exactly one"),
+                    None,
+                ));
+            }
+            for a in &p.actions {
+                let a_ref = a.get_ref();
+                if a_ref.grace_period_hours > 8760 {
+                    return Err(self.err(
+                        a.span(),
+                        "grace-period-hours must be at most 8760 (one year)",
+                        None,
+                    ));
+                }
+                if a_ref.kind == ActionKind::Notification && a_ref.template.is_none() {
+                    return Err(self.err(
+                        a.span(),
+                        "a notification action needs template = \"<notification template name or id>\"",
+                        None,
+                    ));
+                }
+                if a_ref.kind != ActionKind::Notification
+                    && (a_ref.template.is_some() || !a_ref.cc.is_empty())
+                {
+                    return Err(self.err(a.span(), "only notification actions take template and cc", None));
+                }
+                if a_ref.kind == ActionKind::RemoteLock && p.api != ApiChoice::Beta {
+                    return Err(self.err(
+                        a.span(),
+                        "remote-lock exists only in the Graph beta API",
+                        Some("set api = \"beta\" on the policy"),
+                    ));
+                }
+            }
+        }
+        for rule in &f.rules {
+            if !f.plugins.contains_key(rule.get_ref()) {
+                return Err(self.err(
+                    rule.span(),
+                    format!("rules plugin '{}' is not configured under [plugins]", rule.get_ref()),
+                    None,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_tenant(&self) -> Result<(), ConfigError> {
+        let t = &self.file.tenant;
+        if t.emulator.is_some() {
+            return Ok(());
+        }
+        let Some(auth) = &t.auth else {
+            return Err(ConfigError::plain(
+                &self.path,
+                "[tenant] needs either emulator = { … } or tenant-id and an [tenant.auth] table".into(),
+            ));
+        };
+        if t.tenant_id.is_none() && !matches!(auth.method, AuthMethod::Bearer) {
+            return Err(ConfigError::plain(
+                &self.path,
+                "[tenant] needs tenant-id for this sign-in method".into(),
+            ));
+        }
+        let needs = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError::plain(
+                    &self.path,
+                    format!("[tenant.auth] method {:?} needs {what}", auth.method),
+                ))
+            }
+        };
+        match auth.method {
+            AuthMethod::ClientSecret => {
+                needs(auth.client_id.is_some(), "client-id")?;
+                needs(
+                    auth.secret_env.is_some() != auth.secret_file.is_some(),
+                    "exactly one of secret-env or secret-file",
+                )
+            }
+            AuthMethod::Certificate => {
+                needs(auth.client_id.is_some(), "client-id")?;
+                needs(
+                    auth.certificate.is_some() && auth.private_key.is_some(),
+                    "certificate and private-key (PEM files)",
+                )
+            }
+            AuthMethod::DeviceCode => needs(auth.client_id.is_some(), "client-id"),
+            AuthMethod::Bearer => needs(auth.token_env.is_some(), "token-env"),
+        }
+    }
+
+    fn check_settings(&self, p: &PolicyConfig, platform: Platform) -> Result<(), ConfigError> {
+        let ty = platform.policy_type();
+        let version = p.api.version();
+        let check = |table: &Spanned<toml::Table>| -> Result<(), ConfigError> {
+            for (k, v) in table.get_ref() {
+                let json = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+                if let Err(e) = schema::check_property(ty, version, k, &json) {
+                    let hint = match e {
+                        schema::Violation::BetaOnly { .. } => {
+                            Some("set api = \"beta\" on this policy".to_string())
+                        }
+                        schema::Violation::Unknown { .. } => Some(format!(
+                            "{} settings: {}",
+                            platform.label(),
+                            ty.properties()
+                                .filter(|x| x.since <= version)
+                                .map(|x| x.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        _ => None,
+                    };
+                    return Err(self.err(
+                        table.span(),
+                        format!("policy '{}' ({}): {e}", p.name.get_ref(), platform.label()),
+                        hint.as_deref(),
+                    ));
+                }
+                if MANAGED_KEYS.contains(&k.as_str()) {
+                    return Err(self.err(
+                        table.span(),
+                        format!("'{k}' is set by mtdhost from the policy itself"),
+                        Some("use name, description or max-threat-level instead"),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        if let Some(s) = &p.settings {
+            check(s)?;
+        }
+        if let Some(s) = p.platform_settings.get(&platform) {
+            check(s)?;
+        }
+        for other in p.platform_settings.keys() {
+            if !p.platforms.iter().any(|x| x.get_ref() == other) {
+                return Err(self.err(
+                    p.name.span(),
+                    format!(
+                        "policy '{}' has settings for {}, which is not in its platforms",
+                        p.name.get_ref(),
+                        other.label()
+                    ),
+                    None,
+                ));
+            }
+        }
+        if p.max_threat_level.is_some() {
+            match ty.mtd_level_version() {
+                None => {
+                    return Err(self.err(p.name.span(), format!("{} compliance policies have no device threat level in Graph", platform.label()), None))
+                }
+                Some(v) if v > version => {
+                    return Err(self.err(
+                        p.name.span(),
+                        format!("{} has no third-party MTD threat level in Graph v1.0 (deviceThreatProtectionRequiredSecurityLevel is beta-only)", platform.label()),
+                        Some("set api = \"beta\" on this policy to use it"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if ty.min_version() > version {
+            return Err(self.err(
+                p.name.span(),
+                format!("{} compliance policies exist only in the Graph beta API", platform.label()),
+                Some("set api = \"beta\" on this policy"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Properties mtdhost sets itself from the policy's own keys.
+pub const MANAGED_KEYS: &[&str] = &[
+    "displayName",
+    "description",
+    "deviceThreatProtectionEnabled",
+    "deviceThreatProtectionRequiredSecurityLevel",
+];
+
+impl ApiChoice {
+    pub fn version(self) -> ApiVersion {
+        match self {
+            ApiChoice::V1 => ApiVersion::V1,
+            ApiChoice::Beta => ApiVersion::Beta,
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The config file's shape, field by field (documented in docs/config.md).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+pub use toml::Spanned;
+
+use crate::graph::cloud::Cloud;
+use crate::graph::schema::PolicyType;
+use crate::runtime::Limits;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    pub tenant: TenantConfig,
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginConfig>,
+    /// Rules plugins to run, in order, after mapping.
+    #[serde(default)]
+    pub rules: Vec<Spanned<String>>,
+    /// Whether rules plugins may lower a policy's protection (raise its
+    /// allowed threat level). Off by default: rules may only tighten.
+    #[serde(default)]
+    pub rules_may_relax: bool,
+    #[serde(default, rename = "policy")]
+    pub policies: Vec<PolicyConfig>,
+}
+
+/// Which tenant, and how to sign in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TenantConfig {
+    /// Use the embedded emulator tenant instead of a real one.
+    pub emulator: Option<EmulatorTenant>,
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub cloud: Cloud,
+    pub graph_url: Option<String>,
+    pub login_url: Option<String>,
+    pub auth: Option<AuthConfig>,
+    /// Partner (plugin) name → MTD connector id, since connectors carry no partner name.
+    #[serde(default)]
+    pub connectors: BTreeMap<String, String>,
+}
+
+/// The embedded emulator tenant.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmulatorTenant {
+    /// JSON file keeping the tenant between runs (relative to the config).
+    pub state: Option<String>,
+    /// Faults to inject, as for `mtdhost emulator --faults`.
+    pub faults: Option<String>,
+}
+
+/// Sign-in method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    ClientSecret,
+    Certificate,
+    DeviceCode,
+    Bearer,
+}
+
+/// `[tenant.auth]`. Secrets are never written in the config itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuthConfig {
+    pub method: AuthMethod,
+    pub client_id: Option<String>,
+    /// Environment variable holding the client secret.
+    pub secret_env: Option<String>,
+    /// File holding the client secret.
+    pub secret_file: Option<String>,
+    /// PEM certificate file.
+    pub certificate: Option<String>,
+    /// PEM private key file.
+    pub private_key: Option<String>,
+    /// Environment variable holding a bearer token.
+    pub token_env: Option<String>,
+}
+
+/// `[plugins.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginConfig {
+    /// A .wasm path (relative to the config) or builtin:NAME.
+    pub source: Spanned<String>,
+    pub sha256: Option<Spanned<String>>,
+    /// minisign signature file; requires trusted-keys.
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+    #[serde(default)]
+    pub limits: Limits,
+    /// The plugin's own settings, checked by the plugin at load.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+/// Platforms; each becomes one Intune policy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    Ios,
+    Android,
+    AndroidWorkProfile,
+    AndroidDeviceOwner,
+    Macos,
+    Windows,
+    Aosp,
+}
+
+impl Platform {
+    pub fn policy_type(self) -> PolicyType {
+        match self {
+            Platform::Ios => PolicyType::Ios,
+            Platform::Android => PolicyType::Android,
+            Platform::AndroidWorkProfile => PolicyType::AndroidWorkProfile,
+            Platform::AndroidDeviceOwner => PolicyType::AndroidDeviceOwner,
+            Platform::Macos => PolicyType::MacOs,
+            Platform::Windows => PolicyType::Windows10,
+            Platform::Aosp => PolicyType::AospDeviceOwner,
+        }
+    }
+
+    pub fn from_policy_type(t: PolicyType) -> Platform {
+        match t {
+            PolicyType::Ios => Platform::Ios,
+            PolicyType::Android => Platform::Android,
+            PolicyType::AndroidWorkProfile => Platform::AndroidWorkProfile,
+            PolicyType::AndroidDeviceOwner => Platform::AndroidDeviceOwner,
+            PolicyType::MacOs => Platform::Macos,
+            PolicyType::Windows10 => Platform::Windows,
+            PolicyType::AospDeviceOwner => Platform::Aosp,
+        }
+    }
+
+    /// The suffix in policy names and the word in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Platform::Ios => "iOS",
+            Platform::Android => "Android",
+            Platform::AndroidWorkProfile => "Android Work Profile",
+            Platform::AndroidDeviceOwner => "Android Device Owner",
+            Platform::Macos => "macOS",
+            Platform::Windows => "Windows",
+            Platform::Aosp => "AOSP",
+        }
+    }
+
+    /// The config spelling.
+    pub fn key(self) -> &'static str {
+        match self {
+            Platform::Ios => "ios",
+            Platform::Android => "android",
+            Platform::AndroidWorkProfile => "android-work-profile",
+            Platform::AndroidDeviceOwner => "android-device-owner",
+            Platform::Macos => "macos",
+            Platform::Windows => "windows",
+            Platform::Aosp => "aosp",
+        }
+    }
+}
+
+/// Graph API version for a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum ApiChoice {
+    #[default]
+    #[serde(rename = "v1.0")]
+    V1,
+    #[serde(rename = "beta")]
+    Beta,
+}
+
+/// One `[[policy]]`: a compliance policy per listed platform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyConfig {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub platforms: Vec<Spanned<Platform>>,
+    /// Append " - <Platform>" to the name (default). Off only for single-platform policies.
+    #[serde(default = "default_true")]
+    pub platform_suffix: bool,
+    #[serde(default)]
+    pub api: ApiChoice,
+    /// End the description with mtdhost's marker (default). Policies adopted
+    /// by `export` keep their description as is (`marker = false`); such
+    /// policies are never deleted by `--prune`.
+    #[serde(default = "default_true")]
+    pub marker: bool,
+    /// The plugin whose partner vocabulary `max-threat-level` may use.
+    pub partner: Option<Spanned<String>>,
+    /// The highest device threat level that stays compliant.
+    pub max_threat_level: Option<Spanned<String>>,
+    /// Extra Graph settings for every platform of this policy.
+    pub settings: Option<Spanned<toml::Table>>,
+    /// Extra Graph settings for one platform.
+    #[serde(default)]
+    pub platform_settings: BTreeMap<Platform, Spanned<toml::Table>>,
+    /// Actions for noncompliance; a block at once is added when none is listed.
+    #[serde(default)]
+    pub actions: Vec<Spanned<ActionConfig>>,
+    #[serde(default)]
+    pub assignments: AssignmentsConfig,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl PolicyConfig {
+    /// The Intune display name for a platform.
+    pub fn display_name(&self, platform: Platform) -> String {
+        if self.platform_suffix {
+            format!("{} - {}", self.name.get_ref(), platform.label())
+        } else {
+            self.name.get_ref().clone()
+        }
+    }
+}
+
+/// Action types for noncompliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    Block,
+    Notification,
+    PushNotification,
+    Retire,
+    Wipe,
+    RemoveResourceAccessProfiles,
+    RemoteLock,
+}
+
+impl ActionKind {
+    /// Graph's `deviceComplianceActionType` spelling.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            ActionKind::Block => "block",
+            ActionKind::Notification => "notification",
+            ActionKind::PushNotification => "pushNotification",
+            ActionKind::Retire => "retire",
+            ActionKind::Wipe => "wipe",
+            ActionKind::RemoveResourceAccessProfiles => "removeResourceAccessProfiles",
+            ActionKind::RemoteLock => "remoteLock",
+        }
+    }
+
+    pub fn from_graph(s: &str) -> Option<ActionKind> {
+        [
+            ActionKind::Block,
+            ActionKind::Notification,
+            ActionKind::PushNotification,
+            ActionKind::Retire,
+            ActionKind::Wipe,
+            ActionKind::RemoveResourceAccessProfiles,
+            ActionKind::RemoteLock,
+        ]
+        .into_iter()
+        .find(|k| k.graph_name() == s)
+    }
+}
+
+/// One action for noncompliance.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ActionConfig {
+    #[serde(rename = "type")]
+    pub kind: ActionKind,
+    #[serde(default)]
+    pub grace_period_hours: u32,
+    /// Notification template, by display name or id.
+    pub template: Option<String>,
+    /// Extra notification recipients: group names or ids.
+    #[serde(default)]
+    pub cc: Vec<String>,
+}
+
+/// Who the policy applies to. Groups by display name or object id.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AssignmentsConfig {
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub all_users: bool,
+    #[serde(default)]
+    pub all_devices: bool,
+}

@@ -1,0 +1,202 @@
+//! `export`: the tenant's existing MTD compliance policies written as config
+//! entries, so an admin can adopt what exists. A plan on the exported config
+//! shows no change: every non-default setting, the actions and the
+//! assignments are written exactly, and descriptions are kept as they are.
+
+use serde_json::Value;
+use toml::{Table, Value as Toml};
+
+use crate::config::{ActionKind, Platform};
+use crate::graph::intune::RemotePolicy;
+use crate::graph::model::AssignmentTarget;
+use crate::graph::schema::{ApiVersion, Kind};
+use crate::graph::{GraphClient, GraphError};
+use crate::pipeline::MARKER;
+
+/// What `export` produced.
+pub struct Exported {
+    pub toml: String,
+    pub count: usize,
+    pub warnings: Vec<String>,
+}
+
+fn is_default(kind: Kind, v: &Value) -> bool {
+    match (kind, v) {
+        (_, Value::Null) => true,
+        (Kind::Bool, Value::Bool(false)) => true,
+        (Kind::Enum(members), Value::String(s)) => s == members[0],
+        (Kind::StringList | Kind::Complex, Value::Array(a)) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn to_toml(v: &Value) -> Option<Toml> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => Toml::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Toml::Integer(i),
+            None => Toml::Float(n.as_f64()?),
+        },
+        Value::String(s) => Toml::String(s.clone()),
+        Value::Array(a) => Toml::Array(a.iter().filter_map(to_toml).collect()),
+        Value::Object(o) => {
+            Toml::Table(o.iter().filter_map(|(k, v)| Some((k.clone(), to_toml(v)?))).collect())
+        }
+    })
+}
+
+/// A group's unique display name, or its id when the name is not unique.
+async fn group_ref(client: &GraphClient, id: &str) -> Result<String, GraphError> {
+    let Some(g) = client.get_group(id).await? else { return Ok(id.to_string()) };
+    Ok(match client.find_group(&g.display_name).await? {
+        crate::graph::intune::GroupLookup::One(_) => g.display_name,
+        _ => id.to_string(),
+    })
+}
+
+/// Exports MTD policies (those requiring a device threat level), or every
+/// compliance policy with `all`, as `[[policy]]` entries under `tenant`.
+pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, GraphError> {
+    let policies = client.list_policies(ApiVersion::Beta).await?;
+    let templates = client.list_notification_templates().await?;
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    for p in &policies {
+        if p.policy_type.is_none() {
+            continue;
+        }
+        let mtd = p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true));
+        if !all && !mtd {
+            continue;
+        }
+        out.push(policy_entry(client, p, &templates, &mut warnings).await?);
+    }
+    // Two documents so [tenant] comes first (tables serialise in key order).
+    let write = |key: &str, value: Toml| {
+        let mut root = Table::new();
+        root.insert(key.into(), value);
+        toml::to_string_pretty(&root).map_err(|e| GraphError::Invalid(format!("cannot write TOML: {e}")))
+    };
+    let body = write("tenant", Toml::Table(tenant.clone()))?
+        + "\n"
+        + &write("policy", Toml::Array(out.iter().cloned().map(Toml::Table).collect()))?;
+    let header = format!(
+        "# Exported by mtdhost {} from the tenant's {} compliance policies.\n# Review, then plan: `mtdhost plan -c THIS_FILE` shows no change.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        if all { "" } else { "MTD" }
+    );
+    Ok(Exported { toml: header + &body, count: out.len(), warnings })
+}
+
+async fn policy_entry(
+    client: &GraphClient,
+    p: &RemotePolicy,
+    templates: &[(String, String)],
+    warnings: &mut Vec<String>,
+) -> Result<Table, GraphError> {
+    let ty = p.policy_type.expect("checked by the caller");
+    let mut t = Table::new();
+    t.insert("name".into(), Toml::String(p.display_name.clone()));
+    t.insert(
+        "platforms".into(),
+        Toml::Array(vec![Toml::String(Platform::from_policy_type(ty).key().into())]),
+    );
+    t.insert("platform-suffix".into(), Toml::Boolean(false));
+    let description = p.description.trim_end();
+    match description.strip_suffix(MARKER) {
+        Some(d) => {
+            t.insert("description".into(), Toml::String(d.trim_end().to_string()));
+        }
+        None => {
+            t.insert("description".into(), Toml::String(p.description.clone()));
+            t.insert("marker".into(), Toml::Boolean(false));
+        }
+    }
+    let mut beta = ty.min_version() == ApiVersion::Beta;
+    if p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)) {
+        if let Some(level) = p.raw.get("deviceThreatProtectionRequiredSecurityLevel").and_then(Value::as_str)
+        {
+            if crate::runtime::ThreatLevel::parse(level).is_some() {
+                t.insert("max-threat-level".into(), Toml::String(level.into()));
+                beta |= ty.mtd_level_version() == Some(ApiVersion::Beta);
+            }
+        }
+    }
+    let mut settings = Table::new();
+    for prop in ty.properties() {
+        if crate::config::MANAGED_KEYS.contains(&prop.name) {
+            continue;
+        }
+        let Some(v) = p.raw.get(prop.name) else { continue };
+        if is_default(prop.kind, v) {
+            continue;
+        }
+        if let Some(tv) = to_toml(v) {
+            beta |= prop.since == ApiVersion::Beta;
+            settings.insert(prop.name.to_string(), tv);
+        }
+    }
+    if beta {
+        t.insert("api".into(), Toml::String("beta".into()));
+    }
+    if !settings.is_empty() {
+        t.insert("settings".into(), Toml::Table(settings));
+    }
+    let mut actions = Vec::new();
+    for a in &p.actions {
+        let Some(kind) = ActionKind::from_graph(&a.action_type) else { continue };
+        let mut at = Table::new();
+        at.insert("type".into(), Toml::try_from(kind).map_err(|e| GraphError::Invalid(e.to_string()))?);
+        if a.grace_period_hours > 0 {
+            at.insert("grace-period-hours".into(), Toml::Integer(a.grace_period_hours.into()));
+        }
+        let tid = a.normalized().notification_template_id;
+        if !tid.is_empty() {
+            let same_name: Vec<_> = templates.iter().filter(|(id, _)| *id == tid).collect();
+            let name = same_name.first().map(|(_, n)| n.clone());
+            let unique = name.as_ref().is_some_and(|n| templates.iter().filter(|(_, m)| m == n).count() == 1);
+            at.insert(
+                "template".into(),
+                Toml::String(if unique { name.unwrap_or_default() } else { tid.clone() }),
+            );
+        }
+        if !a.notification_message_cc_list.is_empty() {
+            let mut cc = Vec::new();
+            for id in &a.notification_message_cc_list {
+                cc.push(Toml::String(group_ref(client, id).await?));
+            }
+            at.insert("cc".into(), Toml::Array(cc));
+        }
+        actions.push(Toml::Table(at));
+    }
+    t.insert("actions".into(), Toml::Array(actions));
+    let mut assign = Table::new();
+    let (mut include, mut exclude) = (Vec::new(), Vec::new());
+    for a in p.assignments.iter().filter(|a| a.is_direct()) {
+        match &a.target {
+            AssignmentTarget::Group(id) => include.push(Toml::String(group_ref(client, id).await?)),
+            AssignmentTarget::ExclusionGroup(id) => exclude.push(Toml::String(group_ref(client, id).await?)),
+            AssignmentTarget::AllLicensedUsers => {
+                assign.insert("all-users".into(), Toml::Boolean(true));
+            }
+            AssignmentTarget::AllDevices => {
+                assign.insert("all-devices".into(), Toml::Boolean(true));
+            }
+            AssignmentTarget::ConfigurationManagerCollection(id) => warnings.push(format!(
+                "'{}': the assignment to Configuration Manager collection {id} cannot be expressed in the config and was left out",
+                p.display_name
+            )),
+        }
+    }
+    if !include.is_empty() {
+        assign.insert("include".into(), Toml::Array(include));
+    }
+    if !exclude.is_empty() {
+        assign.insert("exclude".into(), Toml::Array(exclude));
+    }
+    if !assign.is_empty() {
+        t.insert("assignments".into(), Toml::Table(assign));
+    }
+    Ok(t)
+}

@@ -1,0 +1,136 @@
+//! Planning: compare the desired state with the tenant and decide, per
+//! policy, create / update / unchanged / delete, with a per-field diff of
+//! settings, actions for noncompliance and assignments.
+//!
+//! Policies match by display name AND type. A name+type that exists more
+//! than once in the tenant stops the plan (we refuse to guess), and so does
+//! any group or template name that resolves to nothing or to several objects.
+//! Planning only reads; nothing is written until `apply` runs the plan.
+
+mod apply;
+mod compute;
+mod render;
+mod resolve;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+pub use apply::{apply, ApplyProgress, ApplySummary};
+pub use compute::{compute, connector_warnings};
+pub use render::{render_json, render_text};
+pub use resolve::is_guid;
+
+use crate::graph::model::{ActionItem, AssignmentTarget};
+use crate::graph::schema::{ApiVersion, PolicyType};
+use crate::graph::GraphError;
+
+/// What happens to one policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Unchanged,
+    Delete,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Unchanged => "unchanged",
+            ChangeKind::Delete => "delete",
+        }
+    }
+}
+
+/// One changed property.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingChange {
+    pub property: String,
+    /// Null when the property is new.
+    pub before: Value,
+    pub after: Value,
+}
+
+/// Before and after of a list-valued part of a policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListChange<T> {
+    pub before: Vec<T>,
+    pub after: Vec<T>,
+}
+
+/// The planned change to one policy.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub name: String,
+    pub policy_type: PolicyType,
+    pub version: ApiVersion,
+    pub id: Option<String>,
+    /// For create: every managed property; for update: the changed ones.
+    pub settings: Vec<SettingChange>,
+    /// Set when the actions change (always for create).
+    pub actions: Option<ListChange<ActionItem>>,
+    /// Set when the assignments change (for create: when there are any).
+    pub assignments: Option<ListChange<AssignmentTarget>>,
+    /// Where the policy is defined, and what plugins did to it.
+    pub origin: Option<String>,
+    pub notes: Vec<String>,
+    /// The full desired property set (used by create).
+    pub body: Map<String, Value>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Which tenant was read.
+    pub tenant: String,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    /// Group id → display name, for showing assignments.
+    pub group_names: BTreeMap<String, String>,
+    /// Template id → display name.
+    pub template_names: BTreeMap<String, String>,
+    pub prune: bool,
+}
+
+impl Plan {
+    pub fn count(&self, kind: ChangeKind) -> usize {
+        self.changes.iter().filter(|c| c.kind == kind).count()
+    }
+
+    /// True if applying would write anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.kind != ChangeKind::Unchanged)
+    }
+
+    /// Number of Graph writes applying would make.
+    pub fn write_count(&self) -> usize {
+        self.changes
+            .iter()
+            .map(|c| match c.kind {
+                ChangeKind::Create => {
+                    1 + usize::from(c.assignments.as_ref().is_some_and(|a| !a.after.is_empty()))
+                }
+                ChangeKind::Update => {
+                    usize::from(!c.settings.is_empty())
+                        + usize::from(c.actions.is_some())
+                        + usize::from(c.assignments.is_some())
+                }
+                ChangeKind::Delete => 1,
+                ChangeKind::Unchanged => 0,
+            })
+            .sum()
+    }
+}
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("the plan cannot be made; nothing was changed:\n  {}", .0.join("\n  "))]
+    Problems(Vec<String>),
+}
