@@ -10,6 +10,7 @@ pub mod config;
 pub mod emulator;
 pub mod export;
 pub mod graph;
+pub mod job;
 pub mod pipeline;
 pub mod plan;
 pub mod runtime;

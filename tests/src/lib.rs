@@ -93,3 +93,31 @@ pub mod graph {
         client_with(emu, demo_secret(), fast_options())
     }
 }
+
+/// Config files for end-to-end runs against an emulator started by the test.
+pub mod configs {
+    use std::path::{Path, PathBuf};
+
+    use mtdhost::emulator::{Emulator, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+
+    /// The environment variable the test configs read the client secret from.
+    pub const SECRET_ENV: &str = "MTDHOST_E2E_CLIENT_SECRET";
+
+    /// A `[tenant]` table pointing at `emu` with client-secret sign-in.
+    pub fn tenant(emu: &Emulator) -> String {
+        // SAFETY of set_var: every test sets the same value.
+        std::env::set_var(SECRET_ENV, DEMO_SECRET);
+        format!(
+            "[tenant]\ntenant-id = \"{DEMO_TENANT}\"\ngraph-url = \"{url}\"\nlogin-url = \"{url}\"\n\n\
+             [tenant.auth]\nmethod = \"client-secret\"\nclient-id = \"{DEMO_CLIENT_ID}\"\nsecret-env = \"{SECRET_ENV}\"\n\n",
+            url = emu.url()
+        )
+    }
+
+    /// Writes `mtdhost.toml` with the tenant table and `rest`.
+    pub fn write(dir: &Path, emu: &Emulator, rest: &str) -> PathBuf {
+        let path = dir.join("mtdhost.toml");
+        std::fs::write(&path, format!("{}{rest}", tenant(emu))).expect("write config");
+        path
+    }
+}

@@ -4,7 +4,6 @@
 //! Errors surface as one line on stderr with a non-zero exit code.
 
 mod emulator_cmd;
-mod job;
 mod plan_cmd;
 mod plugin_cmd;
 mod render;

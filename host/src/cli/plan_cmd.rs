@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{job, OutputFormat};
+use super::OutputFormat;
+use crate::job;
 use crate::plan::{self, ApplyProgress};
 
 /// Options of `mtdhost plan`.

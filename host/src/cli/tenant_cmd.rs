@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::job;
 use crate::graph::model::DEFENDER_CONNECTOR_ID;
 use crate::graph::schema::ApiVersion;
 use crate::graph::ClientOptions;
+use crate::job;
 
 /// Options naming just the config.
 #[derive(Debug, Args)]

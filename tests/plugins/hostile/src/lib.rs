@@ -54,6 +54,16 @@ impl Plugin for Hostile {
             .with_capability(Capability::ThreatMapping)
     }
 
+    fn translate_severity(s: &Settings, term: &str) -> Result<ThreatLevel, String> {
+        match s.behaviour.as_str() {
+            "panic" => panic!("cannot translate {term}"),
+            "spin" => loop {
+                std::hint::black_box(term.len());
+            },
+            _ => Err(format!("'{term}' is unknown")),
+        }
+    }
+
     fn map_events(s: &Settings, _batch: EventBatch) -> Result<MappingOutput, String> {
         let mut out = MappingBuilder::default();
         match s.behaviour.as_str() {

@@ -1,6 +1,6 @@
-//! What `plan`, `apply`, `export`, `connectors` and `validate` share: load
-//! the config, start the plugin runtime, connect to the tenant, build the
-//! desired state and plan it.
+//! The main job up to the plan, as `plan`, `apply` and the end-to-end tests
+//! run it: load the config, start the plugin runtime, connect to the tenant,
+//! build the desired state and plan it. Nothing here writes to the tenant.
 
 use std::path::Path;
 
@@ -14,8 +14,25 @@ use crate::runtime::{
 };
 use crate::session::{self, Session};
 
+/// Why the job stopped before writing anything.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+}
+
 /// A runtime with the default on-disk cache (or none if there is no cache dir).
-pub fn runtime() -> anyhow::Result<Runtime> {
+pub fn runtime() -> Result<Runtime, JobError> {
     let cache = match Cache::default_dir() {
         Some(dir) => Cache::at(dir)?,
         None => Cache::disabled(),
@@ -23,7 +40,7 @@ pub fn runtime() -> anyhow::Result<Runtime> {
     Ok(Runtime::new(cache))
 }
 
-pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+pub fn load_config(path: &Path) -> Result<Config, JobError> {
     Ok(Config::load(path)?)
 }
 
@@ -33,7 +50,7 @@ pub fn empty_context() -> TenantContext {
 }
 
 /// What rules plugins may know about the tenant.
-async fn tenant_context(s: &Session) -> anyhow::Result<TenantContext> {
+async fn tenant_context(s: &Session) -> Result<TenantContext, JobError> {
     let groups = s.client.list_groups().await?;
     let connectors = s.client.list_connectors(ApiVersion::Beta).await?;
     let state = |s: &str| match s {
@@ -76,7 +93,9 @@ pub struct Prepared {
     pub plan: Plan,
 }
 
-pub async fn prepare(path: &Path, prune: bool) -> anyhow::Result<Prepared> {
+/// Plans `path` against its tenant. Blocking plugin calls run in
+/// `block_in_place`, so this needs the multi-threaded tokio runtime.
+pub async fn prepare(path: &Path, prune: bool) -> Result<Prepared, JobError> {
     let config = load_config(path)?;
     let runtime = runtime()?;
     // Without rules plugins, everything is checked before the tenant is
