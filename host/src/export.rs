@@ -137,9 +137,6 @@ async fn policy_entry(
             settings.insert(prop.name.to_string(), tv);
         }
     }
-    if beta {
-        t.insert("api".into(), Toml::String("beta".into()));
-    }
     if !settings.is_empty() {
         t.insert("settings".into(), Toml::Table(settings));
     }
@@ -169,6 +166,11 @@ async fn policy_entry(
             at.insert("cc".into(), Toml::Array(cc));
         }
         actions.push(Toml::Table(at));
+    }
+    // remote-lock is a beta-only action type.
+    beta |= p.actions.iter().any(|a| a.action_type == "remoteLock");
+    if beta {
+        t.insert("api".into(), Toml::String("beta".into()));
     }
     t.insert("actions".into(), Toml::Array(actions));
     let mut assign = Table::new();

@@ -139,8 +139,10 @@ pub async fn serve(
     };
 
     let is_write = method != "GET";
-    let decision = shared.faults().decide(&client_id, is_write && rest != "/$batch");
-    let latency = shared.faults().spec.latency;
+    let (decision, latency, retry_after) = {
+        let mut f = shared.faults();
+        (f.decide(&client_id, is_write && rest != "/$batch"), f.spec.latency, f.spec.retry_after)
+    };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -151,7 +153,7 @@ pub async fn serve(
         ),
         Decision::Status503 => Some(
             odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
-                .with_header("Retry-After", format!("{:.3}", shared.faults().spec.retry_after)),
+                .with_header("Retry-After", format!("{retry_after:.3}")),
         ),
         _ => None,
     };
@@ -228,14 +230,19 @@ fn batch(
         let reply = if failed_dep {
             odata::error(424, "FailedDependency", "A request this one depends on failed.")
         } else {
-            match shared.faults().decide(client_id, method != "GET") {
+            // Decide first: the faults lock must not be held in the arms below.
+            let (decision, retry_after) = {
+                let mut f = shared.faults();
+                (f.decide(client_id, method != "GET"), f.spec.retry_after)
+            };
+            match decision {
                 Decision::Status429 { retry_after_ms } => {
                     odata::error(429, "TooManyRequests", "Too many requests.")
                         .with_header("Retry-After", format!("{:.3}", retry_after_ms as f64 / 1000.0))
                 }
                 Decision::Status503 => {
                     odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
-                        .with_header("Retry-After", format!("{:.3}", shared.faults().spec.retry_after))
+                        .with_header("Retry-After", format!("{retry_after:.3}"))
                 }
                 _ => {
                     let (p, q) = url.split_once('?').unwrap_or((url, ""));

@@ -1,0 +1,204 @@
+//! Every kind of config error gives a clear message with file:line:column
+//! (or the file, for whole-table problems) and, where useful, a hint.
+
+use std::path::Path;
+
+use mtdhost::config::Config;
+
+const TENANT: &str = "[tenant]\nemulator = {}\n\n[plugins.example]\nsource = \"builtin:example\"\n\n";
+
+fn err(body: &str) -> String {
+    match Config::parse(Path::new("mtdhost.toml"), body.to_string()) {
+        Ok(_) => panic!("expected an error for:\n{body}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in the config text.
+fn line_of(body: &str, needle: &str) -> usize {
+    body.lines().position(|l| l.contains(needle)).expect("needle in config") + 1
+}
+
+fn check(body: &str, at: &str, message: &str) {
+    let e = err(body);
+    let line = line_of(body, at);
+    assert!(e.starts_with(&format!("mtdhost.toml:{line}:")), "expected line {line} in: {e}");
+    assert!(e.contains(message), "expected {message:?} in: {e}");
+}
+
+fn policy(extra: &str) -> String {
+    format!("{TENANT}[[policy]]\nname = \"P\"\nplatforms = [\"ios\"]\n{extra}")
+}
+
+#[test]
+fn syntax_error() {
+    let body = format!("{TENANT}[[policy]\nname = \"P\"\n");
+    check(&body, "[[policy]", "");
+    assert!(err(&body).starts_with("mtdhost.toml:7:"));
+}
+
+#[test]
+fn unknown_key_at_top_and_in_a_policy() {
+    check(&format!("{TENANT}polcy = 1\n"), "polcy", "unknown field `polcy`");
+    let e = err(&policy("max-level = \"low\"\n"));
+    assert!(e.contains("unknown field `max-level`") && e.contains("hint: check the spelling"), "{e}");
+}
+
+#[test]
+fn bad_platform() {
+    check(
+        &format!("{TENANT}[[policy]]\nname = \"P\"\nplatforms = [\"iphone\"]\n"),
+        "iphone",
+        "unknown variant `iphone`",
+    );
+}
+
+#[test]
+fn bad_level() {
+    check(&policy("max-threat-level = \"severe\"\n"), "severe", "'severe' is not an Intune threat level");
+}
+
+#[test]
+fn missing_plugin_reference() {
+    check(
+        &policy("partner = \"lookout\"\nmax-threat-level = \"ELEVATED\"\n"),
+        "lookout",
+        "no [plugins.lookout] is configured",
+    );
+}
+
+#[test]
+fn missing_plugin_file() {
+    let body = "[tenant]\nemulator = {}\n\n[plugins.mine]\nsource = \"does/not/exist.wasm\"\n";
+    check(body, "does/not", "does not exist");
+}
+
+#[test]
+fn bad_sha256() {
+    let body = "[tenant]\nemulator = {}\n\n[plugins.mine]\nsource = \"builtin:example\"\nsha256 = \"abc\"\n";
+    check(body, "sha256", "sha256 must be 64 hex digits");
+}
+
+#[test]
+fn duplicate_policy_name() {
+    let body = format!("{}\n[[policy]]\nname = \"P\"\nplatforms = [\"ios\"]\n", policy(""));
+    let e = err(&body);
+    assert!(e.contains("duplicate policy 'P - iOS'"), "{e}");
+    assert!(e.starts_with("mtdhost.toml:12:"), "the second definition: {e}");
+}
+
+#[test]
+fn setting_not_valid_for_the_platform() {
+    let e = err(&policy("[policy.settings]\npasswordRequired = true\n"));
+    assert!(e.contains("'passwordRequired' is not a property of this policy type"), "{e}");
+    assert!(e.contains("passcodeRequired"), "the hint lists the iOS settings: {e}");
+}
+
+#[test]
+fn beta_only_setting_on_v1() {
+    let e = err(&policy("[policy.settings]\nosMinimumBuildVersion = \"21A\"\n"));
+    assert!(e.contains("exists only in the beta API") && e.contains("set api = \"beta\""), "{e}");
+}
+
+#[test]
+fn wrong_setting_type() {
+    check(
+        &policy("[policy.settings]\npasscodeMinimumLength = \"six\"\n"),
+        "[policy.settings]",
+        "must be a 32-bit integer",
+    );
+}
+
+#[test]
+fn windows_threat_level_needs_beta() {
+    let body =
+        format!("{TENANT}[[policy]]\nname = \"W\"\nplatforms = [\"windows\"]\nmax-threat-level = \"low\"\n");
+    check(&body, "name = \"W\"", "Windows has no third-party MTD threat level in Graph v1.0");
+}
+
+#[test]
+fn device_owner_needs_beta() {
+    let body = format!("{TENANT}[[policy]]\nname = \"D\"\nplatforms = [\"android-device-owner\"]\n");
+    check(&body, "name = \"D\"", "exist only in the Graph beta API");
+}
+
+#[test]
+fn no_platforms() {
+    check(&format!("{TENANT}[[policy]]\nname = \"P\"\nplatforms = []\n"), "name = \"P\"", "has no platforms");
+}
+
+#[test]
+fn two_block_actions() {
+    check(
+        &policy("actions = [{ type = \"block\" }, { type = \"block\", grace-period-hours = 2 }]\n"),
+        "name = \"P\"",
+        "Intune allows exactly one",
+    );
+}
+
+#[test]
+fn notification_without_template_and_grace_out_of_range() {
+    check(&policy("actions = [{ type = \"notification\" }]\n"), "notification", "needs template");
+    check(&policy("actions = [{ type = \"block\", grace-period-hours = 9000 }]\n"), "9000", "at most 8760");
+    check(
+        &policy("actions = [{ type = \"wipe\", template = \"x\" }]\n"),
+        "wipe",
+        "only notification actions take template",
+    );
+}
+
+#[test]
+fn unknown_action_type() {
+    check(&policy("actions = [{ type = \"explode\" }]\n"), "explode", "unknown variant `explode`");
+}
+
+#[test]
+fn missing_tenant_and_incomplete_auth() {
+    let e = err("[[policy]]\nname = \"P\"\nplatforms = [\"ios\"]\n");
+    assert!(e.contains("missing field `tenant`"), "{e}");
+    let e =
+        err("[tenant]\ntenant-id = \"t\"\n[tenant.auth]\nmethod = \"client-secret\"\nclient-id = \"c\"\n");
+    assert!(e.contains("needs exactly one of secret-env or secret-file"), "{e}");
+    let e = err("[tenant]\ntenant-id = \"t\"\n[tenant.auth]\nmethod = \"password\"\n");
+    assert!(e.starts_with("mtdhost.toml:4:") && e.contains("unknown variant `password`"), "{e}");
+}
+
+#[test]
+fn rules_plugin_not_configured() {
+    // Top-level keys come before the first table in TOML.
+    check(
+        &format!("rules = [\"exec-rules\"]\n{TENANT}"),
+        "rules =",
+        "rules plugin 'exec-rules' is not configured",
+    );
+}
+
+#[test]
+fn plugin_limits_out_of_range() {
+    let body = "[tenant]\nemulator = {}\n\n[plugins.mine]\nsource = \"builtin:example\"\n[plugins.mine.limits]\nmemory-mib = 0\n";
+    check(body, "source", "memory-mib = 0 is out of range");
+}
+
+#[test]
+fn platform_settings_for_an_unlisted_platform() {
+    check(
+        &policy("[policy.platform-settings.android]\nstorageRequireEncryption = true\n"),
+        "name = \"P\"",
+        "has settings for Android, which is not in its platforms",
+    );
+}
+
+#[test]
+fn managed_keys_cannot_be_set_as_settings() {
+    check(
+        &policy("[policy.settings]\ndeviceThreatProtectionRequiredSecurityLevel = \"low\"\n"),
+        "[policy.settings]",
+        "is set by mtdhost from the policy itself",
+    );
+}
+
+#[test]
+fn a_valid_config_parses() {
+    let body = policy("max-threat-level = \"medium\"\n[policy.settings]\nosMinimumVersion = \"17.0\"\n");
+    Config::parse(Path::new("mtdhost.toml"), body).expect("valid");
+}
