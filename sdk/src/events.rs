@@ -99,7 +99,10 @@ pub fn text_field(value: &Value, paths: &[&str]) -> Option<String> {
 
 /// Follows a dotted path into nested objects.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |v, key| v.get(key))
+    path.split('.').try_fold(value, |v, key| match (v, key.parse::<usize>()) {
+        (Value::Array(items), Ok(i)) => items.get(i),
+        _ => v.get(key),
+    })
 }
 
 /// The batch's structured records plus the records of its raw text read in

@@ -87,6 +87,7 @@ pub mod glue;
 mod level;
 mod log;
 mod mapping;
+pub mod partner;
 mod plugin;
 mod types;
 
