@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::events::{self, text_field};
-use crate::{Diagnostic, EventBatch, MappingBuilder, MappingOutput, SeverityTerm, ThreatLevel, ThreatVerdict};
+use crate::{
+    Diagnostic, EventBatch, MappingBuilder, MappingOutput, SeverityTerm, ThreatLevel, ThreatVerdict,
+};
 
 /// Where a partner's export keeps each field (dotted paths, tried in order;
 /// a numeric segment indexes a list: `threat.classifications.0`).
@@ -105,26 +107,44 @@ pub fn validate(spec: &PartnerSpec, s: &PartnerSettings, variants: &[&str]) -> V
     let mut out = Vec::new();
     for (k, v) in &s.overrides {
         if level(v).is_none() {
-            out.push(Diagnostic::error(format!("overrides.{k}"), format!("'{v}' is not an Intune level (secured, low, medium, high)")));
+            out.push(Diagnostic::error(
+                format!("overrides.{k}"),
+                format!("'{v}' is not an Intune level (secured, low, medium, high)"),
+            ));
         }
     }
     for (k, v) in &s.severity_levels {
         if level(v).is_none() {
-            out.push(Diagnostic::error(format!("severity-levels.{k}"), format!("'{v}' is not an Intune level (secured, low, medium, high)")));
+            out.push(Diagnostic::error(
+                format!("severity-levels.{k}"),
+                format!("'{v}' is not an Intune level (secured, low, medium, high)"),
+            ));
         }
         if !spec.severities.iter().any(|(t, _, _)| t.eq_ignore_ascii_case(k)) {
             let known: Vec<&str> = spec.severities.iter().map(|t| t.0.as_str()).collect();
-            out.push(Diagnostic::warning(format!("severity-levels.{k}"), format!("'{k}' is not a {} severity (known: {})", spec.partner, known.join(", "))));
+            out.push(Diagnostic::warning(
+                format!("severity-levels.{k}"),
+                format!("'{k}' is not a {} severity (known: {})", spec.partner, known.join(", ")),
+            ));
         }
     }
     if let Some(u) = &s.unknown_level {
         if level(u).is_none() {
-            out.push(Diagnostic::error("unknown-level", format!("'{u}' is not an Intune level (secured, low, medium, high)")));
+            out.push(Diagnostic::error(
+                "unknown-level",
+                format!("'{u}' is not an Intune level (secured, low, medium, high)"),
+            ));
         }
     }
     if let Some(v) = &s.variant {
         if !variants.iter().any(|x| x.eq_ignore_ascii_case(v)) {
-            out.push(Diagnostic::error("variant", format!("'{v}' is not a variant of this plugin (known: {})", if variants.is_empty() { "none".into() } else { variants.join(", ") })));
+            out.push(Diagnostic::error(
+                "variant",
+                format!(
+                    "'{v}' is not a variant of this plugin (known: {})",
+                    if variants.is_empty() { "none".into() } else { variants.join(", ") }
+                ),
+            ));
         }
     }
     out
@@ -196,7 +216,15 @@ pub fn map_events(spec: &PartnerSpec, s: &PartnerSettings, batch: EventBatch) ->
     out.finish()
 }
 
-fn map_one(spec: &PartnerSpec, s: &PartnerSettings, unknown: ThreatLevel, f: &Fields, v: &Value, at: &str, out: &mut MappingBuilder) {
+fn map_one(
+    spec: &PartnerSpec,
+    s: &PartnerSettings,
+    unknown: ThreatLevel,
+    f: &Fields,
+    v: &Value,
+    at: &str,
+    out: &mut MappingBuilder,
+) {
     if !v.is_object() {
         out.diagnostic(Diagnostic::error(at, "expected a JSON object"));
         return;
@@ -212,7 +240,10 @@ fn map_one(spec: &PartnerSpec, s: &PartnerSettings, unknown: ThreatLevel, f: &Fi
             match ds.levels.iter().find(|(w, _)| w.eq_ignore_ascii_case(&status)) {
                 Some((_, l)) => out.device(&device, *l),
                 None => {
-                    out.diagnostic(Diagnostic::warning(at, format!("unknown {} device status '{status}'; counted as {unknown}", spec.partner)));
+                    out.diagnostic(Diagnostic::warning(
+                        at,
+                        format!("unknown {} device status '{status}'; counted as {unknown}", spec.partner),
+                    ));
                     out.device(&device, unknown);
                 }
             }
@@ -224,7 +255,10 @@ fn map_one(spec: &PartnerSpec, s: &PartnerSettings, unknown: ThreatLevel, f: &Fi
     let status = field(v, &f.status).unwrap_or_default();
     let active = !spec.inactive.iter().any(|w| w.eq_ignore_ascii_case(&status));
     let severity = field(v, &f.severity).or_else(|| {
-        spec.classification_severity.iter().find(|(c, _)| c.eq_ignore_ascii_case(&classification)).map(|(_, sev)| sev.to_string())
+        spec.classification_severity
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(&classification))
+            .map(|(_, sev)| sev.to_string())
     });
     let verdict = |lvl: ThreatLevel, reason: String, active: bool| ThreatVerdict {
         device_id: device.clone(),
@@ -242,19 +276,38 @@ fn map_one(spec: &PartnerSpec, s: &PartnerSettings, unknown: ThreatLevel, f: &Fi
         }
     }
     let log_only = |c: &String| c.eq_ignore_ascii_case(&classification);
-    if s.not_affecting_risk.iter().any(log_only) || (s.not_affecting_risk.is_empty() && spec.log_only.iter().any(log_only)) {
-        out.push(verdict(ThreatLevel::Secured, format!("{classification} does not affect device risk (settings)"), false));
+    if s.not_affecting_risk.iter().any(log_only)
+        || (s.not_affecting_risk.is_empty() && spec.log_only.iter().any(log_only))
+    {
+        out.push(verdict(
+            ThreatLevel::Secured,
+            format!("{classification} does not affect device risk (settings)"),
+            false,
+        ));
         return;
     }
     match severity.as_deref().map(|w| (w, severity_level(spec, s, w))) {
-        Some((w, Some(l))) => out.push(verdict(l, format!("{} severity {w} is Intune {l}", spec.partner), active)),
+        Some((w, Some(l))) => {
+            out.push(verdict(l, format!("{} severity {w} is Intune {l}", spec.partner), active))
+        }
         Some((w, None)) => {
-            out.diagnostic(Diagnostic::warning(at, format!("unknown {} severity '{w}' for {threat_id}; counted as {unknown}", spec.partner)));
-            out.push(verdict(unknown, format!("unknown severity {w}: counted as {unknown} (unknown-level)"), active));
+            out.diagnostic(Diagnostic::warning(
+                at,
+                format!("unknown {} severity '{w}' for {threat_id}; counted as {unknown}", spec.partner),
+            ));
+            out.push(verdict(
+                unknown,
+                format!("unknown severity {w}: counted as {unknown} (unknown-level)"),
+                active,
+            ));
         }
         None => {
             out.diagnostic(Diagnostic::warning(at, format!("no severity and unknown classification '{classification}' for {threat_id}; counted as {unknown}")));
-            out.push(verdict(unknown, format!("unknown classification {classification}: counted as {unknown} (unknown-level)"), active));
+            out.push(verdict(
+                unknown,
+                format!("unknown classification {classification}: counted as {unknown} (unknown-level)"),
+                active,
+            ));
         }
     }
 }
