@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod emulator;
+pub mod evaluate;
 pub mod export;
 pub mod graph;
 pub mod job;

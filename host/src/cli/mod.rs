@@ -4,6 +4,7 @@
 //! Errors surface as one line on stderr with a non-zero exit code.
 
 mod emulator_cmd;
+mod evaluate_cmd;
 mod plan_cmd;
 mod plugin_cmd;
 mod render;
@@ -40,6 +41,8 @@ pub enum Command {
     Apply(plan_cmd::ApplyArgs),
     /// Write the tenant's existing MTD compliance policies as config entries.
     Export(tenant_cmd::ExportArgs),
+    /// Show which devices a policy would make noncompliant, from a partner's event export.
+    Evaluate(evaluate_cmd::EvaluateArgs),
     /// List the tenant's MTD connectors and their states.
     Connectors(tenant_cmd::ConfigArgs),
     /// Check the config and its plugins without contacting the tenant.
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Apply(args) => plan_cmd::apply(args),
         Command::Export(args) => tenant_cmd::export(args),
         Command::Connectors(args) => tenant_cmd::connectors(args),
+        Command::Evaluate(args) => evaluate_cmd::run(args),
         Command::Validate(args) => tenant_cmd::validate(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
         Command::Emulator(args) => emulator_cmd::run(args),

@@ -1,0 +1,155 @@
+//! What-if evaluation: run a partner's mapping plugin over an export of
+//! threat events and show, per device, its Intune level, the threats behind
+//! it, and for each policy using that partner whether the device would be
+//! compliant — before the policy is enforced.
+//!
+//! The export is streamed in batches; memory grows with the number of
+//! devices, not of events (per device only the level and a few threat ids
+//! are kept; diagnostics beyond the first hundred are counted, not kept).
+
+mod reader;
+mod render;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+pub use render::{render_csv, render_json, render_text};
+
+use crate::runtime::{describe_diagnostic, DiagnosticSeverity, EventBatch, LoadedPlugin, ThreatLevel};
+
+/// Records per plugin call.
+pub const BATCH: usize = 2_000;
+const KEPT_THREATS: usize = 10;
+const KEPT_DIAGNOSTICS: usize = 100;
+
+/// One device's result.
+#[derive(Debug, Clone)]
+pub struct DeviceResult {
+    pub level: ThreatLevel,
+    /// Active threats at the device's level (at most ten kept).
+    pub threats: Vec<String>,
+    pub active_threats: u64,
+}
+
+/// A policy the evaluation judges devices against.
+#[derive(Debug, Clone)]
+pub struct PolicyCheck {
+    pub name: String,
+    pub max_level: ThreatLevel,
+}
+
+/// The outcome of an evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub plugin: String,
+    pub records: u64,
+    pub threats: u64,
+    pub active: u64,
+    pub devices: BTreeMap<String, DeviceResult>,
+    /// The first diagnostics, rendered.
+    pub diagnostics: Vec<String>,
+    pub diagnostic_count: u64,
+    pub errors: u64,
+    pub policies: Vec<PolicyCheck>,
+}
+
+impl Evaluation {
+    /// Devices whose level is over a policy's maximum.
+    pub fn noncompliant(&self, policy: &PolicyCheck) -> usize {
+        self.devices.values().filter(|d| d.level.rank() > policy.max_level.rank()).count()
+    }
+}
+
+/// Why an evaluation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    #[error("{0}")]
+    Read(String),
+    #[error(transparent)]
+    Plugin(#[from] crate::runtime::CallError),
+    #[error("{0} (--strict makes malformed or unknown records fatal)")]
+    Strict(String),
+}
+
+/// Evaluates `input` with `plugin`. With `strict`, the first error
+/// diagnostic (a malformed record, an unknown value) stops the run.
+pub fn evaluate<R: Read>(
+    plugin: &LoadedPlugin,
+    input: R,
+    strict: bool,
+    policies: Vec<PolicyCheck>,
+) -> Result<Evaluation, EvaluateError> {
+    let mut ev = Evaluation {
+        plugin: format!("{} {}", plugin.info().name, plugin.info().version),
+        policies,
+        ..Evaluation::default()
+    };
+    let mut failure: Option<EvaluateError> = None;
+    let records = reader::for_each_batch(input, BATCH, |batch| {
+        let out = match plugin.map_events(&EventBatch {
+            raw: Some(batch.text),
+            records: Vec::new(),
+            first_record: batch.first_record,
+        }) {
+            Ok(o) => o,
+            Err(e) => {
+                failure = Some(e.into());
+                return Err(String::new());
+            }
+        };
+        for d in &out.diagnostics {
+            ev.diagnostic_count += 1;
+            let is_error = d.severity == DiagnosticSeverity::Error;
+            if is_error {
+                ev.errors += 1;
+            }
+            if strict && d.severity != DiagnosticSeverity::Info {
+                failure = Some(EvaluateError::Strict(describe_diagnostic(d)));
+                return Err(String::new());
+            }
+            if ev.diagnostics.len() < KEPT_DIAGNOSTICS {
+                ev.diagnostics.push(describe_diagnostic(d));
+            }
+        }
+        for t in &out.threats {
+            ev.threats += 1;
+            let entry = ev.devices.entry(t.device_id.clone()).or_insert(DeviceResult {
+                level: ThreatLevel::Secured,
+                threats: Vec::new(),
+                active_threats: 0,
+            });
+            if !t.active {
+                continue;
+            }
+            ev.active += 1;
+            entry.active_threats += 1;
+            if t.level.rank() > entry.level.rank() {
+                entry.level = t.level;
+                entry.threats.clear();
+            }
+            if t.level == entry.level && t.level != ThreatLevel::Secured && entry.threats.len() < KEPT_THREATS
+            {
+                entry.threats.push(format!("{} ({} {})", t.threat_id, t.classification, t.partner_severity));
+            }
+        }
+        // Device-level records (no threat): the plugin's device verdicts.
+        for d in &out.devices {
+            let entry = ev.devices.entry(d.device_id.clone()).or_insert(DeviceResult {
+                level: ThreatLevel::Secured,
+                threats: Vec::new(),
+                active_threats: 0,
+            });
+            if d.level.rank() > entry.level.rank() {
+                entry.level = d.level;
+                entry.threats.clear();
+                entry.threats.push("(device status)".into());
+            }
+        }
+        Ok(())
+    });
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    ev.records = records.map_err(EvaluateError::Read)?;
+    Ok(ev)
+}

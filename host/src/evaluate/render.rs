@@ -1,0 +1,122 @@
+//! Showing an evaluation as text, JSON or CSV.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::Evaluation;
+use crate::runtime::sanitize;
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// For people.
+pub fn render_text(ev: &Evaluation) -> String {
+    let mut s = String::new();
+    let width = ev.devices.keys().map(|k| k.len()).max().unwrap_or(6).clamp(6, 40);
+    let _ = write!(s, "{:width$}  {:8}", "DEVICE", "LEVEL");
+    for p in &ev.policies {
+        let _ = write!(s, "  {}", sanitize(&p.name));
+    }
+    let _ = writeln!(s, "  THREATS");
+    for (id, d) in &ev.devices {
+        let _ = write!(s, "{:width$}  {:8}", sanitize(id), d.level.as_str());
+        for p in &ev.policies {
+            let verdict = if d.level.rank() > p.max_level.rank() { "NONCOMPLIANT" } else { "compliant" };
+            let _ = write!(s, "  {:w$}", verdict, w = p.name.len());
+        }
+        let threats = if d.threats.is_empty() { "-".to_string() } else { sanitize(&d.threats.join(", ")) };
+        let _ = writeln!(s, "  {threats}");
+    }
+    for d in &ev.diagnostics {
+        let _ = writeln!(s, "{d}");
+    }
+    if ev.diagnostic_count > ev.diagnostics.len() as u64 {
+        let _ = writeln!(s, "… and {} more diagnostics", ev.diagnostic_count - ev.diagnostics.len() as u64);
+    }
+    let _ = writeln!(
+        s,
+        "{} records, {} threats ({} active) on {} devices, mapped by {}.",
+        thousands(ev.records as usize),
+        thousands(ev.threats as usize),
+        thousands(ev.active as usize),
+        thousands(ev.devices.len()),
+        ev.plugin
+    );
+    for p in &ev.policies {
+        let _ = writeln!(
+            s,
+            "{} of {} devices would become noncompliant under '{}' (at or under {} required).",
+            thousands(ev.noncompliant(p)),
+            thousands(ev.devices.len()),
+            sanitize(&p.name),
+            p.max_level.as_str()
+        );
+    }
+    s
+}
+
+/// For scripts.
+pub fn render_json(ev: &Evaluation) -> serde_json::Value {
+    json!({
+        "plugin": ev.plugin,
+        "records": ev.records,
+        "threats": ev.threats,
+        "active_threats": ev.active,
+        "devices": ev.devices.iter().map(|(id, d)| json!({
+            "device_id": sanitize(id),
+            "level": d.level.as_str(),
+            "active_threats": d.active_threats,
+            "threats": d.threats.iter().map(|t| sanitize(t)).collect::<Vec<_>>(),
+            "policies": ev.policies.iter().map(|p| json!({"name": p.name, "compliant": d.level.rank() <= p.max_level.rank()})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "policies": ev.policies.iter().map(|p| json!({
+            "name": p.name, "max_level": p.max_level.as_str(), "noncompliant": ev.noncompliant(p), "devices": ev.devices.len(),
+        })).collect::<Vec<_>>(),
+        "diagnostics": ev.diagnostics,
+        "diagnostic_count": ev.diagnostic_count,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    let s = sanitize(s);
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// For spreadsheets: one row per device.
+pub fn render_csv(ev: &Evaluation) -> String {
+    let mut s = String::from("device_id,level,active_threats,threats");
+    for p in &ev.policies {
+        s.push(',');
+        s.push_str(&csv_field(&p.name));
+    }
+    s.push('\n');
+    for (id, d) in &ev.devices {
+        let _ = write!(
+            s,
+            "{},{},{},{}",
+            csv_field(id),
+            d.level.as_str(),
+            d.active_threats,
+            csv_field(&d.threats.join("; "))
+        );
+        for p in &ev.policies {
+            s.push_str(if d.level.rank() > p.max_level.rank() { ",noncompliant" } else { ",compliant" });
+        }
+        s.push('\n');
+    }
+    s
+}
