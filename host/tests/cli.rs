@@ -259,3 +259,55 @@ fn emulator_help_explains_how_to_use_it() {
     one_line_error(&r);
     assert!(r.stderr.contains("a rate is a number from 0 to 1"));
 }
+
+fn evaluate_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/evaluate/mtdhost.toml")
+}
+
+#[test]
+fn evaluate_shows_levels_verdicts_and_a_summary() {
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = evaluate_config();
+    let events = examples().join("zimperium.json");
+    let args = ["evaluate", "-c", cfg.to_str().unwrap(), "--partner", "zimperium", "--events", events.to_str().unwrap()];
+    let r = mtdhost(&args, cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = |d: &str| r.stdout.lines().find(|l| l.starts_with(d)).unwrap_or_else(|| panic!("{d}: {}", r.stdout)).to_string();
+    assert!(row("zim-android-01").contains("high") && row("zim-android-01").contains("NONCOMPLIANT"));
+    assert!(row("zim-iphone-03").contains("low") && row("zim-iphone-03").contains("compliant"));
+    assert!(row("zim-iphone-04").contains("secured"));
+    assert!(r.stdout.contains("3 of 5 devices would become noncompliant under 'MTD - Zimperium - Android' (at or under low required)."), "{}", r.stdout);
+
+    let mut csv_args = args.to_vec();
+    csv_args.extend(["--output", "csv"]);
+    let r = mtdhost(&csv_args, cache.path());
+    assert!(r.stdout.starts_with("device_id,level,active_threats,threats,MTD - Zimperium - Android\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("zim-android-02,medium,1,UNKNOWN SOURCES ON") || r.stdout.contains("zim-android-02,medium,1,z-1002"), "{}", r.stdout);
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&mtdhost(&json_args, cache.path()).stdout).unwrap();
+    assert_eq!(v["policies"][0]["noncompliant"], 3);
+    assert_eq!(v["devices"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn evaluate_reports_malformed_records_and_strict_stops_on_them() {
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = evaluate_config();
+    let events = examples().join("lookout-v2.jsonl");
+    let base = ["evaluate", "-c", cfg.to_str().unwrap(), "--partner", "lookout", "--events", events.to_str().unwrap()];
+    let r = mtdhost(&base, cache.path());
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("error: record 5 (line 5): not valid JSON"), "{}", r.stdout);
+    let mut strict = base.to_vec();
+    strict.push("--strict");
+    let r = mtdhost(&strict, cache.path());
+    assert_eq!(r.code, 1);
+    one_line_error(&r);
+    assert!(r.stderr.contains("record 4 (line 4)") && r.stderr.contains("--strict"), "{}", r.stderr);
+
+    let r = mtdhost(&["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("several mapping plugins") && r.stderr.contains("--partner"), "{}", r.stderr);
+}
