@@ -269,10 +269,20 @@ fn evaluate_shows_levels_verdicts_and_a_summary() {
     let cache = tempfile::tempdir().unwrap();
     let cfg = evaluate_config();
     let events = examples().join("zimperium.json");
-    let args = ["evaluate", "-c", cfg.to_str().unwrap(), "--partner", "zimperium", "--events", events.to_str().unwrap()];
+    let args = [
+        "evaluate",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--partner",
+        "zimperium",
+        "--events",
+        events.to_str().unwrap(),
+    ];
     let r = mtdhost(&args, cache.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let row = |d: &str| r.stdout.lines().find(|l| l.starts_with(d)).unwrap_or_else(|| panic!("{d}: {}", r.stdout)).to_string();
+    let row = |d: &str| {
+        r.stdout.lines().find(|l| l.starts_with(d)).unwrap_or_else(|| panic!("{d}: {}", r.stdout)).to_string()
+    };
     assert!(row("zim-android-01").contains("high") && row("zim-android-01").contains("NONCOMPLIANT"));
     assert!(row("zim-iphone-03").contains("low") && row("zim-iphone-03").contains("compliant"));
     assert!(row("zim-iphone-04").contains("secured"));
@@ -281,8 +291,17 @@ fn evaluate_shows_levels_verdicts_and_a_summary() {
     let mut csv_args = args.to_vec();
     csv_args.extend(["--output", "csv"]);
     let r = mtdhost(&csv_args, cache.path());
-    assert!(r.stdout.starts_with("device_id,level,active_threats,threats,MTD - Zimperium - Android\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("zim-android-02,medium,1,UNKNOWN SOURCES ON") || r.stdout.contains("zim-android-02,medium,1,z-1002"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("device_id,level,active_threats,threats,MTD - Zimperium - Android\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("zim-android-02,medium,1,UNKNOWN SOURCES ON")
+            || r.stdout.contains("zim-android-02,medium,1,z-1002"),
+        "{}",
+        r.stdout
+    );
 
     let mut json_args = args.to_vec();
     json_args.extend(["--output", "json"]);
@@ -296,7 +315,15 @@ fn evaluate_reports_malformed_records_and_strict_stops_on_them() {
     let cache = tempfile::tempdir().unwrap();
     let cfg = evaluate_config();
     let events = examples().join("lookout-v2.jsonl");
-    let base = ["evaluate", "-c", cfg.to_str().unwrap(), "--partner", "lookout", "--events", events.to_str().unwrap()];
+    let base = [
+        "evaluate",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--partner",
+        "lookout",
+        "--events",
+        events.to_str().unwrap(),
+    ];
     let r = mtdhost(&base, cache.path());
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("error: record 5 (line 5): not valid JSON"), "{}", r.stdout);
@@ -307,7 +334,10 @@ fn evaluate_reports_malformed_records_and_strict_stops_on_them() {
     one_line_error(&r);
     assert!(r.stderr.contains("record 4 (line 4)") && r.stderr.contains("--strict"), "{}", r.stderr);
 
-    let r = mtdhost(&["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap()], cache.path());
+    let r = mtdhost(
+        &["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap()],
+        cache.path(),
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("several mapping plugins") && r.stderr.contains("--partner"), "{}", r.stderr);
 }
