@@ -14,9 +14,15 @@ use crate::runtime::{
 };
 use crate::session::{self, Session};
 
-/// Why the job stopped before writing anything.
+/// Why the job stopped before writing anything. Boxed: the parts are large
+/// and this travels through every `?` of the job.
 #[derive(Debug, thiserror::Error)]
-pub enum JobError {
+#[error(transparent)]
+pub struct JobError(Box<JobErrorKind>);
+
+/// The kinds of [`JobError`].
+#[derive(Debug, thiserror::Error)]
+pub enum JobErrorKind {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
@@ -29,6 +35,18 @@ pub enum JobError {
     Graph(#[from] crate::graph::GraphError),
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
+}
+
+impl JobError {
+    pub fn kind(&self) -> &JobErrorKind {
+        &self.0
+    }
+}
+
+impl<E: Into<JobErrorKind>> From<E> for JobError {
+    fn from(e: E) -> Self {
+        JobError(Box::new(e.into()))
+    }
 }
 
 /// A runtime with the default on-disk cache (or none if there is no cache dir).

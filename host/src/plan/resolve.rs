@@ -82,7 +82,7 @@ impl<'a> Resolver<'a> {
         if self.templates.is_none() {
             self.templates = Some(self.client.list_notification_templates().await?);
         }
-        let all = self.templates.as_ref().map(Vec::as_slice).unwrap_or_default();
+        let all = self.templates.as_deref().unwrap_or_default();
         if let Some((id, _)) = all.iter().find(|(id, _)| id.eq_ignore_ascii_case(name_or_id)) {
             return Ok(Ok(id.clone()));
         }
