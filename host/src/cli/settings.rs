@@ -14,6 +14,9 @@ pub fn from_toml_file(path: Option<&Path>) -> anyhow::Result<String> {
         .with_context(|| format!("cannot read settings file {}", path.display()))?;
     let value: toml::Table = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&text, &e)))?;
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let value = crate::pipeline::resolve_script_file(&value, |p| dir.join(p))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(serde_json::to_string(&value)?)
 }
 

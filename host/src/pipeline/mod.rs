@@ -11,7 +11,7 @@ mod rules;
 use serde_json::{Map, Value};
 
 pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, MARKER};
-pub use plugins::load_plugins;
+pub use plugins::{load_plugins, resolve_script_file};
 
 use crate::config::{ActionKind, Config, Location};
 use crate::graph::schema;

@@ -51,11 +51,18 @@ pub fn load_plugins(
             }
             None => None,
         };
+        let settings = match resolve_script_file(&pc.settings, |p| config.relative(p)) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!("{at}: [plugins.{name}.settings]: {e}"));
+                continue;
+            }
+        };
         let opts = LoadOptions {
             limits: pc.limits.clone(),
             sha256: pc.sha256.as_ref().map(|s| s.get_ref().clone()),
             signature,
-            settings_json: serde_json::to_string(&pc.settings).unwrap_or_else(|_| "{}".into()),
+            settings_json: serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into()),
         };
         match runtime.load(&source, &opts) {
             Ok(p) => match ensure_valid_settings(&p) {
@@ -70,4 +77,26 @@ pub fn load_plugins(
     } else {
         Err(PipelineError::Plugin(problems.join("\n")))
     }
+}
+
+/// Plugins have no file access, so the host reads `script-file` for them:
+/// the setting becomes `script` (the text) and `script-name` (the path, for
+/// error locations).
+pub fn resolve_script_file(
+    settings: &toml::Table,
+    resolve: impl Fn(&str) -> std::path::PathBuf,
+) -> Result<toml::Table, String> {
+    let mut out = settings.clone();
+    if let Some(file) = out.remove("script-file") {
+        let file = file.as_str().ok_or("script-file must be a path")?.to_string();
+        if out.contains_key("script") {
+            return Err("set either script or script-file, not both".into());
+        }
+        let path = resolve(&file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read script-file {}: {e}", path.display()))?;
+        out.insert("script".into(), toml::Value::String(text));
+        out.insert("script-name".into(), toml::Value::String(file));
+    }
+    Ok(out)
 }
