@@ -341,3 +341,37 @@ fn evaluate_reports_malformed_records_and_strict_stops_on_them() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("several mapping plugins") && r.stderr.contains("--partner"), "{}", r.stderr);
 }
+
+#[test]
+fn validate_checks_scripts_without_touching_the_tenant() {
+    let cache = tempfile::tempdir().unwrap();
+    let contoso = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/contoso/mtdhost.toml");
+    let r = mtdhost(&["validate", "-c", contoso.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("the tenant was not contacted"));
+    assert!(r.stdout.contains("note: rule require ios 17 (contoso-rules)"), "{}", r.stdout);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.rhai"),
+        "// rules\nfn rule_x(policies, tenant) {\n    let = 1;\n    policies\n}\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("mtdhost.toml");
+    std::fs::write(
+        &cfg,
+        "rules = [\"r\"]\n[tenant]\nemulator = {}\n[plugins.r]\nsource = \"builtin:rules-script\"\n[plugins.r.settings]\nscript-file = \"rules.rhai\"\n",
+    )
+    .unwrap();
+    let r = mtdhost(&["validate", "-c", cfg.to_str().unwrap()], cache.path());
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("rules.rhai:3:9: syntax error"), "{}", r.stderr);
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, "script-file = \"rules.rhai\"\n").unwrap();
+    let r = mtdhost(
+        &["plugin", "check", "builtin:rules-script", "--settings", settings.to_str().unwrap()],
+        cache.path(),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("error: script: rules.rhai:3:9: syntax error"), "{}", r.stdout);
+}
