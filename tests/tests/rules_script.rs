@@ -122,6 +122,21 @@ fn a_runaway_script_hits_the_operation_limit() {
 }
 
 #[test]
+fn with_a_huge_operation_budget_the_wasm_deadline_still_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "", "fn rule_spin(policies, tenant) {\n    loop { }\n    policies\n}\n");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "script-file = \"rules.rhai\"",
+        "script-file = \"rules.rhai\"\nmax-operations = 1000000000000\n\n[plugins.rules.limits]\ndeadline-ms = 300",
+    );
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let empty = TenantContext { groups: vec![], connectors: vec![], platforms: vec![] };
+    let err = pipeline::build(&config, &Runtime::new(Cache::disabled()), &empty).err().unwrap().to_string();
+    assert!(err.contains("plugin rules-script 0.1.0 (apply-rules): ran past its 300 ms deadline"), "{err}");
+}
+
+#[test]
 fn a_huge_allocation_hits_the_data_limits() {
     let dir = tempfile::tempdir().unwrap();
     let script =
@@ -163,15 +178,9 @@ async fn an_added_policy_for_an_unknown_group_is_caught_before_any_write() {
 }
 "#;
     std::fs::write(dir.path().join("rules.rhai"), script).unwrap();
-    let rest = format!(
-        "{}\n",
-        POLICIES
-            .replace("[[policy]]\nname = \"Fleet\"", "[[policy]]\nname = \"Fleet\"")
-            .split("[[policy]]\nname = \"Fleet\"")
-            .next()
-            .unwrap()
-    );
-    let path = configs::write(dir.path(), &emu, &format!("{rest}"));
+    // Only the Execs policy (and the rules plugin) from the shared config.
+    let execs_only = POLICIES.split("[[policy]]\nname = \"Fleet\"").next().unwrap();
+    let path = configs::write(dir.path(), &emu, execs_only);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("rules = [\"rules\"]\n{text}")).unwrap();
     let err = match mtdhost::job::prepare(&path, false).await {

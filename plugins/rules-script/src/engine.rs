@@ -37,7 +37,7 @@ fn engine(s: &Settings) -> Engine {
     e.set_max_map_size(10_000);
     e.set_max_call_levels(64);
     e.set_max_expr_depths(64, 32);
-    e.on_print(|text| mtd_sdk::info(text));
+    e.on_print(mtd_sdk::info);
     e.on_debug(|text, _, _| mtd_sdk::debug(text));
     // The more secure of a level and another (unit means "no requirement").
     e.register_fn("stricter", |current: Dynamic, wanted: &str| -> Dynamic {
