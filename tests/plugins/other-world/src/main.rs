@@ -1,4 +1,0 @@
-//! A valid WebAssembly component that is not an mtdhost plugin: a command.
-fn main() {
-    println!("hello from another world");
-}
