@@ -184,6 +184,15 @@ fn records_in(spec: &PartnerSpec, v: Value) -> Vec<Value> {
 
 /// Maps a batch for `spec`.
 pub fn map_events(spec: &PartnerSpec, s: &PartnerSettings, batch: EventBatch) -> MappingOutput {
+    // Partners sharing an engine (Zimperium's Trellix and SentinelOne) are named in messages.
+    let named;
+    let spec = match &s.variant {
+        Some(v) => {
+            named = PartnerSpec { partner: format!("{v} ({} scale)", spec.partner), ..spec.clone() };
+            &named
+        }
+        None => spec,
+    };
     let unknown = s.unknown_level.as_deref().and_then(level).unwrap_or(ThreatLevel::High);
     let mut out = MappingBuilder::default();
     for r in batch.records {
@@ -310,4 +319,36 @@ fn map_one(
             ));
         }
     }
+}
+
+/// Implements [`crate::Plugin`] for a partner plugin described by a
+/// [`PartnerSpec`] and exports it:
+/// `partner_plugin!(Lookout, info(), spec(), variants: &[])`.
+#[macro_export]
+macro_rules! partner_plugin {
+    ($ty:ident, $info:expr, $spec:expr, variants: $variants:expr) => {
+        pub struct $ty;
+
+        impl $crate::Plugin for $ty {
+            type Settings = $crate::partner::PartnerSettings;
+
+            fn info() -> $crate::PluginInfo {
+                $info
+            }
+            fn validate_settings(s: &Self::Settings) -> Vec<$crate::Diagnostic> {
+                $crate::partner::validate(&$spec, s, $variants)
+            }
+            fn severity_vocabulary(s: &Self::Settings) -> Vec<$crate::SeverityTerm> {
+                $crate::partner::vocabulary(&$spec, s)
+            }
+            fn map_events(
+                s: &Self::Settings,
+                batch: $crate::EventBatch,
+            ) -> Result<$crate::MappingOutput, String> {
+                Ok($crate::partner::map_events(&$spec, s, batch))
+            }
+        }
+
+        $crate::export_plugin!($ty);
+    };
 }

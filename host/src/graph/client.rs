@@ -169,9 +169,16 @@ impl GraphClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let sent = req.send().await;
-            let resp = match sent {
-                Ok(r) => r,
+            // Sending and reading the body fail the same way: the answer is lost.
+            let exchange = async {
+                let resp = req.send().await?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                Ok::<_, reqwest::Error>((status, headers, resp.bytes().await?))
+            }
+            .await;
+            let (status, headers, bytes) = match exchange {
+                Ok(x) => x,
                 Err(e) => {
                     let reason = describe_transport(&e);
                     if retry == Retry::Create {
@@ -192,31 +199,6 @@ impl GraphClient {
                     let wait = self.options.retry.delay(attempt, None);
                     tracing::warn!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, %reason, "request failed; retrying");
                     tokio::time::sleep(wait).await;
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let bytes = match resp.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    let reason = describe_transport(&e);
-                    if retry == Retry::Create {
-                        return Ok(Attempt::Uncertain(GraphError::Transport {
-                            method: method.to_string(),
-                            path: shown,
-                            reason,
-                        }));
-                    }
-                    if attempt >= max {
-                        return Err(GraphError::GaveUp {
-                            method: method.to_string(),
-                            path: shown,
-                            attempts: attempt,
-                            last: reason,
-                        });
-                    }
-                    tokio::time::sleep(self.options.retry.delay(attempt, None)).await;
                     continue;
                 }
             };

@@ -5,10 +5,8 @@
 //! Low → low; No Risk (or Off) → secured. The levels are documented; this
 //! mapping to Intune is logical but unverified — override it with
 //! `severity-levels` if your console behaves otherwise.
-use mtd_sdk::partner::{self, severities, strs, Fields, PartnerSettings, PartnerSpec};
+use mtd_sdk::partner::{severities, strs, Fields, PartnerSpec};
 use mtd_sdk::prelude::*;
-
-pub struct CheckPoint;
 
 pub fn spec() -> PartnerSpec {
     use ThreatLevel::*;
@@ -38,23 +36,11 @@ pub fn spec() -> PartnerSpec {
     }
 }
 
-impl Plugin for CheckPoint {
-    type Settings = PartnerSettings;
-
-    fn info() -> PluginInfo {
-        PluginInfo::new("checkpoint", "0.1.0", "Check Point Harmony Mobile risk levels to Intune levels")
-            .with_partner("Check Point Harmony Mobile")
-            .with_capability(Capability::ThreatMapping)
-    }
-    fn validate_settings(s: &PartnerSettings) -> Vec<Diagnostic> {
-        partner::validate(&spec(), s, &[])
-    }
-    fn severity_vocabulary(s: &PartnerSettings) -> Vec<SeverityTerm> {
-        partner::vocabulary(&spec(), s)
-    }
-    fn map_events(s: &PartnerSettings, batch: EventBatch) -> Result<MappingOutput, String> {
-        Ok(partner::map_events(&spec(), s, batch))
-    }
+/// What `mtdhost plugin inspect` shows.
+pub fn info() -> PluginInfo {
+    PluginInfo::new("checkpoint", "0.1.0", "Check Point Harmony Mobile risk levels to Intune levels")
+        .with_partner("Check Point Harmony Mobile")
+        .with_capability(Capability::ThreatMapping)
 }
 
-mtd_sdk::export_plugin!(CheckPoint);
+mtd_sdk::partner_plugin!(CheckPoint, info(), spec(), variants: &[]);

@@ -7,10 +7,8 @@
 //! Intune, Defender's level is the separate machine-risk setting
 //! (advancedThreatProtectionRequiredSecurityLevel, beta) where "Clear" is
 //! secured.
-use mtd_sdk::partner::{self, severities, strs, DeviceStatus, Fields, PartnerSettings, PartnerSpec};
+use mtd_sdk::partner::{severities, strs, DeviceStatus, Fields, PartnerSpec};
 use mtd_sdk::prelude::*;
-
-pub struct Defender;
 
 pub fn spec() -> PartnerSpec {
     use ThreatLevel::*;
@@ -55,27 +53,15 @@ pub fn spec() -> PartnerSpec {
     }
 }
 
-impl Plugin for Defender {
-    type Settings = PartnerSettings;
-
-    fn info() -> PluginInfo {
-        PluginInfo::new(
-            "defender",
-            "0.1.0",
-            "Microsoft Defender for Endpoint alerts and machine risk to Intune levels",
-        )
-        .with_partner("Microsoft Defender for Endpoint")
-        .with_capability(Capability::ThreatMapping)
-    }
-    fn validate_settings(s: &PartnerSettings) -> Vec<Diagnostic> {
-        partner::validate(&spec(), s, &[])
-    }
-    fn severity_vocabulary(s: &PartnerSettings) -> Vec<SeverityTerm> {
-        partner::vocabulary(&spec(), s)
-    }
-    fn map_events(s: &PartnerSettings, batch: EventBatch) -> Result<MappingOutput, String> {
-        Ok(partner::map_events(&spec(), s, batch))
-    }
+/// What `mtdhost plugin inspect` shows.
+pub fn info() -> PluginInfo {
+    PluginInfo::new(
+        "defender",
+        "0.1.0",
+        "Microsoft Defender for Endpoint alerts and machine risk to Intune levels",
+    )
+    .with_partner("Microsoft Defender for Endpoint")
+    .with_capability(Capability::ThreatMapping)
 }
 
-mtd_sdk::export_plugin!(Defender);
+mtd_sdk::partner_plugin!(Defender, info(), spec(), variants: &[]);

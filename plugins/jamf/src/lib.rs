@@ -9,10 +9,8 @@
 //! (Secure/Low/Medium/High) sets the level directly. DEVICE_APP_INACTIVITY is
 //! log-only by default and does not count (`not-affecting-risk` replaces
 //! that list). Resolved events do not count; Blocked ones still do.
-use mtd_sdk::partner::{self, severities, strs, DeviceStatus, Fields, PartnerSettings, PartnerSpec};
+use mtd_sdk::partner::{severities, strs, DeviceStatus, Fields, PartnerSpec};
 use mtd_sdk::prelude::*;
-
-pub struct Jamf;
 
 /// Category ids and their default severities.
 pub const CATEGORIES: &[(&str, &str)] = &[
@@ -116,23 +114,11 @@ pub fn spec() -> PartnerSpec {
     }
 }
 
-impl Plugin for Jamf {
-    type Settings = PartnerSettings;
-
-    fn info() -> PluginInfo {
-        PluginInfo::new("jamf", "0.1.0", "Jamf Mobile Threat Defense events and device risk to Intune levels")
-            .with_partner("Jamf Mobile Threat Defense")
-            .with_capability(Capability::ThreatMapping)
-    }
-    fn validate_settings(s: &PartnerSettings) -> Vec<Diagnostic> {
-        partner::validate(&spec(), s, &[])
-    }
-    fn severity_vocabulary(s: &PartnerSettings) -> Vec<SeverityTerm> {
-        partner::vocabulary(&spec(), s)
-    }
-    fn map_events(s: &PartnerSettings, batch: EventBatch) -> Result<MappingOutput, String> {
-        Ok(partner::map_events(&spec(), s, batch))
-    }
+/// What `mtdhost plugin inspect` shows.
+pub fn info() -> PluginInfo {
+    PluginInfo::new("jamf", "0.1.0", "Jamf Mobile Threat Defense events and device risk to Intune levels")
+        .with_partner("Jamf Mobile Threat Defense")
+        .with_capability(Capability::ThreatMapping)
 }
 
-mtd_sdk::export_plugin!(Jamf);
+mtd_sdk::partner_plugin!(Jamf, info(), spec(), variants: &[]);

@@ -4,10 +4,8 @@
 //! the console's "Moderate" is MEDIUM). Threats whose action is RESOLVED or
 //! IGNORED do not count. Device records carry `securityStatus`
 //! (SECURE, THREAT_LOW/MEDIUM/HIGH; the v2 spelling THREATS_* is accepted).
-use mtd_sdk::partner::{self, severities, strs, DeviceStatus, Fields, PartnerSettings, PartnerSpec};
+use mtd_sdk::partner::{severities, strs, DeviceStatus, Fields, PartnerSpec};
 use mtd_sdk::prelude::*;
-
-pub struct Lookout;
 
 pub fn spec() -> PartnerSpec {
     use ThreatLevel::*;
@@ -68,37 +66,25 @@ pub fn spec() -> PartnerSpec {
     }
 }
 
-impl Plugin for Lookout {
-    type Settings = PartnerSettings;
-
-    fn info() -> PluginInfo {
-        PluginInfo::new(
-            "lookout",
-            "0.1.0",
-            "Lookout Mobile Risk API threats and device status to Intune levels",
-        )
+/// What `mtdhost plugin inspect` shows.
+pub fn info() -> PluginInfo {
+    PluginInfo::new("lookout", "0.1.0", "Lookout Mobile Risk API threats and device status to Intune levels")
         .with_partner("Lookout for Work")
         .with_capability(Capability::ThreatMapping)
-    }
-    fn validate_settings(s: &PartnerSettings) -> Vec<Diagnostic> {
-        partner::validate(&spec(), s, &[])
-    }
-    fn severity_vocabulary(s: &PartnerSettings) -> Vec<SeverityTerm> {
-        partner::vocabulary(&spec(), s)
-    }
-    fn map_events(s: &PartnerSettings, batch: EventBatch) -> Result<MappingOutput, String> {
-        Ok(partner::map_events(&spec(), s, batch))
-    }
 }
 
-mtd_sdk::export_plugin!(Lookout);
+mtd_sdk::partner_plugin!(Lookout, info(), spec(), variants: &[]);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn map(raw: &str) -> MappingOutput {
-        Lookout::map_events(&PartnerSettings::default(), EventBatch::from_raw(raw)).unwrap()
+        <Lookout as Plugin>::map_events(
+            &mtd_sdk::partner::PartnerSettings::default(),
+            EventBatch::from_raw(raw),
+        )
+        .unwrap()
     }
 
     #[test]

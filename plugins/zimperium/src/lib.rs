@@ -7,10 +7,8 @@
 //! Low → low, Normal → secured (the mapping Intune integrations use). The
 //! API's numeric `severity` is accepted too: 3 = critical and 2 = elevated
 //! are documented; 1 = low and 0 = normal are assumed.
-use mtd_sdk::partner::{self, severities, strs, DeviceStatus, Fields, PartnerSettings, PartnerSpec};
+use mtd_sdk::partner::{severities, strs, DeviceStatus, Fields, PartnerSpec};
 use mtd_sdk::prelude::*;
-
-pub struct Zimperium;
 
 pub const VARIANTS: &[&str] = &["zimperium", "trellix", "sentinelone"];
 
@@ -63,31 +61,15 @@ pub fn spec() -> PartnerSpec {
     }
 }
 
-impl Plugin for Zimperium {
-    type Settings = PartnerSettings;
-
-    fn info() -> PluginInfo {
-        PluginInfo::new(
-            "zimperium",
-            "0.1.0",
-            "Zimperium zConsole threats (also Trellix, SentinelOne Mobile) to Intune levels",
-        )
-        .with_partner("Zimperium")
-        .with_capability(Capability::ThreatMapping)
-    }
-    fn validate_settings(s: &PartnerSettings) -> Vec<Diagnostic> {
-        partner::validate(&spec(), s, VARIANTS)
-    }
-    fn severity_vocabulary(s: &PartnerSettings) -> Vec<SeverityTerm> {
-        partner::vocabulary(&spec(), s)
-    }
-    fn map_events(s: &PartnerSettings, batch: EventBatch) -> Result<MappingOutput, String> {
-        let mut spec = spec();
-        if let Some(v) = &s.variant {
-            spec.partner = format!("{v} (Zimperium scale)");
-        }
-        Ok(partner::map_events(&spec, s, batch))
-    }
+/// What `mtdhost plugin inspect` shows.
+pub fn info() -> PluginInfo {
+    PluginInfo::new(
+        "zimperium",
+        "0.1.0",
+        "Zimperium zConsole threats (also Trellix, SentinelOne Mobile) to Intune levels",
+    )
+    .with_partner("Zimperium")
+    .with_capability(Capability::ThreatMapping)
 }
 
-mtd_sdk::export_plugin!(Zimperium);
+mtd_sdk::partner_plugin!(Zimperium, info(), spec(), variants: VARIANTS);
