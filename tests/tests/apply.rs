@@ -287,3 +287,31 @@ async fn apply_converges_under_throttling_and_unavailability() {
     assert!(!plan.has_changes());
     assert_eq!(emu.tenant().policies.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_warns_when_the_partner_connector_is_not_enabled() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // This connector is "available" (not enabled) and enabled for Android only.
+    let path = configs::write(
+        dir.path(),
+        &emu,
+        &POLICIES.replace(
+            "[plugins.example]",
+            "[tenant.connectors]\nexample = \"7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d\"\n\n[plugins.example]",
+        ),
+    );
+    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let w = &p.plan.warnings;
+    assert!(
+        w.iter()
+            .any(|w| w.contains("'MTD - Corporate - iOS': the example connector is available, not enabled")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.contains("'MTD - Corporate - iOS': the example connector is not enabled for iOS")),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|w| w.contains("not enabled for Android")), "{w:?}");
+    assert!(mtdhost::plan::render_text(&p.plan).contains("warning: 'MTD - Corporate - iOS'"));
+}
