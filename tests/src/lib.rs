@@ -12,12 +12,7 @@ pub fn plugin_dir() -> PathBuf {
 
 /// Path of a built plugin by cargo package name (e.g. `mtd-test-hostile`).
 pub fn plugin_path(package: &str) -> PathBuf {
-    let lib = plugin_dir().join(format!("{}.wasm", package.replace('-', "_")));
-    if lib.exists() {
-        lib
-    } else {
-        plugin_dir().join(format!("{package}.wasm"))
-    }
+    plugin_dir().join(format!("{}.wasm", package.replace('-', "_")))
 }
 
 /// The plugin's source.

@@ -49,7 +49,6 @@ pub struct Evaluation {
     /// The first diagnostics, rendered.
     pub diagnostics: Vec<String>,
     pub diagnostic_count: u64,
-    pub errors: u64,
     pub policies: Vec<PolicyCheck>,
 }
 
@@ -99,10 +98,6 @@ pub fn evaluate<R: Read>(
         };
         for d in &out.diagnostics {
             ev.diagnostic_count += 1;
-            let is_error = d.severity == DiagnosticSeverity::Error;
-            if is_error {
-                ev.errors += 1;
-            }
             if strict && d.severity != DiagnosticSeverity::Info {
                 failure = Some(EvaluateError::Strict(describe_diagnostic(d)));
                 return Err(String::new());

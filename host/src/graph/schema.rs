@@ -106,23 +106,23 @@ impl PolicyType {
 
     /// A writable property of this type (own or inherited).
     pub fn property(self, name: &str) -> Option<&'static Property> {
-        BASE.iter().chain(self.own()).find(|p| p.name == name)
+        self.properties().find(|p| p.name == name)
     }
 
     /// All writable properties (base first).
     pub fn properties(self) -> impl Iterator<Item = &'static Property> {
-        BASE.iter().chain(self.own())
+        BASE.iter().chain(self.own().iter().flat_map(|table| table.iter()))
     }
 
-    fn own(self) -> &'static [Property] {
+    fn own(self) -> &'static [&'static [Property]] {
         match self {
-            PolicyType::Android => ANDROID,
-            PolicyType::AndroidWorkProfile => ANDROID_WORK_PROFILE,
-            PolicyType::AndroidDeviceOwner => ANDROID_DEVICE_OWNER,
-            PolicyType::Ios => IOS,
-            PolicyType::MacOs => MACOS,
-            PolicyType::Windows10 => WINDOWS10,
-            PolicyType::AospDeviceOwner => AOSP,
+            PolicyType::Android => &[ANDROID_COMMON, ANDROID],
+            PolicyType::AndroidWorkProfile => &[ANDROID_COMMON, ANDROID_WORK_PROFILE],
+            PolicyType::AndroidDeviceOwner => &[ANDROID_DEVICE_OWNER],
+            PolicyType::Ios => &[IOS],
+            PolicyType::MacOs => &[MACOS],
+            PolicyType::Windows10 => &[WINDOWS10],
+            PolicyType::AospDeviceOwner => &[AOSP],
         }
     }
 }
@@ -198,7 +198,8 @@ const BASE: &[Property] = props! {
     "roleScopeTagIds": StringList, Beta;
 };
 
-const ANDROID: &[Property] = props! {
+/// What Android device administrator and work profile policies share.
+const ANDROID_COMMON: &[Property] = props! {
     "deviceThreatProtectionEnabled": Bool, V1;
     "deviceThreatProtectionRequiredSecurityLevel": LEVEL, V1;
     "advancedThreatProtectionRequiredSecurityLevel": LEVEL, Beta;
@@ -221,38 +222,17 @@ const ANDROID: &[Property] = props! {
     "securityRequireUpToDateSecurityProviders": Bool, V1;
     "securityRequireVerifyApps": Bool, V1;
     "storageRequireEncryption": Bool, V1;
-    "conditionStatementId": Str, Beta;
     "passwordSignInFailureCountBeforeFactoryReset": Int32, Beta;
     "requiredPasswordComplexity": Text, Beta;
+};
+
+const ANDROID: &[Property] = props! {
+    "conditionStatementId": Str, Beta;
     "restrictedApps": Complex, Beta;
     "securityBlockDeviceAdministratorManagedDevices": Bool, Beta;
 };
 
 const ANDROID_WORK_PROFILE: &[Property] = props! {
-    "deviceThreatProtectionEnabled": Bool, V1;
-    "deviceThreatProtectionRequiredSecurityLevel": LEVEL, V1;
-    "advancedThreatProtectionRequiredSecurityLevel": LEVEL, Beta;
-    "minAndroidSecurityPatchLevel": Str, V1;
-    "osMaximumVersion": Str, V1;
-    "osMinimumVersion": Str, V1;
-    "passwordExpirationDays": Int32, V1;
-    "passwordMinimumLength": Int32, V1;
-    "passwordMinutesOfInactivityBeforeLock": Int32, V1;
-    "passwordPreviousPasswordBlockCount": Int32, V1;
-    "passwordRequired": Bool, V1;
-    "passwordRequiredType": Enum(ANDROID_PASSWORD), V1;
-    "securityBlockJailbrokenDevices": Bool, V1;
-    "securityDisableUsbDebugging": Bool, V1;
-    "securityPreventInstallAppsFromUnknownSources": Bool, V1;
-    "securityRequireCompanyPortalAppIntegrity": Bool, V1;
-    "securityRequireGooglePlayServices": Bool, V1;
-    "securityRequireSafetyNetAttestationBasicIntegrity": Bool, V1;
-    "securityRequireSafetyNetAttestationCertifiedDevice": Bool, V1;
-    "securityRequireUpToDateSecurityProviders": Bool, V1;
-    "securityRequireVerifyApps": Bool, V1;
-    "storageRequireEncryption": Bool, V1;
-    "passwordSignInFailureCountBeforeFactoryReset": Int32, Beta;
-    "requiredPasswordComplexity": Text, Beta;
     "securityRequiredAndroidSafetyNetEvaluationType": Text, Beta;
     "workProfileInactiveBeforeScreenLockInMinutes": Int32, Beta;
     "workProfilePasswordExpirationInDays": Int32, Beta;

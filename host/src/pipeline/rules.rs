@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::desired::{DesiredAction, DesiredAssignments, DesiredPolicy};
 use super::PipelineError;
 use crate::config::{ActionKind, Location, Platform};
-use crate::graph::schema::ApiVersion;
 use crate::runtime::{
     Action, ActionType, Assignments, DiagnosticSeverity, LoadedPlugin, Platform as WitPlatform, Policy,
     TenantContext, ThreatLevel,
@@ -157,11 +156,8 @@ pub fn apply(
         result.push(DesiredPolicy {
             display_name: p.name.clone(),
             platform,
-            version: before.map(|b| b.version).unwrap_or(if platform == Platform::AndroidDeviceOwner {
-                ApiVersion::Beta
-            } else {
-                ApiVersion::V1
-            }),
+            // A policy a rule adds uses the lowest API version its type exists in.
+            version: before.map(|b| b.version).unwrap_or_else(|| platform.policy_type().min_version()),
             description: p.description.clone(),
             marker: before.is_none_or(|b| b.marker),
             partner: p.partner.clone(),

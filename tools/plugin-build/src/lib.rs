@@ -21,15 +21,12 @@ pub struct PluginCrate {
     pub package: String,
     /// The crate directory.
     pub dir: PathBuf,
-    /// True if the crate builds a binary (a command) rather than a library.
-    pub is_bin: bool,
 }
 
 impl PluginCrate {
-    /// Where the built component lands.
+    /// Where the built component lands (plugin crates are `cdylib` libraries).
     pub fn artefact(&self, out_dir: &Path) -> PathBuf {
-        let stem = if self.is_bin { self.package.clone() } else { self.package.replace('-', "_") };
-        out_dir.join(format!("{stem}.wasm"))
+        out_dir.join(format!("{}.wasm", self.package.replace('-', "_")))
     }
 }
 
@@ -51,8 +48,7 @@ pub fn discover(dir: &Path) -> Result<Vec<PluginCrate>, String> {
                 Some(rest.trim().trim_matches('"').to_string())
             })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
-        let is_bin = path.join("src/main.rs").exists() && !path.join("src/lib.rs").exists();
-        found.push(PluginCrate { package, dir: path, is_bin });
+        found.push(PluginCrate { package, dir: path });
     }
     found.sort_by(|a, b| a.package.cmp(&b.package));
     Ok(found)
