@@ -15,4 +15,5 @@ pub mod job;
 pub mod pipeline;
 pub mod plan;
 pub mod runtime;
+pub mod sanitize;
 pub mod session;

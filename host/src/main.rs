@@ -28,6 +28,8 @@ fn main() {
     init_logging(cli.verbose);
     match mtdhost::cli::run(cli) {
         Ok(code) => std::process::exit(code),
+        // The reader of our stdout went away (`| head`): it has what it wanted.
+        Err(e) if mtdhost::cli::out::is_broken_pipe(&e) => std::process::exit(0),
         Err(e) => {
             eprintln!("mtdhost: {}", one_line(&e));
             std::process::exit(1);
@@ -48,7 +50,7 @@ fn one_line(e: &anyhow::Error) -> String {
             out.push_str(&text);
         }
     }
-    out.replace('\n', " ")
+    mtdhost::sanitize::clean(&out.replace('\n', " "))
 }
 
 fn init_logging(verbose: u8) {
@@ -59,5 +61,14 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Colour codes only for a person at a terminal, and never with NO_COLOR
+    // set (https://no-color.org: any non-empty value).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .init();
 }

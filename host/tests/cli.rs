@@ -375,3 +375,26 @@ fn validate_checks_scripts_without_touching_the_tenant() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("error: script: rules.rhai:3:9: syntax error"), "{}", r.stdout);
 }
+
+#[test]
+fn half_configured_integrity_stops_validate_plan_and_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("mtdhost.toml");
+    std::fs::write(
+        &cfg,
+        "[tenant]\nemulator = {}\n\n[plugins.mine]\nsource = \"builtin:example\"\n\
+         trusted-keys = [\"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3\"]\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    for args in
+        [vec!["validate", "-c", cfg], vec!["plan", "-c", cfg], vec!["apply", "-c", cfg, "--auto-approve"]]
+    {
+        let r = mtdhost(&args, dir.path());
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        one_line_error(&r);
+        assert!(r.stderr.contains("mtdhost.toml:6:"), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("trusted-keys without a signature"), "{args:?}: {}", r.stderr);
+    }
+    assert!(!dir.path().join(".mtdhost-tenant.json").exists(), "nothing was applied");
+}

@@ -202,3 +202,50 @@ fn a_valid_config_parses() {
     let body = policy("max-threat-level = \"medium\"\n[policy.settings]\nosMinimumVersion = \"17.0\"\n");
     Config::parse(Path::new("mtdhost.toml"), body).expect("valid");
 }
+
+/// A real minisign public key (from minisign's own documentation).
+const KEY: &str = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+
+fn plugin_with(extra: &str) -> String {
+    format!("[tenant]\nemulator = {{}}\n\n[plugins.mine]\nsource = \"builtin:example\"\n{extra}")
+}
+
+#[test]
+fn trusted_keys_without_a_signature_fail_closed() {
+    let body = plugin_with(&format!("trusted-keys = [\"{KEY}\"]\n"));
+    check(&body, "trusted-keys", "trusted-keys without a signature would load the plugin unchecked");
+    assert!(err(&body).contains("hint: add signature = "), "{}", err(&body));
+}
+
+#[test]
+fn a_signature_without_trusted_keys_fails() {
+    let body = plugin_with("signature = \"mine.wasm.minisig\"\n");
+    check(&body, "signature", "a signature needs trusted-keys");
+    let body = plugin_with("signature = \"mine.wasm.minisig\"\ntrusted-keys = []\n");
+    check(&body, "signature", "a signature needs trusted-keys");
+}
+
+#[test]
+fn an_empty_trusted_key_list_or_a_bad_key_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let sig = dir.path().join("mine.wasm.minisig");
+    std::fs::write(&sig, "untrusted comment: x\n").unwrap();
+    let cfg = dir.path().join("mtdhost.toml");
+    let parse = |body: &str| Config::parse(&cfg, body.to_string()).unwrap_err().to_string();
+    let body = plugin_with(&format!(
+        "signature = \"mine.wasm.minisig\"\ntrusted-keys = [\"{KEY}\", \"RWnot-a-key\"]\n"
+    ));
+    let e = parse(&body);
+    assert!(
+        e.contains("mtdhost.toml:7:77:") && e.contains("trusted key is not a minisign public key"),
+        "{e}"
+    );
+    let body = plugin_with(&format!("signature = \"missing.minisig\"\ntrusted-keys = [\"{KEY}\"]\n"));
+    let e = parse(&body);
+    assert!(
+        e.contains("mtdhost.toml:6:") && e.contains("signature file") && e.contains("does not exist"),
+        "{e}"
+    );
+    let body = plugin_with(&format!("signature = \"mine.wasm.minisig\"\ntrusted-keys = [\"{KEY}\"]\n"));
+    Config::parse(&cfg, body).expect("signature and keys together are accepted");
+}

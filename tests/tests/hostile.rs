@@ -90,25 +90,37 @@ fn panic_message_is_shown() {
         }
         other => panic!("expected a panic, got {other:?}"),
     }
-    assert!(err
-        .to_string()
-        .starts_with("plugin hostile 6.6.6 (map-events): panicked: the partner feed had 42 columns"));
+    assert!(
+        err.to_string().starts_with(
+            "plugin hostile 6.6.6 (map-events): panicked: \"the partner feed had 42 columns (at "
+        ),
+        "{err}"
+    );
     assert_host_healthy(&rt);
 }
 
 #[test]
 fn output_over_the_cap_is_refused() {
     let rt = runtime();
+    // 200,000 diagnostics: far over the cap once copied, so refused while copying.
     let p = hostile(&rt, "flood", Limits { output_mib: 4, memory_mib: 256, ..Limits::default() });
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    assert_eq!(err.failure, Failure::OutputOverBudget { cap_mib: 4 }, "{err}");
+    // 8 MiB in a few long strings: copied (within the copy budget), then
+    // measured and refused by its exact size.
+    let p = hostile(&rt, "bulky", Limits { output_mib: 4, ..Limits::default() });
     let err = p.map_events(&empty_batch()).unwrap_err();
     match err.failure {
         Failure::OutputTooLarge { size_mib, cap_mib } => {
             assert_eq!(cap_mib, 4);
-            assert!(size_mib > 20.0, "{size_mib}");
+            assert!((8.0..8.1).contains(&size_mib), "{size_mib}");
         }
         other => panic!("expected output cap, got {other:?}"),
     }
-    assert!(err.to_string().contains("MiB of output, over its 4 MiB cap"));
+    assert!(
+        err.to_string().contains("8.0 MiB of output, over its 4 MiB cap (limits.output-mib raises it)"),
+        "{err}"
+    );
     assert_host_healthy(&rt);
 }
 
@@ -215,5 +227,141 @@ fn many_traps_in_a_row_do_not_poison_the_host() {
     for _ in 0..20 {
         assert!(matches!(p.map_events(&empty_batch()).unwrap_err().failure, Failure::Panic { .. }));
     }
+    assert_host_healthy(&rt);
+}
+
+/// How long a refused or bounded call may take beyond its deadline.
+const MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = f();
+    (out, started.elapsed())
+}
+
+#[test]
+fn sleeping_is_refused_at_once() {
+    let rt = runtime();
+    for behaviour in ["sleep", "poll", "poll-forever"] {
+        let p = hostile(&rt, behaviour, Limits::default());
+        let (err, took) = timed(|| p.map_events(&empty_batch()).unwrap_err());
+        assert!(took < MARGIN, "{behaviour}: held the host for {took:?}");
+        assert!(matches!(err.failure, Failure::Sleep { .. }), "{behaviour}: {err}");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("plugin hostile 6.6.6 (map-events): plugins may not sleep (it asked to wait "),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("a plugin's clock is frozen and each call must return within its deadline"),
+            "{msg}"
+        );
+    }
+    let p = hostile(&rt, "sleep", Limits::default());
+    assert!(p.map_events(&empty_batch()).unwrap_err().to_string().contains("asked to wait 40.0 s"));
+    let p = hostile(&rt, "poll-forever", Limits::default());
+    assert!(p.map_events(&empty_batch()).unwrap_err().to_string().contains("asked to wait forever"));
+    assert_host_healthy(&rt);
+}
+
+#[test]
+fn sleeping_while_validating_settings_fails_the_load_at_once() {
+    let rt = runtime();
+    let opts =
+        LoadOptions { settings_json: r#"{"behaviour":"sleep-at-load"}"#.into(), ..LoadOptions::default() };
+    let (err, took) = timed(|| rt.load(&source("mtd-test-hostile"), &opts).unwrap_err());
+    assert!(took < Limits::default().deadline() + MARGIN, "load held the host for {took:?}");
+    assert!(err.to_string().contains("(validate-settings): plugins may not sleep"), "{err}");
+    assert_host_healthy(&rt);
+}
+
+#[test]
+fn floods_end_at_the_deadline_with_bounded_logs() {
+    let rt = runtime();
+    for behaviour in ["log-flood", "stderr-flood", "control-flood"] {
+        let limits = Limits { deadline_ms: 300, ..Limits::default() };
+        let p = hostile(&rt, behaviour, limits.clone());
+        let (err, took) = timed(|| p.map_events(&empty_batch()).unwrap_err());
+        assert_eq!(err.failure, Failure::Deadline { deadline_ms: 300 }, "{behaviour}: {err}");
+        assert!(took < limits.deadline() + MARGIN, "{behaviour}: took {took:?}");
+    }
+    assert_host_healthy(&rt);
+}
+
+#[test]
+fn aliased_output_is_refused_while_copying() {
+    let rt = runtime();
+    let p = hostile(&rt, "aliased-output", Limits::default());
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    assert_eq!(err.failure, Failure::OutputOverBudget { cap_mib: 16 }, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile 6.6.6 (map-events): tried to return more data than its 16 MiB output cap allows; \
+         refused while copying (limits.output-mib raises it)"
+    );
+    assert_host_healthy(&rt);
+}
+
+#[test]
+fn exit_and_big_frames_are_named() {
+    let rt = runtime();
+    let p = hostile(&rt, "exit", Limits::default());
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    // WASI's exit carries only success or failure: exit(3) arrives as 1.
+    assert_eq!(err.failure, Failure::Exit { code: 1 }, "{err}");
+    assert!(err.to_string().ends_with("called exit(1) instead of returning"), "{err}");
+    assert!(!err.to_string().contains('\n'), "{err}");
+
+    let p = hostile(&rt, "bigframe", Limits::default());
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    assert_eq!(err.failure, Failure::ShadowStackOverflow, "{err}");
+    assert!(err.to_string().contains("overflowed its stack in linear memory"), "{err}");
+    assert!(!err.to_string().contains('\n'), "{err}");
+    assert_host_healthy(&rt);
+}
+
+#[test]
+fn a_huge_info_is_refused_without_copying_it() {
+    let rt = runtime();
+    let err = load_err(&rt, &source("mtd-test-huge-info"));
+    let msg = err.to_string();
+    assert!(msg.contains("(info): described itself in more than 64 KiB; refused while copying"), "{msg}");
+    assert!(msg.len() < 500, "the message must not carry the name: {} bytes", msg.len());
+    assert_host_healthy(&rt);
+}
+
+/// Nothing that can drive a terminal: no C0/C1 controls, no bidi or
+/// zero-width characters, no line separators.
+fn assert_inert(text: &str) {
+    for c in text.chars() {
+        let bad = c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        assert!(!bad, "{c:?} survived in {text:?}");
+    }
+}
+
+#[test]
+fn plugin_text_cannot_drive_the_terminal() {
+    let rt = runtime();
+    let p = load(&rt, "mtd-test-escape-info", "", Limits::default());
+    let info = p.info();
+    assert_eq!(info.name, "escape");
+    assert_eq!(info.version, "1.00.9");
+    assert_eq!(info.partner.as_deref(), Some("Partner"));
+    assert_eq!(info.description, "Says nothing  mtdhost: all plugins verified");
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"plugin escape 1.00.9 (map-events): returned an error: "\"quoted\" \\ and bold""#
+    );
+
+    let p = hostile(&rt, "impostor", Limits::default());
+    let d = &p.settings_diagnostics()[0];
+    assert_eq!(d.path, "behaviour");
+    assert_eq!(d.message, "looks fine mtdhost: settings OK");
+    let err = p.map_events(&empty_batch()).unwrap_err();
+    let msg = err.to_string();
+    assert_inert(&msg);
+    assert!(msg.ends_with(r#"returned an error: " Apply complete!txt.exe forged""#), "{msg}");
     assert_host_healthy(&rt);
 }

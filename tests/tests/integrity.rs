@@ -81,7 +81,7 @@ fn compiled_plugins_are_cached_by_digest() {
     let rt = Runtime::new(Cache::at(&cache_dir).unwrap());
     assert_eq!(rt.precompile(&src, &opts).unwrap(), CacheOutcome::Stored);
     assert_eq!(rt.precompile(&src, &opts).unwrap(), CacheOutcome::Hit);
-    let files: Vec<_> = std::fs::read_dir(&cache_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let files = artefacts(&cache_dir);
     assert_eq!(files.len(), 1);
     assert!(files[0].to_string_lossy().starts_with(&sha256_hex(&src.bytes)));
 
@@ -103,6 +103,86 @@ fn compiled_plugins_are_cached_by_digest() {
         let mode = std::fs::metadata(&cache_dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "the cache directory is private to its owner");
     }
+}
+
+/// The compiled artefacts in a cache directory (the key file aside).
+fn artefacts(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".cwasm"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_swapped_or_tampered_cache_artefact_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let example = source(PLUGIN);
+    let other = source("mtd-plugin-checkpoint");
+    let rt = Runtime::new(Cache::at(&cache_dir).unwrap());
+    rt.precompile(&example, &LoadOptions::default()).unwrap();
+    rt.precompile(&other, &LoadOptions::default()).unwrap();
+    let name = |src: &mtdhost::runtime::PluginSource| {
+        let digest = sha256_hex(&src.bytes);
+        cache_dir.join(
+            artefacts(&cache_dir).into_iter().find(|f| f.to_string_lossy().starts_with(&digest)).unwrap(),
+        )
+    };
+    let (example_path, other_path) = (name(&example), name(&other));
+
+    // A valid artefact of another plugin copied over example's: refused,
+    // recompiled from example's own bytes, and example is what runs, under
+    // example's pin.
+    std::fs::copy(&other_path, &example_path).unwrap();
+    let pinned = LoadOptions { sha256: Some(sha256_hex(&example.bytes)), ..LoadOptions::default() };
+    let rt2 = Runtime::new(Cache::at(&cache_dir).unwrap());
+    assert_eq!(rt2.precompile(&example, &pinned).unwrap(), CacheOutcome::Stored);
+    std::fs::copy(&other_path, &example_path).unwrap();
+    let loaded = rt2.load(&example, &pinned).unwrap();
+    assert_eq!(loaded.info().name, "example");
+    assert_eq!(rt2.precompile(&example, &pinned).unwrap(), CacheOutcome::Hit);
+
+    // One flipped byte in the compiled code, or a truncated file: refused too.
+    let mut bytes = std::fs::read(&example_path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&example_path, &bytes).unwrap();
+    assert_eq!(rt2.precompile(&example, &pinned).unwrap(), CacheOutcome::Stored);
+    let bytes = std::fs::read(&example_path).unwrap();
+    std::fs::write(&example_path, &bytes[..20]).unwrap();
+    assert_eq!(rt2.precompile(&example, &pinned).unwrap(), CacheOutcome::Stored);
+
+    // A cache whose key was replaced (another cache's artefacts copied in)
+    // trusts none of the old entries.
+    std::fs::remove_file(cache_dir.join("cache.key")).unwrap();
+    let rt3 = Runtime::new(Cache::at(&cache_dir).unwrap());
+    assert_eq!(rt3.precompile(&other, &LoadOptions::default()).unwrap(), CacheOutcome::Stored);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("shared-cache");
+    std::fs::create_dir(&cache_dir).unwrap();
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let cache = Cache::at(&cache_dir).unwrap();
+    assert!(cache.dir().is_none(), "a world-writable cache must not be used");
+    let rt = Runtime::new(cache);
+    assert_eq!(rt.precompile(&source(PLUGIN), &LoadOptions::default()).unwrap(), CacheOutcome::Uncached);
+    assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 0, "nothing written there");
+
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+    assert!(Cache::at(&cache_dir).unwrap().dir().is_none(), "group-writable is refused too");
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(Cache::at(&cache_dir).unwrap().dir().is_some());
+    let key = cache_dir.join("cache.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the key is private");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `mtdhost evaluate`: see what a policy would do before you enforce it.
 
+use crate::cli::out::{out, outln};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -73,9 +74,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
     let ev = evaluate::evaluate(plugin, file, args.strict, policies)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.events.display()))?;
     match args.output {
-        EvalFormat::Text => print!("{}", evaluate::render_text(&ev)),
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluate::render_json(&ev))?),
-        EvalFormat::Csv => print!("{}", evaluate::render_csv(&ev)),
+        EvalFormat::Text => out!("{}", evaluate::render_text(&ev))?,
+        EvalFormat::Json => outln!("{}", serde_json::to_string_pretty(&evaluate::render_json(&ev))?)?,
+        EvalFormat::Csv => out!("{}", evaluate::render_csv(&ev))?,
     }
     Ok(0)
 }

@@ -5,6 +5,7 @@
 
 mod emulator_cmd;
 mod evaluate_cmd;
+pub mod out;
 mod plan_cmd;
 mod plugin_cmd;
 mod render;

@@ -1,5 +1,6 @@
 //! `mtdhost plan` and `mtdhost apply`.
 
+use crate::cli::out::{out, outln};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -47,8 +48,8 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     runtime()?.block_on(async {
         let p = job::prepare(&args.config, args.prune).await?;
         match args.output {
-            OutputFormat::Text => print!("{}", plan::render_text(&p.plan)),
-            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan::render_json(&p.plan))?),
+            OutputFormat::Text => out!("{}", plan::render_text(&p.plan))?,
+            OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&plan::render_json(&p.plan))?)?,
         }
         Ok(if args.detailed_exitcode && p.plan.has_changes() { 2 } else { 0 })
     })
@@ -66,12 +67,12 @@ impl ApplyProgress for Bar {
 pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
     runtime()?.block_on(async {
         let p = job::prepare(&args.config, args.prune).await?;
-        print!("{}", plan::render_text(&p.plan));
+        out!("{}", plan::render_text(&p.plan))?;
         if !p.plan.has_changes() {
             return Ok(0);
         }
         if !args.auto_approve && !confirm(&p.plan.tenant)? {
-            println!("Apply cancelled; nothing was changed.");
+            outln!("Apply cancelled; nothing was changed.")?;
             return Ok(1);
         }
         let bar = indicatif::ProgressBar::new(p.plan.write_count() as u64);
@@ -82,10 +83,13 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
         let result = plan::apply(&p.session.client, &p.plan, &Bar(bar.clone())).await;
         bar.finish_and_clear();
         let done = result?;
-        println!(
+        outln!(
             "Apply complete: {} created, {} updated, {} deleted ({} Graph writes).",
-            done.created, done.updated, done.deleted, done.writes
-        );
+            done.created,
+            done.updated,
+            done.deleted,
+            done.writes
+        )?;
         Ok(0)
     })
 }
@@ -94,7 +98,7 @@ fn confirm(tenant: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("refusing to apply without confirmation: input is not a terminal (use --auto-approve in pipelines)");
     }
-    print!("\nApply these changes to {tenant}? Only 'yes' is accepted: ");
+    out!("\nApply these changes to {tenant}? Only 'yes' is accepted: ")?;
     std::io::stdout().flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

@@ -1,6 +1,7 @@
 //! `mtdhost plugin …`: the plugin author's loop — inspect a component, check
 //! settings, run it on sample events, fill the compile cache.
 
+use crate::cli::out::{out, outln};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -72,7 +73,7 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
         PluginCommand::Inspect { plugin, output, load } => {
             let (runtime, source, opts) = prepare(&plugin, &load, "{}".into())?;
             let loaded = runtime.load(&source, &opts)?;
-            print!("{}", render::info(&loaded, output));
+            out!("{}", render::info(&loaded, output))?;
             Ok(0)
         }
         PluginCommand::Check { plugin, settings: file, output, load } => {
@@ -80,7 +81,7 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
             let (runtime, source, opts) = prepare(&plugin, &load, json)?;
             let loaded = runtime.load(&source, &opts)?;
             let diags = loaded.settings_diagnostics();
-            print!("{}", render::check(&loaded, diags, output));
+            out!("{}", render::check(&loaded, diags, output))?;
             Ok(i32::from(diags.iter().any(|d| d.severity == DiagnosticSeverity::Error)))
         }
         PluginCommand::Run { plugin, events, settings: file, output, load } => {
@@ -93,7 +94,7 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
             }
             let out =
                 loaded.map_events(&EventBatch { raw: Some(raw), records: Vec::new(), first_record: 1 })?;
-            print!("{}", render::mapping(&loaded, &out, output));
+            out!("{}", render::mapping(&loaded, &out, output))?;
             Ok(0)
         }
         PluginCommand::Precompile { plugins, load } => {
@@ -109,10 +110,10 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
                     CacheOutcome::Stored => "compiled and cached",
                     CacheOutcome::Uncached => "compiled (cache not in use)",
                 };
-                println!("{spec}: {what} in {} ms", started.elapsed().as_millis());
+                outln!("{spec}: {what} in {} ms", started.elapsed().as_millis())?;
             }
             if let Some(dir) = dir {
-                println!("cache: {dir}");
+                outln!("cache: {dir}")?;
             }
             Ok(0)
         }

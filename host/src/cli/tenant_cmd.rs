@@ -1,5 +1,6 @@
 //! `mtdhost export`, `mtdhost connectors` and `mtdhost validate`.
 
+use crate::cli::out::{out, outln};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -51,7 +52,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 eprintln!("exported {} policies to {}", exported.count, path.display());
             }
-            None => print!("{}", exported.toml),
+            None => out!("{}", exported.toml)?,
         }
         for w in &exported.warnings {
             eprintln!("warning: {w}");
@@ -80,13 +81,19 @@ pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
                 .unwrap_or_else(|| "(not mapped in [tenant.connectors])".to_string())
         };
         let yn = |b: bool| if b { "yes" } else { "no" };
-        println!("MTD connectors in {}:", session.label);
-        println!(
+        outln!("MTD connectors in {}:", session.label)?;
+        outln!(
             "{:<38} {:<34} {:<13} {:<8} {:<4} {:<8} {:<4} LAST HEARTBEAT",
-            "ID", "PARTNER", "STATE", "ANDROID", "IOS", "WINDOWS", "MAC"
-        );
+            "ID",
+            "PARTNER",
+            "STATE",
+            "ANDROID",
+            "IOS",
+            "WINDOWS",
+            "MAC"
+        )?;
         for c in &list {
-            println!(
+            outln!(
                 "{:<38} {:<34} {:<13} {:<8} {:<4} {:<8} {:<4} {}",
                 c.id,
                 partner_of(&c.id),
@@ -96,7 +103,7 @@ pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
                 yn(c.windows_enabled),
                 yn(c.mac_enabled),
                 c.last_heartbeat_date_time.as_deref().unwrap_or("-")
-            );
+            )?;
         }
         Ok(0)
     })
@@ -109,21 +116,21 @@ pub fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
     for d in &desired.policies {
         let level =
             d.max_level.map_or("no threat level".to_string(), |l| format!("max threat level {}", l.as_str()));
-        println!(
+        outln!(
             "{} ({}, Graph {}): {level}",
             d.display_name,
             d.policy_type().type_name(),
             d.version.segment()
-        );
+        )?;
         for n in &d.notes {
-            println!("    note: {n}");
+            outln!("    note: {n}")?;
         }
     }
-    println!(
+    outln!(
         "{}: valid — {} policies from {} plugin(s); the tenant was not contacted.",
         config.path.display(),
         desired.policies.len(),
         desired.plugins.len()
-    );
+    )?;
     Ok(0)
 }

@@ -64,6 +64,60 @@ impl Config {
         }
     }
 
+    /// Signature settings are all or nothing: half of them would load the
+    /// plugin unchecked.
+    fn check_integrity(&self, name: &str, plugin: &PluginConfig) -> Result<(), ConfigError> {
+        let keys = plugin.trusted_keys.as_ref().filter(|k| !k.get_ref().is_empty());
+        match (&plugin.signature, keys) {
+            (Some(sig), None) => {
+                return Err(self.err(
+                    sig.span(),
+                    format!("plugin '{name}': a signature needs trusted-keys"),
+                    Some("list the minisign public keys (RW…) allowed to sign it in trusted-keys"),
+                ))
+            }
+            (None, Some(keys)) => {
+                return Err(self.err(
+                    keys.span(),
+                    format!(
+                        "plugin '{name}': trusted-keys without a signature would load the plugin \
+                         unchecked; refusing"
+                    ),
+                    Some("add signature = \"PLUGIN.wasm.minisig\" (the plugin's minisign signature file)"),
+                ))
+            }
+            _ => {}
+        }
+        if plugin.trusted_keys.as_ref().is_some_and(|k| k.get_ref().is_empty()) {
+            let span = plugin.trusted_keys.as_ref().map(|k| k.span()).unwrap_or(plugin.source.span());
+            return Err(self.err(
+                span,
+                format!("plugin '{name}': trusted-keys is empty"),
+                Some("list at least one minisign public key, or remove trusted-keys and signature"),
+            ));
+        }
+        for key in keys.map(|k| k.get_ref().as_slice()).unwrap_or_default() {
+            if let Err(e) = crate::runtime::check_public_key(key.get_ref()) {
+                return Err(self.err(
+                    key.span(),
+                    format!("plugin '{name}': trusted key is not a minisign public key: {e}"),
+                    Some("a key is the RW… line of the signer's minisign.pub"),
+                ));
+            }
+        }
+        if let Some(sig) = &plugin.signature {
+            let path = self.relative(sig.get_ref());
+            if !path.is_file() {
+                return Err(self.err(
+                    sig.span(),
+                    format!("plugin '{name}': signature file {} does not exist", path.display()),
+                    Some("paths are relative to the config file"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         let f = &self.file;
         self.check_tenant()?;
@@ -93,13 +147,7 @@ impl Config {
                     ));
                 }
             }
-            if plugin.signature.is_some() && plugin.trusted_keys.is_empty() {
-                return Err(self.err(
-                    plugin.source.span(),
-                    format!("plugin '{name}': a signature needs trusted-keys"),
-                    None,
-                ));
-            }
+            self.check_integrity(name, plugin)?;
         }
         let mut seen = BTreeSet::new();
         for p in &f.policies {

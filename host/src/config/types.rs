@@ -90,14 +90,25 @@ pub struct PluginConfig {
     pub source: Spanned<String>,
     pub sha256: Option<Spanned<String>>,
     /// minisign signature file; requires trusted-keys.
-    pub signature: Option<String>,
-    #[serde(default)]
-    pub trusted_keys: Vec<String>,
+    pub signature: Option<Spanned<String>>,
+    /// minisign public keys, one of which must have made the signature;
+    /// requires signature.
+    pub trusted_keys: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub limits: Limits,
     /// The plugin's own settings, checked by the plugin at load.
     #[serde(default)]
     pub settings: toml::Table,
+}
+
+impl PluginConfig {
+    /// The trusted keys' text (empty when none are listed).
+    pub fn trusted_key_list(&self) -> Vec<String> {
+        self.trusted_keys
+            .as_ref()
+            .map(|keys| keys.get_ref().iter().map(|k| k.get_ref().clone()).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Platforms; each becomes one Intune policy type.

@@ -31,14 +31,20 @@ pub fn load_plugins(
                 continue;
             }
         };
+        let trusted_keys = pc.trusted_key_list();
+        if pc.signature.is_none() && !trusted_keys.is_empty() {
+            // Config::check refuses this too; never load unchecked if it is bypassed.
+            problems.push(format!("{at}: plugin '{name}': trusted-keys without a signature; refusing"));
+            continue;
+        }
         let signature = match &pc.signature {
             Some(sig) => {
-                let path = config.relative(sig);
+                let path = config.relative(sig.get_ref());
                 match std::fs::read_to_string(&path) {
                     Ok(text) => Some(SignatureRequirement {
                         signature_label: path.display().to_string(),
                         signature: text,
-                        trusted_keys: pc.trusted_keys.clone(),
+                        trusted_keys: trusted_keys.clone(),
                     }),
                     Err(e) => {
                         problems.push(format!(

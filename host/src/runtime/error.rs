@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::sanitize::quote;
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -43,6 +45,8 @@ pub enum LoadError {
     ContractMismatch { label: String, version: String, reported: String, exported: String },
     #[error("plugin {label}: {reason}")]
     Engine { label: String, reason: String },
+    #[error("plugin {label} describes itself badly: {reason}")]
+    BadInfo { label: String, reason: String },
 }
 
 /// A call into a loaded plugin that did not produce a usable answer.
@@ -66,13 +70,31 @@ pub enum Failure {
     Deadline { deadline_ms: u64 },
     #[error("overflowed its {stack_kib} KiB stack (unbounded recursion?)")]
     StackOverflow { stack_kib: u64 },
-    #[error("panicked: {message}")]
+    #[error(
+        "overflowed its stack in linear memory (deep recursion with large locals; the guest's own \
+         stack size is set when the plugin is built)"
+    )]
+    ShadowStackOverflow,
+    #[error("{asked}; a plugin's clock is frozen and each call must return within its deadline")]
+    Sleep { asked: String },
+    #[error("called exit({code}) instead of returning")]
+    Exit { code: i32 },
+    #[error("panicked: {}", quote(.message))]
     Panic { message: String },
-    #[error("returned {size_mib:.1} MiB of output, over its {cap_mib} MiB cap")]
+    #[error(
+        "returned {size_mib:.1} MiB of output, over its {cap_mib} MiB cap (limits.output-mib raises it)"
+    )]
     OutputTooLarge { size_mib: f64, cap_mib: u64 },
+    #[error(
+        "tried to return more data than its {cap_mib} MiB output cap allows; refused while copying \
+         (limits.output-mib raises it)"
+    )]
+    OutputOverBudget { cap_mib: u64 },
+    #[error("described itself in more than {cap_kib} KiB; refused while copying")]
+    InfoTooLarge { cap_kib: usize },
     #[error("trapped: {message}")]
     Trap { message: String },
-    #[error("returned an error: {message}")]
+    #[error("returned an error: {}", quote(.message))]
     Plugin { message: String },
     #[error("does not declare the {capability} capability")]
     Unsupported { capability: &'static str },

@@ -60,6 +60,11 @@ pub fn check_signature(label: &str, bytes: &[u8], req: &SignatureRequirement) ->
     )))
 }
 
+/// Checks that `text` is a minisign public key, without verifying anything.
+pub fn check_public_key(text: &str) -> Result<(), String> {
+    decode_key(text).map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// Accepts either the bare base64 key or a whole `.pub` file's text.
 fn decode_key(text: &str) -> Result<minisign_verify::PublicKey, minisign_verify::Error> {
     let trimmed = text.trim();

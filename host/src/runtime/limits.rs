@@ -5,6 +5,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How much larger than its wire size a result may be once copied into the
+/// host (see [`Limits::hostcall_fuel`]).
+pub const HOST_EXPANSION: usize = 4;
+/// Smallest wasm stack a plugin may be given, in KiB.
+pub const MIN_STACK_KIB: u64 = 64;
+/// Largest wasm stack, in KiB: plugins run on the calling thread's native
+/// stack (2 MiB for Rust threads by default), and wasmtime needs headroom
+/// for its own frames and for host calls.
+pub const MAX_STACK_KIB: u64 = 1_024;
+
 /// Limits applied to every call into one plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
@@ -40,6 +50,10 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The call deadline.
+    pub fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.deadline_ms)
+    }
     /// Memory cap in bytes.
     pub fn memory_bytes(&self) -> usize {
         usize::try_from(self.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
@@ -52,17 +66,26 @@ impl Limits {
     pub fn log_bytes(&self) -> usize {
         usize::try_from(self.log_kib.saturating_mul(1 << 10)).unwrap_or(usize::MAX)
     }
+    /// wasmtime's hostcall budget: how many bytes the host may allocate
+    /// while copying one result (or one `host.log` message) out of the
+    /// guest. The host's representation of a result is larger than its wire
+    /// size (string headers, enum tags), so the budget allows
+    /// [`HOST_EXPANSION`] times the output cap; the exact cap is checked on
+    /// the copied value.
+    pub fn hostcall_fuel(&self) -> usize {
+        self.output_bytes().saturating_mul(HOST_EXPANSION)
+    }
     /// Stack cap in bytes.
     pub fn stack_bytes(&self) -> usize {
         usize::try_from(self.stack_kib.saturating_mul(1 << 10)).unwrap_or(usize::MAX)
     }
 
-    /// Rejects limits that cannot work, naming the field.
+    /// Rejects limits that cannot work, naming the field and its range.
     pub fn check(&self) -> Result<(), String> {
         let checks: [(&str, u64, u64, u64); 7] = [
             ("deadline_ms", self.deadline_ms, 1, 600_000),
             ("memory_mib", self.memory_mib, 1, 4_096),
-            ("stack_kib", self.stack_kib, 64, 65_536),
+            ("stack_kib", self.stack_kib, MIN_STACK_KIB, MAX_STACK_KIB),
             ("table_elements", self.table_elements, 1, 10_000_000),
             ("instances", self.instances, 1, 1_000),
             ("output_mib", self.output_mib, 1, 1_024),
@@ -70,7 +93,15 @@ impl Limits {
         ];
         for (name, value, min, max) in checks {
             if !(min..=max).contains(&value) {
-                return Err(format!("{} = {value} is out of range ({min}..={max})", name.replace('_', "-")));
+                let why = if name == "stack_kib" {
+                    "; the wasm stack runs on the host thread's own stack, which bounds it"
+                } else {
+                    ""
+                };
+                return Err(format!(
+                    "{} = {value} is out of range: allowed {min} to {max}{why}",
+                    name.replace('_', "-")
+                ));
             }
         }
         Ok(())
@@ -171,6 +202,12 @@ mod tests {
     fn out_of_range_limits_are_named() {
         let bad = Limits { memory_mib: 0, ..Limits::default() };
         assert!(bad.check().unwrap_err().contains("memory-mib"));
+        let deep = Limits { stack_kib: 4_096, ..Limits::default() };
+        assert_eq!(
+            deep.check().unwrap_err(),
+            "stack-kib = 4096 is out of range: allowed 64 to 1024; the wasm stack runs on the host \
+             thread's own stack, which bounds it"
+        );
         assert!(Limits::default().check().is_ok());
     }
 }

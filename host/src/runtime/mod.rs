@@ -8,6 +8,8 @@
 
 mod bindings;
 mod cache;
+mod capture;
+mod clock;
 mod engine;
 mod error;
 mod inspect;
@@ -20,6 +22,7 @@ mod sandbox;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::sanitize::clean as sanitize;
 pub use bindings::{
     Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
     Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform, PluginInfo, Policy,
@@ -27,12 +30,13 @@ pub use bindings::{
     CONTRACT_VERSION,
 };
 pub use cache::{Cache, CacheOutcome};
+pub use capture::{LINE_COST, MAX_LINE_CHARS};
+pub use clock::SleepTrap;
 pub use error::{CallError, Failure, LoadError, RuntimeError};
 pub use inspect::supported_line;
-pub use integrity::{sha256_hex, SignatureRequirement};
+pub use integrity::{check_public_key, sha256_hex, SignatureRequirement};
 pub use limits::Limits;
 pub use plugin::LoadedPlugin;
-pub use sandbox::sanitize;
 
 use engine::Engines;
 
@@ -118,15 +122,22 @@ impl Runtime {
             reason: format!("cannot be linked: {e:#}"),
         })?;
         let (info, capture, hit) =
-            plugin::run(&engine, &pre, &opts.limits, |b, s| b.mtd_plugin_guest().call_info(s));
-        let info = info.map_err(|e| {
+            plugin::run(&engine, &pre, &opts.limits, INFO_BYTES, |b, s| b.mtd_plugin_guest().call_info(s));
+        let info_error = |failure| {
             LoadError::Call(CallError {
                 plugin: label.clone(),
                 version: "(version unknown)".into(),
                 call: "info",
-                failure: plugin::classify(&e, hit, &capture, &opts.limits),
+                failure,
+            })
+        };
+        let info = info.map_err(|e| {
+            info_error(match plugin::classify(&e, hit, &capture, &opts.limits) {
+                Failure::OutputOverBudget { .. } => Failure::InfoTooLarge { cap_kib: INFO_BYTES >> 10 },
+                other => other,
             })
         })?;
+        let info = checked_info(&label, info)?;
         if !inspect::compatible(&info.contract_version) || !same_line(&info.contract_version, &exported) {
             return Err(LoadError::ContractMismatch {
                 label,
@@ -186,6 +197,39 @@ impl Runtime {
     }
 }
 
+/// What `info()` may return, in bytes (host copies included): a name, a
+/// version, a description and a few capabilities need far less.
+pub const INFO_BYTES: usize = 64 << 10;
+/// Longest plugin name, in characters: names appear in every message.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest plugin version, in characters.
+pub const MAX_VERSION_CHARS: usize = 64;
+/// Longest description or partner name kept, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
+
+/// Cleans what a plugin says about itself and refuses a name or version no
+/// message could show.
+fn checked_info(label: &str, mut info: PluginInfo) -> Result<PluginInfo, LoadError> {
+    use output::Clean;
+    info.clean();
+    for (what, value, max) in [
+        ("name", &info.name, MAX_NAME_CHARS),
+        ("version", &info.version, MAX_VERSION_CHARS),
+        ("contract version", &info.contract_version, MAX_VERSION_CHARS),
+    ] {
+        let chars = value.chars().count();
+        if chars == 0 || chars > max {
+            return Err(LoadError::BadInfo {
+                label: label.to_string(),
+                reason: format!("its {what} is {chars} characters long; it must be 1 to {max}"),
+            });
+        }
+    }
+    info.description = crate::sanitize::clean_truncated(&info.description, MAX_DESCRIPTION_CHARS);
+    info.partner = info.partner.map(|p| crate::sanitize::clean_truncated(&p, MAX_NAME_CHARS));
+    Ok(info)
+}
+
 fn same_line(a: &str, b: &str) -> bool {
     let line = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
     line(a) == line(b)
@@ -219,6 +263,8 @@ pub fn describe_diagnostic(d: &Diagnostic) -> String {
         DiagnosticSeverity::Info => "info",
     };
     let path = sanitize(&d.path);
+    // Cleaned, not quoted: a diagnostic is always shown after its severity
+    // and path, which mark it as the plugin's.
     let message = sanitize(&d.message);
     if path.is_empty() {
         format!("{sev}: {message}")

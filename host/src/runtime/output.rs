@@ -67,3 +67,66 @@ record!(Policy {
 });
 record!(ChangeNote { rule, policy, message });
 record!(RulesOutput { policies, notes, diagnostics });
+
+/// Cleans every string a plugin returned ([`crate::sanitize::clean`]), so
+/// ids, names and messages are safe wherever mtdhost shows them later.
+pub trait Clean {
+    fn clean(&mut self);
+}
+
+impl Clean for String {
+    fn clean(&mut self) {
+        if !crate::sanitize::is_clean(self) {
+            *self = crate::sanitize::clean(self);
+        }
+    }
+}
+
+impl<T: Clean> Clean for Vec<T> {
+    fn clean(&mut self) {
+        self.iter_mut().for_each(Clean::clean);
+    }
+}
+
+impl<T: Clean> Clean for Option<T> {
+    fn clean(&mut self) {
+        if let Some(v) = self {
+            v.clean();
+        }
+    }
+}
+
+impl<T: Clean, E: Clean> Clean for Result<T, E> {
+    fn clean(&mut self) {
+        match self {
+            Ok(v) => v.clean(),
+            Err(e) => e.clean(),
+        }
+    }
+}
+
+macro_rules! opaque {
+    ($($t:ty),*) => { $(impl Clean for $t { fn clean(&mut self) {} })* };
+}
+opaque!(ThreatLevel, Capability, DiagnosticSeverity, Platform, ActionType, ConnectorState, bool, u32, u64);
+
+macro_rules! clean_fields {
+    ($t:ty { $($f:ident),* }) => {
+        impl Clean for $t {
+            fn clean(&mut self) { $(self.$f.clean();)* }
+        }
+    };
+}
+clean_fields!(PluginInfo { name, version, partner, description, capabilities, contract_version });
+clean_fields!(Diagnostic { path, message });
+clean_fields!(ThreatVerdict { device_id, threat_id, classification, partner_severity, reason });
+clean_fields!(DeviceVerdict { device_id, threat_ids });
+clean_fields!(MappingOutput { threats, devices, diagnostics });
+clean_fields!(SeverityTerm { term, description });
+clean_fields!(Action { notification_template, cc_groups });
+clean_fields!(Assignments { include_groups, exclude_groups });
+// settings_json is JSON: raw control characters cannot appear inside its
+// strings, and what its strings decode to is shown through serde_json.
+clean_fields!(Policy { name, description, partner, actions, assignments });
+clean_fields!(ChangeNote { rule, policy, message });
+clean_fields!(RulesOutput { policies, notes, diagnostics });

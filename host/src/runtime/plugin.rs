@@ -2,8 +2,11 @@
 //!
 //! Each call gets a fresh `Store` instantiated from the cached `PluginPre`:
 //! a trapped call leaves nothing behind, so the next call starts clean. A
-//! call's failure is classified (memory, deadline, stack, panic, output) from
-//! the trap, the limiter's record and the captured stderr.
+//! call's failure is classified (memory, deadline, stack, sleep, panic,
+//! output) from the trap, the limiter's record and the captured stderr.
+//! What a call returns is capped twice: wasmtime's hostcall budget refuses
+//! an oversized result while it is being copied out of the guest, and the
+//! exact wire size is checked against the output cap afterwards.
 
 use std::sync::Arc;
 
@@ -11,11 +14,13 @@ use wasmtime::component::Component;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::*;
+use super::capture::{Capture, LineSource};
+use super::clock::SleepTrap;
 use super::engine::deadline_ticks;
 use super::error::{CallError, Failure};
 use super::limits::{LimitHit, Limits};
-use super::output::WireSize;
-use super::sandbox::{Capture, LineSource, State};
+use super::output::{Clean, WireSize};
+use super::sandbox::State;
 
 /// A plugin compiled, checked and ready to call.
 pub struct LoadedPlugin {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for LoadedPlugin {
 pub(crate) fn pre_instantiate(engine: &Engine, component: &Component) -> wasmtime::Result<PluginPre<State>> {
     let mut linker = wasmtime::component::Linker::<State>::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    super::clock::forbid_waiting(&mut linker)?;
     Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
     PluginPre::new(linker.instantiate_pre(component)?)
 }
@@ -123,46 +129,54 @@ impl LoadedPlugin {
     }
 
     /// One sandboxed call: fresh store, limits, deadline, output capture.
-    fn call<R: WireSize>(
+    fn call<R: WireSize + Clean>(
         &self,
         call: &'static str,
         f: impl FnOnce(&guest::Guest, &mut Store<State>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let (result, capture, hit) = run(&self.engine, &self.pre, &self.limits, |bindings, store| {
+        let fuel = self.limits.hostcall_fuel();
+        let (result, capture, hit) = run(&self.engine, &self.pre, &self.limits, fuel, |bindings, store| {
             f(bindings.mtd_plugin_guest(), store)
         });
-        forward_logs(&self.info.name, &capture);
-        let value = result.map_err(|e| self.fail(call, classify(&e, hit, &capture, &self.limits)))?;
-        let size = value.wire_size();
-        if size > self.limits.output_bytes() {
-            return Err(self.fail(
-                call,
-                Failure::OutputTooLarge {
-                    size_mib: size as f64 / (1u64 << 20) as f64,
-                    cap_mib: self.limits.output_mib,
-                },
-            ));
-        }
+        forward_logs(&self.info.name, &self.info.version, &capture);
+        let mut value = result.map_err(|e| self.fail(call, classify(&e, hit, &capture, &self.limits)))?;
+        check_output_size(&value, &self.limits).map_err(|failure| self.fail(call, failure))?;
+        value.clean();
         Ok(value)
     }
 }
 
-/// Instantiates in a fresh store and runs `f`. Also used at load, before a
+/// Instantiates in a fresh store and runs `f`, allowing `fuel` bytes of
+/// host copies per guest-to-host transfer. Also used at load, before a
 /// `LoadedPlugin` exists.
 pub(crate) fn run<R>(
     engine: &Engine,
     pre: &PluginPre<State>,
     limits: &Limits,
+    fuel: usize,
     f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<R>,
 ) -> (wasmtime::Result<R>, Capture, Option<LimitHit>) {
     let mut store = Store::new(engine, State::new(limits));
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(fuel);
     store.set_epoch_deadline(deadline_ticks(limits.deadline_ms));
     store.epoch_deadline_trap();
     let result = pre.instantiate(&mut store).and_then(|bindings| f(&bindings, &mut store));
     let capture = store.data().take_capture();
     let hit = store.data().limiter.hit;
     (result, capture, hit)
+}
+
+/// Refuses a result over the output cap, by its exact wire size.
+pub(crate) fn check_output_size<R: WireSize>(value: &R, limits: &Limits) -> Result<(), Failure> {
+    let size = value.wire_size();
+    if size > limits.output_bytes() {
+        return Err(Failure::OutputTooLarge {
+            size_mib: size as f64 / (1u64 << 20) as f64,
+            cap_mib: limits.output_mib,
+        });
+    }
+    Ok(())
 }
 
 /// Turns a failed call into the reason an admin can act on.
@@ -172,6 +186,7 @@ pub(crate) fn classify(
     capture: &Capture,
     limits: &Limits,
 ) -> Failure {
+    tracing::debug!(error = ?err, "plugin call failed");
     match hit {
         Some(LimitHit::Memory { desired }) => {
             return Failure::Memory {
@@ -184,21 +199,63 @@ pub(crate) fn classify(
         }
         _ => {}
     }
+    if let Some(sleep) = err.downcast_ref::<SleepTrap>() {
+        return Failure::Sleep { asked: sleep.to_string() };
+    }
+    if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Failure::Exit { code: exit.0 };
+    }
+    if is_hostcall_budget(err) {
+        return Failure::OutputOverBudget { cap_mib: limits.output_mib };
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Failure::Deadline { deadline_ms: limits.deadline_ms },
         Some(Trap::StackOverflow) => Failure::StackOverflow { stack_kib: limits.stack_kib },
-        Some(trap) => match panic_message(&capture.stderr_text()) {
+        Some(Trap::MemoryOutOfBounds) if recursed(err) => Failure::ShadowStackOverflow,
+        Some(trap) => match panic_message(&capture.stderr_tail()) {
             Some(message) => Failure::Panic { message },
             None => Failure::Trap { message: trap.to_string() },
         },
-        None => Failure::Trap { message: format!("{err:#}") },
+        None => Failure::Trap { message: first_line(&err.root_cause().to_string()) },
     }
+}
+
+/// wasmtime's hostcall budget ran out while copying data out of the guest.
+/// The error type is private to wasmtime, so its message is matched; the
+/// hostile-plugin tests fail if a wasmtime upgrade changes it.
+fn is_hostcall_budget(err: &wasmtime::Error) -> bool {
+    err.chain().any(|c| c.to_string().contains("fuel allocated for hostcalls has been exhausted"))
+}
+
+/// A Rust guest keeps large locals on a stack in its own linear memory; when
+/// deep recursion runs that stack past address 0 the guest traps with an
+/// out-of-bounds access. Told apart from other out-of-bounds bugs by the
+/// backtrace: one function on nearly every frame.
+fn recursed(err: &wasmtime::Error) -> bool {
+    let Some(trace) = err.downcast_ref::<wasmtime::WasmBacktrace>() else {
+        return false;
+    };
+    let frames = trace.frames();
+    if frames.len() < 8 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for f in frames {
+        *counts.entry(f.func_index()).or_insert(0usize) += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    most * 4 >= frames.len() * 3
+}
+
+fn first_line(text: &str) -> String {
+    crate::sanitize::clean(text.lines().next().unwrap_or_default().trim())
 }
 
 /// Extracts a Rust panic message from stderr:
 /// `thread '<unnamed>' panicked at src/lib.rs:9:5:\n<message>`.
 pub(crate) fn panic_message(stderr: &str) -> Option<String> {
-    let start = stderr.find("panicked at ")?;
+    // The last panic: text written before it may mention one too.
+    let start = stderr.rfind("panicked at ")?;
     let rest = &stderr[start..];
     let (location, after) = rest.split_once('\n').unwrap_or((rest, ""));
     let location = location.trim_start_matches("panicked at ").trim_end_matches(':');
@@ -212,22 +269,50 @@ pub(crate) fn panic_message(stderr: &str) -> Option<String> {
     }
 }
 
-/// Sends captured plugin output to the host log, tagged with the plugin name.
-fn forward_logs(plugin: &str, capture: &Capture) {
+/// Sends captured plugin output to the host log, each line marked as the
+/// plugin's (`[plugin NAME VERSION]`), and says how much was dropped.
+fn forward_logs(plugin: &str, version: &str, capture: &Capture) {
     for line in &capture.lines {
         let text = line.text.as_str();
         match line.source {
-            LineSource::Log(LogLevel::Trace) => tracing::trace!(plugin, "{text}"),
-            LineSource::Log(LogLevel::Debug) => tracing::debug!(plugin, "{text}"),
-            LineSource::Log(LogLevel::Info) => tracing::info!(plugin, "{text}"),
-            LineSource::Log(LogLevel::Warn) => tracing::warn!(plugin, "{text}"),
-            LineSource::Log(LogLevel::Error) => tracing::error!(plugin, "{text}"),
-            LineSource::Stdout => tracing::info!(plugin, stream = "stdout", "{text}"),
-            LineSource::Stderr => tracing::warn!(plugin, stream = "stderr", "{text}"),
+            LineSource::Log(LogLevel::Trace) => tracing::trace!("[plugin {plugin} {version}] {text}"),
+            LineSource::Log(LogLevel::Debug) => tracing::debug!("[plugin {plugin} {version}] {text}"),
+            LineSource::Log(LogLevel::Info) => tracing::info!("[plugin {plugin} {version}] {text}"),
+            LineSource::Log(LogLevel::Warn) => tracing::warn!("[plugin {plugin} {version}] {text}"),
+            LineSource::Log(LogLevel::Error) => tracing::error!("[plugin {plugin} {version}] {text}"),
+            LineSource::Stdout => tracing::info!("[plugin {plugin} {version} stdout] {text}"),
+            LineSource::Stderr => tracing::warn!("[plugin {plugin} {version} stderr] {text}"),
         }
     }
-    if capture.dropped > 0 {
-        tracing::warn!(plugin, dropped_bytes = capture.dropped, "plugin output over its log cap was dropped");
+    let dropped = capture.dropped;
+    if dropped.over_cap > 0 {
+        tracing::warn!(
+            "[plugin {plugin} {version}] … {} more lines ({}) dropped: over its log cap (limits.log-kib)",
+            count(dropped.over_cap),
+            bytes(dropped.bytes)
+        );
+    }
+    if dropped.after_deadline > 0 {
+        tracing::warn!(
+            "[plugin {plugin} {version}] … {} more lines written after its deadline dropped",
+            count(dropped.after_deadline)
+        );
+    }
+}
+
+fn count(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
     }
 }
 
