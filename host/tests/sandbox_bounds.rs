@@ -43,6 +43,8 @@ struct Measured {
 
 /// Runs mtdhost with stdout and stderr piped (so not a terminal), reaping
 /// it with wait4 to read its own peak RSS.
+// The child is reaped by wait4 below, not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measure(args: &[&str], cache: &Path) -> Measured {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mtdhost"))
