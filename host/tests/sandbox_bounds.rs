@@ -46,6 +46,10 @@ struct Measured {
 // The child is reaped by wait4 below, not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
 fn measure(args: &[&str], cache: &Path) -> Measured {
+    // One measured process at a time: timings are of mtdhost, not of the
+    // other tests in this binary competing for the same cores.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mtdhost"))
         .args(args)

@@ -271,7 +271,7 @@ async fn duplicates_unknown_groups_and_failing_plugins_stop_before_any_write() {
         "[plugins.hostile]\nsource = {:?}\nsettings = {{ behaviour = \"panic\" }}\n\n[[policy]]\nname = \"X\"\nplatforms = [\"ios\"]\npartner = \"hostile\"\nmax-threat-level = \"ELEVATED\"\n",
         hostile.display().to_string()
     );
-    assert_stops_before_writing(&emu, &panicking, "panicked: cannot translate ELEVATED").await;
+    assert_stops_before_writing(&emu, &panicking, "panicked: \"cannot translate ELEVATED").await;
     assert!(emu.tenant().policies.is_empty());
 }
 
