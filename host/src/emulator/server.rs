@@ -179,17 +179,36 @@ pub async fn serve(
         _ => {}
     }
 
+    let slow = shared.faults().spec.slow_create;
     let query = Query::parse(&raw_query);
-    let (reply, mutated) = if rest == "/$batch" && method == "POST" {
-        batch(&shared, version, &base, &client_id, body.as_ref())
-    } else {
-        let mut tenant = shared.tenant_mut();
-        let mut ctx = Ctx { tenant: &mut tenant, version, base: &base, page_size: shared.page_size };
-        graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
+    let serve_now = {
+        let (shared, method, rest, base, client_id, body) =
+            (shared.clone(), method.clone(), rest.clone(), base.clone(), client_id.clone(), body.clone());
+        move || {
+            let (reply, mutated) = if rest == "/$batch" && method == "POST" {
+                batch(&shared, version, &base, &client_id, body.as_ref())
+            } else {
+                let mut tenant = shared.tenant_mut();
+                let mut ctx = Ctx { tenant: &mut tenant, version, base: &base, page_size: shared.page_size };
+                graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
+            };
+            if mutated {
+                shared.persist();
+            }
+            reply
+        }
     };
-    if mutated {
-        shared.persist();
-    }
+    let reply = if method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero() {
+        // Graph finishes a create the client stopped waiting for: run it in
+        // its own task, so a closed connection does not cancel it.
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(slow).await;
+            serve_now()
+        });
+        task.await.map_err(|_| Dropped)?
+    } else {
+        serve_now()
+    };
     if decision == Decision::ServeAndLose {
         shared.record(rec(reply.status, Some("lose"), body));
         return Err(Dropped);

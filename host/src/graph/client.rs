@@ -29,6 +29,11 @@ pub struct ClientOptions {
     pub pace: PaceLimit,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// After a create whose answer was lost, how long to keep re-reading
+    /// (with doubling waits) before concluding it never landed and sending
+    /// it again. Longer than `timeout`: a POST still running on Graph's side
+    /// when the client gave up lands later.
+    pub create_settle: Duration,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +42,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             pace: PaceLimit::default(),
             timeout: Duration::from_secs(60),
+            create_settle: Duration::from_secs(150),
         }
     }
 }
@@ -109,9 +115,26 @@ impl GraphClient {
         &self.endpoints
     }
 
-    /// Absolute URL of a path under a version root.
+    /// Absolute URL of a fixed path under a version root (no query, no
+    /// values from outside: those go through [`GraphClient::endpoint`]).
     pub fn url(&self, version: ApiVersion, path: &str) -> String {
         format!("{}{}", self.endpoints.graph_root(version.segment()), path)
+    }
+
+    /// Absolute URL of path segments and query options, every part
+    /// percent-encoded (see [`super::query`]).
+    pub fn endpoint(
+        &self,
+        version: ApiVersion,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<String, GraphError> {
+        super::query::build(&self.endpoints.graph_root(version.segment()), segments, query)
+    }
+
+    /// The client's settings.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// Display form of a URL for messages: the path and query, no host.
