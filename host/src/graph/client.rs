@@ -4,8 +4,12 @@
 //! Retries are decided by what a request is. Reads, PATCH, DELETE, `/assign`
 //! and `scheduleActionsForRules` are idempotent and retried. A POST that
 //! creates an object is never blindly re-sent after a lost answer: the caller
-//! gets [`Attempt::Uncertain`] and re-reads by name first, so no duplicate can
-//! appear.
+//! gets [`Attempt::Uncertain`] and re-reads by name, waiting with doubling
+//! steps for up to [`ClientOptions::create_settle`] (longer than the request
+//! timeout) for a create still running on Graph's side to land. Only when it
+//! has not appeared by then is the create sent again. A create slower than
+//! that could still leave a duplicate; the next plan stops on it (same name
+//! and type twice) rather than guess.
 
 use std::sync::Arc;
 use std::time::Duration;
