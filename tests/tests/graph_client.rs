@@ -144,7 +144,7 @@ async fn update_actions_assign_and_delete() {
     // The posted set replaces; an empty set clears.
     c.assign(version, &p.id, &[AssignmentTarget::AllLicensedUsers]).await.unwrap();
     assert_eq!(c.list_policies(version).await.unwrap()[0].assignments.len(), 1);
-    c.assign(version, &p.id, &[]).await.unwrap();
+    c.assign(version, &p.id, &Vec::<AssignmentTarget>::new()).await.unwrap();
     assert!(c.list_policies(version).await.unwrap()[0].assignments.is_empty());
 
     c.delete_policy(version, &p.id).await.unwrap();

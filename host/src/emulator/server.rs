@@ -72,6 +72,22 @@ pub async fn serve(
     // The token service.
     if segs.len() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && method == "POST" {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&body_bytes).into_owned().collect();
+        if shared.faults().token_unavailable() {
+            let retry_after = shared.faults().spec.retry_after;
+            shared.record(Recorded {
+                method,
+                path,
+                query: String::new(),
+                status: 503,
+                body: None,
+                fault: Some("503"),
+                client_id: form.get("client_id").cloned(),
+            });
+            return Ok(respond(
+                &Reply::json(503, json!({"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred. Please try again."}))
+                    .with_header("Retry-After", format!("{retry_after:.3}")),
+            ));
+        }
         let tenant = shared.tenant();
         let result = {
             let mut tokens = shared.tokens();
