@@ -116,4 +116,12 @@ pub mod configs {
         std::fs::write(&path, format!("{}{rest}", tenant(emu))).expect("write config");
         path
     }
+
+    /// Like [`write`], with `[tenant] owner` set (needed for `--prune`).
+    pub fn write_owned(dir: &Path, emu: &Emulator, owner: &str, rest: &str) -> PathBuf {
+        let path = dir.join("mtdhost.toml");
+        let tenant = tenant(emu).replacen("[tenant]\n", &format!("[tenant]\nowner = \"{owner}\"\n"), 1);
+        std::fs::write(&path, format!("{tenant}{rest}")).expect("write config");
+        path
+    }
 }

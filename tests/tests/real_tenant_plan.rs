@@ -112,13 +112,7 @@ name = "Gone"
 platforms = ["ios"]
 max-threat-level = "low"
 "#;
-    // [tenant] owner goes in the tenant table: the helper writes [tenant] first.
-    let write = |body: &str| {
-        let path = configs::write(dir.path(), &emu, body);
-        let text = std::fs::read_to_string(&path).unwrap().replacen("[tenant]\n", "[tenant]\nowner = \"contoso-prod\"\n", 1);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
+    let write = |body: &str| configs::write_owned(dir.path(), &emu, "contoso-prod", body);
     let path = write(two);
     apply(&path, false).await;
     // A portal copy of "Gone" (same description, so same marker), another
@@ -255,4 +249,19 @@ async fn export_of_the_demo_tenant_plans_no_change() {
     assert!(!again.plan.has_changes(), "{}\n{text}", plan::render_text(&again.plan));
     plan::apply(&again.session.client, &again.plan, &()).await.unwrap();
     assert_eq!(writes(&emu), 0, "a second apply writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_warns_about_android_device_administrator() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = configs::write(
+        dir.path(),
+        &emu,
+        "\n[[policy]]\nname = \"Old\"\nplatforms = [\"android\", \"android-work-profile\"]\n",
+    );
+    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let w = &p.plan.warnings;
+    assert!(w.iter().any(|w| w.contains("'Old - Android' targets Android device administrator")), "{w:?}");
+    assert!(!w.iter().any(|w| w.contains("'Old - Android Work Profile'")), "{w:?}");
 }

@@ -24,9 +24,10 @@ const NOT_RESET: &[&str] = &["displayName", "description", "roleScopeTagIds"];
 pub fn normalize(kind: Kind, v: &Value) -> Value {
     let collection = matches!(kind, Kind::StringList | Kind::Complex);
     let out = canonical(v, collection);
-    // An empty collection and an unset one mean the same to Intune.
+    // An empty collection or string and an unset one mean the same to Intune.
     match &out {
         Value::Array(a) if a.is_empty() && collection => Value::Null,
+        Value::String(s) if s.is_empty() && matches!(kind, Kind::Str | Kind::Text) => Value::Null,
         _ => out,
     }
 }
