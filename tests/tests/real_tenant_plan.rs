@@ -265,3 +265,27 @@ async fn plan_warns_about_android_device_administrator() {
     assert!(w.iter().any(|w| w.contains("'Old - Android' targets Android device administrator")), "{w:?}");
     assert!(!w.iter().any(|w| w.contains("'Old - Android Work Profile'")), "{w:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contoso_applies_once_then_exports_to_a_config_that_plans_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/contoso");
+    for f in ["mtdhost.toml", "rules.rhai"] {
+        std::fs::copy(format!("{examples}/{f}"), dir.path().join(f)).unwrap();
+    }
+    let path = dir.path().join("mtdhost.toml");
+    // The embedded demo tenant (with its portal-made policies) kept in the state file.
+    apply(&path, false).await;
+    let second = mtdhost::job::prepare(&path, false).await.unwrap();
+    assert!(!second.plan.has_changes(), "{}", plan::render_text(&second.plan));
+
+    let config: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let exported = mtdhost::export::export(&second.session.client, config["tenant"].as_table().unwrap(), false)
+        .await
+        .unwrap();
+    drop(second);
+    let out = dir.path().join("exported.toml");
+    std::fs::write(&out, &exported.toml).unwrap();
+    let again = mtdhost::job::prepare(&out, false).await.unwrap_or_else(|e| panic!("{e}\n{}", exported.toml));
+    assert!(!again.plan.has_changes(), "{}\n{}", plan::render_text(&again.plan), exported.toml);
+}

@@ -327,13 +327,15 @@ fn build() -> Result<Schema, String> {
                 })
             });
             let spec = sup_props.get(&format!("{name}/{p}")).or_else(|| sup_props.get(&p));
-            let prop = match (spec, from_v1) {
-                (Some(spec), _) if !(in_v1 && v1.iter().any(|m| m.name == p)) => {
+            // A name this type has in v1.0 keeps its v1.0 type on beta.
+            let own_v1 = in_v1 && v1.iter().any(|m| m.name == p);
+            let prop = match (spec.filter(|_| !own_v1), from_v1) {
+                (Some(spec), _) => {
                     let kind = supplement_kind(spec, &csdl.enums, sup_complex).map_err(|e| format!("{p}: {e}"))?;
                     let default = spec.get("default").cloned().unwrap_or_else(|| default_of(&kind, false, &p));
                     MetaProp { name: p.clone(), kind, default }
                 }
-                (_, Some(m)) => m,
+                (None, Some(m)) => m,
                 (None, None) => return Err(format!("{name}.{p}: neither the v1.0 CSDL nor the supplement types it")),
             };
             b.push(prop);
