@@ -106,27 +106,36 @@ pub fn echo(p: &MetaProp, v: Value) -> Value {
     }
 }
 
-/// Why a value is not accepted, in Graph's words (None: accepted).
-pub fn check(p: &MetaProp, v: &Value) -> Option<String> {
+/// Why a value is not accepted (None: accepted): an enum member outside
+/// the type, or what the value must be.
+pub enum Rejection {
+    NotAMember(String),
+    MustBe(&'static str),
+}
+
+/// Checks a value against a property's type; null is always accepted.
+pub fn check(p: &MetaProp, v: &Value) -> Option<Rejection> {
     if v.is_null() {
         return None;
     }
-    let ok = match &p.kind {
-        MetaKind::Bool => v.is_boolean(),
-        MetaKind::Int32 => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-        MetaKind::Str => v.is_string(),
+    let (ok, must_be) = match &p.kind {
+        MetaKind::Bool => (v.is_boolean(), "true or false"),
+        MetaKind::Int32 => (v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()), "a 32-bit integer"),
+        MetaKind::Str => (v.is_string(), "a string"),
         MetaKind::Enum(members) => {
             return match v.as_str() {
                 Some(s) if members.iter().any(|m| m == s) => None,
-                Some(s) => Some(format!("Requested value '{s}' was not found.")),
-                None => Some(format!("Cannot convert the literal '{v}' to the expected type.")),
+                Some(s) => Some(Rejection::NotAMember(s.to_string())),
+                None => Some(Rejection::MustBe("a string")),
             };
         }
-        MetaKind::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
-        MetaKind::Complex { collection: true, .. } => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
-        MetaKind::Complex { collection: false, .. } => v.is_object(),
+        MetaKind::StringList => (v.as_array().is_some_and(|a| a.iter().all(Value::is_string)), "a list of strings"),
+        MetaKind::Complex { collection: true, .. } => {
+            (v.as_array().is_some_and(|a| a.iter().all(Value::is_object)), "a list of objects")
+        }
+        MetaKind::Complex { collection: false, .. } => (v.is_object(), "an object"),
     };
-    (!ok).then(|| format!("Cannot convert the value of property '{}': it does not match its type.", p.name))
+    (!ok).then_some(Rejection::MustBe(must_be))
 }
 
 /// A tag of the CSDL: its name and attributes.

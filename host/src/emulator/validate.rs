@@ -59,7 +59,12 @@ fn check_property(version: ApiVersion, ty: PolicyType, k: &str, v: &Value) -> Re
     };
     match metadata::check(&p, v) {
         None => Ok(()),
-        Some(message) => Err(bad_request(&message)),
+        Some(metadata::Rejection::NotAMember(value)) => {
+            Err(bad_request(&format!("Requested value '{value}' was not found.")))
+        }
+        Some(metadata::Rejection::MustBe(what)) => Err(bad_request(&format!(
+            "Cannot convert the value of property '{k}' on 'microsoft.graph.{t}': it must be {what}."
+        ))),
     }
 }
 
