@@ -11,8 +11,8 @@ use serde_json::Value;
 use toml::{Table, Value as Toml};
 
 use crate::config::{ActionKind, Platform};
-use crate::graph::intune::RemotePolicy;
 use crate::graph::directory::Named;
+use crate::graph::intune::RemotePolicy;
 use crate::graph::model::{AssignmentTarget, Target};
 use crate::graph::schema::ApiVersion;
 use crate::graph::{GraphClient, GraphError};
@@ -138,7 +138,9 @@ async fn policy_entry(
     let (text, ownership) = marker::parse(&p.description);
     let ours = match (&ownership, ctx.owner) {
         (Ownership::Legacy, None) => true,
-        (Ownership::Owned { owner, key }, Some(o)) => owner == o && *key == marker::key(o, ty, &p.display_name),
+        (Ownership::Owned { owner, key }, Some(o)) => {
+            owner == o && *key == marker::key(o, ty, &p.display_name)
+        }
         _ => false,
     };
     if ours {

@@ -46,16 +46,15 @@ pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session,
             Some(p) => format!("the emulator tenant (state in {})", p.display()),
             None => "the emulator tenant (in memory)".to_string(),
         };
-        let emulator =
-            Emulator::start(EmulatorConfig {
-                state_file,
-                faults,
-                // The demo tenant as production holds it: portal-made
-                // policies with filters, policy sets and Graph's nulls.
-                seed: Some(Tenant::showcase()),
-                ..EmulatorConfig::default()
-            })
-            .await?;
+        let emulator = Emulator::start(EmulatorConfig {
+            state_file,
+            faults,
+            // The demo tenant as production holds it: portal-made
+            // policies with filters, policy sets and Graph's nulls.
+            seed: Some(Tenant::showcase()),
+            ..EmulatorConfig::default()
+        })
+        .await?;
         let endpoints = Endpoints::with_overrides(Cloud::Global, Some(emulator.url()), Some(emulator.url()))
             .map_err(|e| SessionError::Config(e.to_string()))?;
         let credential = Credential::ClientSecret {

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mtd_e2e::graph::{client, client_with, emulator, fast_options};
-use mtdhost::emulator::{EmulatorConfig, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_TENANT, OBRIEN, RD_USERS};
+use mtdhost::emulator::{
+    EmulatorConfig, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_TENANT,
+    OBRIEN, RD_USERS,
+};
 use mtdhost::graph::auth::Credential;
 use mtdhost::graph::intune::GroupLookup;
 use mtdhost::graph::model::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, Target};
@@ -61,7 +64,11 @@ async fn null_connector_and_action_fields_are_read_not_dropped() {
     emu.with_tenant(|t| t.connectors[0]["iosEnabled"] = json!("yes"));
     let read = c.read_connectors(ApiVersion::Beta).await.unwrap();
     assert_eq!(read.connectors.len(), 5);
-    assert!(read.warnings.iter().any(|w| w.contains("iosEnabled") && w.contains("\"yes\"")), "{:?}", read.warnings);
+    assert!(
+        read.warnings.iter().any(|w| w.contains("iosEnabled") && w.contains("\"yes\"")),
+        "{:?}",
+        read.warnings
+    );
 }
 
 #[tokio::test]
@@ -135,7 +142,11 @@ async fn filters_and_policy_sets_are_read_on_beta_and_posted_back() {
 
 #[tokio::test]
 async fn a_slow_create_is_waited_for_not_duplicated() {
-    let emu = emulator(EmulatorConfig { faults: "slow-create=700ms".parse().unwrap(), ..EmulatorConfig::default() }).await;
+    let emu = emulator(EmulatorConfig {
+        faults: "slow-create=700ms".parse().unwrap(),
+        ..EmulatorConfig::default()
+    })
+    .await;
     let options = ClientOptions {
         timeout: Duration::from_millis(250),
         create_settle: Duration::from_secs(3),
@@ -153,7 +164,8 @@ async fn a_slow_create_is_waited_for_not_duplicated() {
 #[tokio::test]
 async fn device_code_sign_in_asks_offline_access_and_refreshes() {
     let emu = Arc::new(
-        emulator(EmulatorConfig { token_lifetime: Duration::from_secs(2), ..EmulatorConfig::default() }).await,
+        emulator(EmulatorConfig { token_lifetime: Duration::from_secs(2), ..EmulatorConfig::default() })
+            .await,
     );
     let prompts = Arc::new(Mutex::new(0));
     let (e, n) = (emu.clone(), prompts.clone());
@@ -161,13 +173,18 @@ async fn device_code_sign_in_asks_offline_access_and_refreshes() {
         *n.lock().unwrap() += 1;
         assert!(e.decide_device_code(&p.user_code, true));
     });
-    let cred = Credential::DeviceCode { tenant: DEMO_TENANT.into(), client_id: DEMO_CLIENT_ID.into(), prompt };
+    let cred =
+        Credential::DeviceCode { tenant: DEMO_TENANT.into(), client_id: DEMO_CLIENT_ID.into(), prompt };
     let c = client_with(&emu, cred, fast_options());
     c.list_groups().await.unwrap();
     // The token is refreshed at 50% of a 2 s lifetime; by then only a refresh may happen.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     c.list_groups().await.unwrap();
-    assert_eq!(*prompts.lock().unwrap(), 1, "the admin is asked once; the token is refreshed, not re-prompted");
+    assert_eq!(
+        *prompts.lock().unwrap(),
+        1,
+        "the admin is asked once; the token is refreshed, not re-prompted"
+    );
     let device_codes = emu.requests().iter().filter(|r| r.path.ends_with("/devicecode")).count();
     assert_eq!(device_codes, 1);
 }

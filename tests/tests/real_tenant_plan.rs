@@ -45,17 +45,29 @@ async fn a_filtered_assignment_survives_a_group_change() {
     assert!(plan::render_text(&first).contains("include R&D Users (filter Corporate iPhones, include)"));
 
     // Another group is added; the filtered one keeps its filter.
-    configs::write(dir.path(), &emu, &FILTERED.replace(", \"O'Brien Team\"]", ", \"O'Brien Team\", \"Executives\"]"));
+    configs::write(
+        dir.path(),
+        &emu,
+        &FILTERED.replace(", \"O'Brien Team\"]", ", \"O'Brien Team\", \"Executives\"]"),
+    );
     let second = apply(&path, false).await;
     assert_eq!(second.count(ChangeKind::Update), 1);
     let t = emu.tenant();
-    let rd = stored(&t, "MTD - iPhones").assignments.iter().find(|a| a["target"]["groupId"] == RD_USERS).cloned();
+    let rd =
+        stored(&t, "MTD - iPhones").assignments.iter().find(|a| a["target"]["groupId"] == RD_USERS).cloned();
     let rd = rd.expect("R&D Users still assigned");
     assert_eq!(rd["target"]["deviceAndAppManagementAssignmentFilterId"], CORPORATE_IPHONES);
     assert_eq!(rd["target"]["deviceAndAppManagementAssignmentFilterType"], "include");
 
     // A filter the config does not mention is a planned change, not a silent drop.
-    configs::write(dir.path(), &emu, &FILTERED.replace("{ group = \"R&D Users\", filter = \"Corporate iPhones\", filter-mode = \"include\" }", "\"R&D Users\""));
+    configs::write(
+        dir.path(),
+        &emu,
+        &FILTERED.replace(
+            "{ group = \"R&D Users\", filter = \"Corporate iPhones\", filter-mode = \"include\" }",
+            "\"R&D Users\"",
+        ),
+    );
     let p = mtdhost::job::prepare(&path, false).await.unwrap();
     let text = plan::render_text(&p.plan);
     assert!(text.contains("- include R&D Users (filter Corporate iPhones, include)"), "{text}");
@@ -86,14 +98,25 @@ include = ["R&D Users"]
     );
     let p = mtdhost::job::prepare(&path, false).await.unwrap();
     let text = plan::render_text(&p.plan);
-    assert!(text.contains("= include O'Brien Team (from policy set Contoso baseline – iOS, not managed)"), "{text}");
+    assert!(
+        text.contains("= include O'Brien Team (from policy set Contoso baseline – iOS, not managed)"),
+        "{text}"
+    );
     let c = &p.plan.changes[0];
     let a = c.assignments.as_ref().expect("the filter is dropped on purpose");
-    assert!(a.after.iter().all(|t| t.kind != AssignmentTarget::Group(OBRIEN.into())), "never posted: {:?}", a.after);
+    assert!(
+        a.after.iter().all(|t| t.kind != AssignmentTarget::Group(OBRIEN.into())),
+        "never posted: {:?}",
+        a.after
+    );
     assert!(a.before.iter().all(|t| t.kind != AssignmentTarget::Group(OBRIEN.into())), "never planned away");
     plan::apply(&p.session.client, &p.plan, &()).await.unwrap();
     let t = emu.tenant();
-    let from_set = stored(&t, "Portal – iOS corporate & BYOD").assignments.iter().filter(|a| a["source"] == "policySets").count();
+    let from_set = stored(&t, "Portal – iOS corporate & BYOD")
+        .assignments
+        .iter()
+        .filter(|a| a["source"] == "policySets")
+        .count();
     assert_eq!(from_set, 1, "the policy-set assignment is still there");
 }
 
@@ -126,7 +149,11 @@ max-threat-level = "low"
         let mut other = gone.clone();
         other.properties.insert("id".into(), json!("22222222-0000-4000-8000-000000000002"));
         other.properties.insert("displayName".into(), json!("Fabrikam - iOS"));
-        let key = mtdhost::pipeline::marker::marker(Some("fabrikam"), mtdhost::graph::schema::PolicyType::Ios, "Fabrikam - iOS");
+        let key = mtdhost::pipeline::marker::marker(
+            Some("fabrikam"),
+            mtdhost::graph::schema::PolicyType::Ios,
+            "Fabrikam - iOS",
+        );
         other.properties.insert("description".into(), Value::String(key));
         t.insert_policy("22222222-0000-4000-8000-000000000002".into(), other);
         let mut legacy = gone.clone();
@@ -135,11 +162,17 @@ max-threat-level = "low"
         legacy.properties.insert("description".into(), json!("[managed by mtdhost]"));
         t.insert_policy("22222222-0000-4000-8000-000000000003".into(), legacy);
     });
-    let path = write(&two.replace("[[policy]]\nname = \"Gone\"\nplatforms = [\"ios\"]\nmax-threat-level = \"low\"\n", ""));
+    let path = write(
+        &two.replace("[[policy]]\nname = \"Gone\"\nplatforms = [\"ios\"]\nmax-threat-level = \"low\"\n", ""),
+    );
     let p = apply(&path, true).await;
     assert_eq!(p.count(ChangeKind::Delete), 1, "{}", plan::render_text(&p));
-    let names: Vec<Value> = emu.tenant().ordered_policies().map(|p| p.properties["displayName"].clone()).collect();
-    assert_eq!(names, vec![json!("Keep - iOS"), json!("Gone - iOS - Copy"), json!("Fabrikam - iOS"), json!("Old - iOS")]);
+    let names: Vec<Value> =
+        emu.tenant().ordered_policies().map(|p| p.properties["displayName"].clone()).collect();
+    assert_eq!(
+        names,
+        vec![json!("Keep - iOS"), json!("Gone - iOS - Copy"), json!("Fabrikam - iOS"), json!("Old - iOS")]
+    );
     let w = p.warnings.join("\n");
     assert!(w.contains("'Gone - iOS - Copy'") && w.contains("portal copy"), "{w}");
     assert!(w.contains("'Fabrikam - iOS'") && w.contains("owner 'fabrikam'"), "{w}");
@@ -211,7 +244,9 @@ highestVersion = "10.0.22631.9999"
 "#,
     );
     apply(&path, false).await;
-    let echoed = stored(&emu.tenant(), "MTD - Windows - Windows").properties["validOperatingSystemBuildRanges"].clone();
+    let echoed = stored(&emu.tenant(), "MTD - Windows - Windows").properties
+        ["validOperatingSystemBuildRanges"]
+        .clone();
     assert_eq!(echoed.as_array().map(Vec::len), Some(2));
     emu.clear_requests();
     let again = apply(&path, false).await;
@@ -239,7 +274,10 @@ async fn export_of_the_demo_tenant_plans_no_change() {
     assert_eq!(exported.count, 3, "{text}");
     let made_entry = text.split("[[policy]]").find(|e| e.contains("MTD - Made")).unwrap();
     assert!(!made_entry.contains("roleScopeTagIds") && !made_entry.contains("api = "), "{made_entry}");
-    assert!(!made_entry.contains("requiredPasswordComplexity"), "beta enum defaults are not settings: {made_entry}");
+    assert!(
+        !made_entry.contains("requiredPasswordComplexity"),
+        "beta enum defaults are not settings: {made_entry}"
+    );
     assert!(text.contains("filter = \"Corporate iPhones\""), "{text}");
     assert!(!text.contains("O'Brien Team"), "policy-set assignments are not the policy's own: {text}");
     let out = dir.path().join("exported.toml");
@@ -280,9 +318,10 @@ async fn contoso_applies_once_then_exports_to_a_config_that_plans_no_change() {
     assert!(!second.plan.has_changes(), "{}", plan::render_text(&second.plan));
 
     let config: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let exported = mtdhost::export::export(&second.session.client, config["tenant"].as_table().unwrap(), false)
-        .await
-        .unwrap();
+    let exported =
+        mtdhost::export::export(&second.session.client, config["tenant"].as_table().unwrap(), false)
+            .await
+            .unwrap();
     drop(second);
     let out = dir.path().join("exported.toml");
     std::fs::write(&out, &exported.toml).unwrap();

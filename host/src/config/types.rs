@@ -323,7 +323,9 @@ impl IncludeEntry {
     pub fn filter(&self) -> Option<FilterConfig> {
         match self {
             IncludeEntry::Group(_) => None,
-            IncludeEntry::Filtered(f) => f.filter.clone().map(|name| FilterConfig { name, mode: f.filter_mode }),
+            IncludeEntry::Filtered(f) => {
+                f.filter.clone().map(|name| FilterConfig { name, mode: f.filter_mode })
+            }
         }
     }
 }

@@ -141,7 +141,8 @@ fn assignment_view(a: &Value, version: ApiVersion) -> Value {
         o.entry("sourceId").or_insert(Value::Null);
         if let Some(t) = o.get_mut("target").and_then(Value::as_object_mut) {
             t.entry("deviceAndAppManagementAssignmentFilterId").or_insert(Value::Null);
-            t.entry("deviceAndAppManagementAssignmentFilterType").or_insert_with(|| Value::String("none".into()));
+            t.entry("deviceAndAppManagementAssignmentFilterType")
+                .or_insert_with(|| Value::String("none".into()));
         }
     }
     v

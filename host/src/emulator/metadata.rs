@@ -31,7 +31,11 @@ pub enum MetaKind {
     Enum(Vec<String>),
     StringList,
     /// A complex value (or a collection of them) and its members.
-    Complex { type_name: String, collection: bool, members: Vec<String> },
+    Complex {
+        type_name: String,
+        collection: bool,
+        members: Vec<String>,
+    },
 }
 
 /// One writable property of a policy type in one API version.
@@ -53,7 +57,8 @@ struct Schema {
 
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| build().unwrap_or_else(|e| panic!("the emulator's shipped metadata is broken: {e}")))
+    SCHEMA
+        .get_or_init(|| build().unwrap_or_else(|e| panic!("the emulator's shipped metadata is broken: {e}")))
 }
 
 /// Loads the metadata (at emulator start, so a broken file fails fast).
@@ -129,7 +134,9 @@ pub fn check(p: &MetaProp, v: &Value) -> Option<Rejection> {
                 None => Some(Rejection::MustBe("a string")),
             };
         }
-        MetaKind::StringList => (v.as_array().is_some_and(|a| a.iter().all(Value::is_string)), "a list of strings"),
+        MetaKind::StringList => {
+            (v.as_array().is_some_and(|a| a.iter().all(Value::is_string)), "a list of strings")
+        }
         MetaKind::Complex { collection: true, .. } => {
             (v.as_array().is_some_and(|a| a.iter().all(Value::is_object)), "a list of objects")
         }
@@ -204,7 +211,8 @@ fn parse_csdl(xml: &str) -> Csdl {
                 }
             }
             ("Member", false) => {
-                if let (Some(n), Some(v)) = (attr(&t, "Name"), attr(&t, "Value").and_then(|v| v.parse().ok())) {
+                if let (Some(n), Some(v)) = (attr(&t, "Name"), attr(&t, "Value").and_then(|v| v.parse().ok()))
+                {
                     members.push((v, n.to_string()));
                 }
             }
@@ -270,7 +278,8 @@ fn supplement_kind(
         }
         _ => {}
     }
-    let type_name = spec.get("complex").and_then(Value::as_str).ok_or("a property needs type, enum or complex")?;
+    let type_name =
+        spec.get("complex").and_then(Value::as_str).ok_or("a property needs type, enum or complex")?;
     let members = complex
         .get(type_name)
         .and_then(Value::as_array)
@@ -291,9 +300,15 @@ fn build() -> Result<Schema, String> {
     let beta: Value = serde_json::from_str(BETA).map_err(|e| format!("beta property names: {e}"))?;
     let sup: Value = serde_json::from_str(SUPPLEMENT).map_err(|e| format!("beta supplement: {e}"))?;
     let sup_props = sup.get("properties").and_then(Value::as_object).ok_or("supplement has no properties")?;
-    let sup_complex = sup.get("complexTypes").and_then(Value::as_object).ok_or("supplement has no complexTypes")?;
+    let sup_complex =
+        sup.get("complexTypes").and_then(Value::as_object).ok_or("supplement has no complexTypes")?;
     let names = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+        v.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
     };
     let mut schema = Schema {
         v1: BTreeMap::new(),
@@ -340,12 +355,16 @@ fn build() -> Result<Schema, String> {
             let own_v1 = in_v1 && v1.iter().any(|m| m.name == p);
             let prop = match (spec.filter(|_| !own_v1), from_v1) {
                 (Some(spec), _) => {
-                    let kind = supplement_kind(spec, &csdl.enums, sup_complex).map_err(|e| format!("{p}: {e}"))?;
-                    let default = spec.get("default").cloned().unwrap_or_else(|| default_of(&kind, false, &p));
+                    let kind =
+                        supplement_kind(spec, &csdl.enums, sup_complex).map_err(|e| format!("{p}: {e}"))?;
+                    let default =
+                        spec.get("default").cloned().unwrap_or_else(|| default_of(&kind, false, &p));
                     MetaProp { name: p.clone(), kind, default }
                 }
                 (None, Some(m)) => m,
-                (None, None) => return Err(format!("{name}.{p}: neither the v1.0 CSDL nor the supplement types it")),
+                (None, None) => {
+                    return Err(format!("{name}.{p}: neither the v1.0 CSDL nor the supplement types it"))
+                }
             };
             b.push(prop);
         }
@@ -392,14 +411,26 @@ mod tests {
                         | (Kind::StringList, MetaKind::StringList)
                         | (Kind::Text, MetaKind::Enum(_))
                         | (Kind::Complex, MetaKind::Complex { .. }) => true,
-                        (Kind::Enum(a), MetaKind::Enum(b)) => a.iter().copied().eq(b.iter().map(String::as_str)),
+                        (Kind::Enum(a), MetaKind::Enum(b)) => {
+                            a.iter().copied().eq(b.iter().map(String::as_str))
+                        }
                         _ => false,
                     };
-                    assert!(compatible, "{ty:?} {version:?} {}: client {:?}, metadata {:?}", p.name, p.kind, m.kind);
+                    assert!(
+                        compatible,
+                        "{ty:?} {version:?} {}: client {:?}, metadata {:?}",
+                        p.name, p.kind, m.kind
+                    );
                     // An empty collection and null are the same "unset".
-                    let norm = |v: Value| if v.as_array().is_some_and(|a| a.is_empty()) { Value::Null } else { v };
+                    let norm =
+                        |v: Value| if v.as_array().is_some_and(|a| a.is_empty()) { Value::Null } else { v };
                     if let Some(d) = p.default_value() {
-                        assert_eq!(norm(d), norm(m.default.clone()), "{ty:?} {version:?} {}: default", p.name);
+                        assert_eq!(
+                            norm(d),
+                            norm(m.default.clone()),
+                            "{ty:?} {version:?} {}: default",
+                            p.name
+                        );
                     }
                 }
             }

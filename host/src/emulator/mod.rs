@@ -30,7 +30,8 @@ use tokio::sync::watch;
 
 pub use faults::FaultSpec;
 pub use tenant::{
-    App, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT, OBRIEN, RD_USERS,
+    App, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT,
+    OBRIEN, RD_USERS,
 };
 
 use faults::Faults;

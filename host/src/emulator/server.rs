@@ -214,7 +214,8 @@ pub async fn serve(
             reply
         }
     };
-    let reply = if method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero() {
+    let reply = if method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero()
+    {
         // Graph finishes a create the client stopped waiting for: run it in
         // its own task, so a closed connection does not cancel it.
         let task = tokio::spawn(async move {

@@ -205,7 +205,12 @@ impl Tenant {
             policies: BTreeMap::new(),
             policy_order: Vec::new(),
             assignment_filters: vec![
-                filter(CORPORATE_IPHONES, "Corporate iPhones", "iOS", "(device.deviceOwnership -eq \"Corporate\")"),
+                filter(
+                    CORPORATE_IPHONES,
+                    "Corporate iPhones",
+                    "iOS",
+                    "(device.deviceOwnership -eq \"Corporate\")",
+                ),
                 filter(
                     "f2a3b4c5-0002-4000-8000-00000000f002",
                     "Pixel & Samsung (work profile)",
@@ -213,7 +218,9 @@ impl Tenant {
                     "(device.manufacturer -in [\"Google\", \"samsung\"])",
                 ),
             ],
-            policy_sets: vec![serde_json::json!({"id": BASELINE_SET, "displayName": "Contoso baseline – iOS"})],
+            policy_sets: vec![
+                serde_json::json!({"id": BASELINE_SET, "displayName": "Contoso baseline – iOS"}),
+            ],
         }
     }
 

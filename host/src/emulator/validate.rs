@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value};
 
+use super::metadata;
 use super::odata::{bad_request, Reply};
 use super::tenant::Tenant;
-use super::metadata;
 use crate::graph::schema::{ApiVersion, PolicyType};
 
 /// Computed by Graph; a POST or PATCH that sets one is refused.
@@ -43,7 +43,9 @@ pub fn policy_type(version: ApiVersion, body: &Map<String, Value>) -> Result<Pol
 fn check_property(version: ApiVersion, ty: PolicyType, k: &str, v: &Value) -> Result<(), Reply> {
     let t = ty.type_name();
     if READ_ONLY.contains(&k) {
-        return Err(bad_request(&format!("The property '{k}' is read-only and cannot be set on 'microsoft.graph.{t}'.")));
+        return Err(bad_request(&format!(
+            "The property '{k}' is read-only and cannot be set on 'microsoft.graph.{t}'."
+        )));
     }
     if matches!(k, "displayName" | "description") {
         return if v.is_string() || (k == "description" && v.is_null()) {
@@ -183,7 +185,9 @@ fn target_filter(version: ApiVersion, target: &Value, ty: &str, tenant: &Tenant)
     }
     let mode = match mode {
         None => "none",
-        Some(m) => m.as_str().ok_or_else(|| bad_request(&format!("Cannot convert the value of '{FILTER_TYPE}'.")))?,
+        Some(m) => {
+            m.as_str().ok_or_else(|| bad_request(&format!("Cannot convert the value of '{FILTER_TYPE}'.")))?
+        }
     };
     if !matches!(mode, "none" | "include" | "exclude") {
         return Err(bad_request(&format!("Requested value '{mode}' was not found.")));
@@ -192,7 +196,9 @@ fn target_filter(version: ApiVersion, target: &Value, ty: &str, tenant: &Tenant)
         (None, "none") => Ok(()),
         (Some(id), "none") if id == "00000000-0000-0000-0000-000000000000" => Ok(()),
         (Some(id), "include" | "exclude") if tenant.filter_exists(id) => Ok(()),
-        (Some(id), _) => Err(bad_request(&format!("Assignment filter '{id}' was not found or does not match the filter type."))),
+        (Some(id), _) => Err(bad_request(&format!(
+            "Assignment filter '{id}' was not found or does not match the filter type."
+        ))),
         (None, _) => Err(bad_request(&format!("'{FILTER_TYPE}' {mode} needs '{FILTER_ID}'."))),
     }
 }

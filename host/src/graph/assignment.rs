@@ -108,9 +108,10 @@ impl AssignmentTarget {
 
     /// Parses a `target` object's kind; Err names the field and value.
     pub fn from_json(v: &Value) -> Result<Self, String> {
-        let raw = v.get("@odata.type").and_then(Value::as_str).ok_or_else(|| {
-            format!("target has no @odata.type: {}", v)
-        })?;
+        let raw = v
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("target has no @odata.type: {}", v))?;
         let ty = raw.trim_start_matches('#').trim_start_matches("microsoft.graph.");
         let id = |k: &str| {
             v.get(k)
@@ -126,7 +127,11 @@ impl AssignmentTarget {
             "configurationManagerCollectionAssignmentTarget" => {
                 AssignmentTarget::ConfigurationManagerCollection(id("collectionId")?)
             }
-            other => return Err(format!("field 'target.@odata.type' has value \"{other}\", a target type mtdhost does not know")),
+            other => {
+                return Err(format!(
+                    "field 'target.@odata.type' has value \"{other}\", a target type mtdhost does not know"
+                ))
+            }
         })
     }
 }
@@ -156,7 +161,8 @@ impl Target {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s == "none" => None,
             Some(Value::String(s)) => Some(
-                FilterMode::parse(s).ok_or_else(|| format!("field 'target.{FILTER_TYPE}' has value \"{s}\""))?,
+                FilterMode::parse(s)
+                    .ok_or_else(|| format!("field 'target.{FILTER_TYPE}' has value \"{s}\""))?,
             ),
             Some(other) => return Err(format!("field 'target.{FILTER_TYPE}' has value {other}")),
         };
@@ -164,7 +170,9 @@ impl Target {
             (Some(id), Some(mode)) => Some(AssignmentFilter { id, mode }),
             (None, None) => None,
             (Some(id), None) => {
-                return Err(format!("filter {id} has no include/exclude mode ('{FILTER_TYPE}' is none or missing)"))
+                return Err(format!(
+                    "filter {id} has no include/exclude mode ('{FILTER_TYPE}' is none or missing)"
+                ))
             }
             (None, Some(mode)) => {
                 return Err(format!("'{FILTER_TYPE}' is {} but there is no filter id", mode.as_str()))

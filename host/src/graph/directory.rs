@@ -52,7 +52,10 @@ fn group(v: Value, path: &str) -> Result<Group, GraphError> {
 
 fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
     let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
-        decode(path, format!("a {what} has no id: field 'id' has value {}", v.get("id").unwrap_or(&Value::Null)))
+        decode(
+            path,
+            format!("a {what} has no id: field 'id' has value {}", v.get("id").unwrap_or(&Value::Null)),
+        )
     })?;
     let display_name = match v.get("displayName") {
         None | Some(Value::Null) => String::new(),
@@ -99,7 +102,8 @@ impl GraphClient {
     /// Notification message templates (id, display name).
     pub async fn list_notification_templates(&self) -> Result<Vec<(String, String)>, GraphError> {
         let path = "/deviceManagement/notificationMessageTemplates";
-        let url = self.endpoint(ApiVersion::V1, &["deviceManagement", "notificationMessageTemplates"], &[])?;
+        let url =
+            self.endpoint(ApiVersion::V1, &["deviceManagement", "notificationMessageTemplates"], &[])?;
         self.get_all(&url)
             .await?
             .iter()

@@ -71,13 +71,12 @@ impl GraphClient {
         let results = self.batch_get(ApiVersion::Beta, &paths).await?;
         for (p, r) in policies.iter_mut().zip(results) {
             let body = r?;
-            let mut list = body.get("value").and_then(Value::as_array).cloned().ok_or_else(|| {
-                GraphError::Decode {
+            let mut list =
+                body.get("value").and_then(Value::as_array).cloned().ok_or_else(|| GraphError::Decode {
                     method: "GET".into(),
                     path: format!("{POLICIES}/{}/assignments", p.id),
                     reason: "no \"value\" array in a collection response".into(),
-                }
-            })?;
+                })?;
             if body.get("@odata.nextLink").is_some() {
                 // Rare (more than a page of assignments): read the rest directly.
                 let url = self.endpoint(
@@ -106,8 +105,11 @@ impl GraphClient {
         ty: PolicyType,
     ) -> Result<Vec<RemotePolicy>, GraphError> {
         let filter = display_name_eq(name);
-        let url =
-            self.endpoint(version, &POLICY_SEGS, &[("$filter", filter.as_str()), ("$expand", EXPAND_ACTIONS)])?;
+        let url = self.endpoint(
+            version,
+            &POLICY_SEGS,
+            &[("$filter", filter.as_str()), ("$expand", EXPAND_ACTIONS)],
+        )?;
         let items = self.get_all(&url).await?;
         // The filter narrows by name; the type is checked here, since names
         // are unique only per type.
@@ -250,7 +252,12 @@ impl GraphClient {
     /// v1.0 has no filter properties. Assignments from policy sets are never
     /// posted (see docs/config.md for what is known about how `/assign`
     /// treats them).
-    pub async fn assign<T>(&self, version: ApiVersion, id: &str, targets: &[T]) -> Result<Vec<Assignment>, GraphError>
+    pub async fn assign<T>(
+        &self,
+        version: ApiVersion,
+        id: &str,
+        targets: &[T],
+    ) -> Result<Vec<Assignment>, GraphError>
     where
         for<'a> &'a T: Into<Target>,
     {
@@ -353,7 +360,9 @@ fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     let odata_type = s("@odata.type");
     let mut actions = Vec::new();
     let mut problems = Vec::new();
-    for (i, a) in super::model::actions_of(&Value::Object(raw.clone())).unwrap_or_default().into_iter().enumerate() {
+    for (i, a) in
+        super::model::actions_of(&Value::Object(raw.clone())).unwrap_or_default().into_iter().enumerate()
+    {
         match a {
             Ok(a) => actions.push(a),
             Err(e) => problems.push(format!("action {}: {e}", i + 1)),

@@ -12,7 +12,9 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
-pub use super::assignment::{assign_body, Assignment, AssignmentFilter, AssignmentTarget, FilterMode, Target};
+pub use super::assignment::{
+    assign_body, Assignment, AssignmentFilter, AssignmentTarget, FilterMode, Target,
+};
 
 /// Deserialises `null` as the type's default (Graph's "unset").
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -75,7 +77,10 @@ impl ActionItem {
         let action_type = field("actionType").as_str().ok_or_else(|| bad("actionType", "a string"))?;
         let grace_period_hours = match field("gracePeriodHours") {
             Value::Null => 0,
-            n => n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| bad("gracePeriodHours", "a whole number"))?,
+            n => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad("gracePeriodHours", "a whole number"))?,
         };
         let notification_template_id = match field("notificationTemplateId") {
             Value::Null => String::new(),
@@ -149,7 +154,9 @@ impl Connector {
         let id = v
             .get("id")
             .and_then(Value::as_str)
-            .ok_or_else(|| format!("a connector has no id: field 'id' has value {}", v.get("id").unwrap_or(&Value::Null)))?
+            .ok_or_else(|| {
+                format!("a connector has no id: field 'id' has value {}", v.get("id").unwrap_or(&Value::Null))
+            })?
             .to_string();
         let mut problems = Vec::new();
         let mut flag = |k: &str| match v.get(k) {

@@ -62,11 +62,15 @@ mod tests {
     #[test]
     fn names_stay_one_value() {
         let name = "R&D #1 + 100% O'Brien Zürich";
-        let u = build("https://graph.microsoft.com/v1.0", &["groups"], &[("$filter", &display_name_eq(name))])
-            .unwrap();
+        let u =
+            build("https://graph.microsoft.com/v1.0", &["groups"], &[("$filter", &display_name_eq(name))])
+                .unwrap();
         let parsed = Url::parse(&u).unwrap();
         let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-        assert_eq!(pairs, vec![("$filter".to_string(), format!("displayName eq 'R&D #1 + 100% O''Brien Zürich'"))]);
+        assert_eq!(
+            pairs,
+            vec![("$filter".to_string(), format!("displayName eq 'R&D #1 + 100% O''Brien Zürich'"))]
+        );
         assert!(!u.contains(' ') && !u.contains('#'), "{u}");
     }
 

@@ -174,9 +174,7 @@ impl Property {
         Some(match self.kind {
             Kind::Bool => Value::Bool(false),
             Kind::Enum(members) => Value::String(members.first()?.to_string()),
-            Kind::Text => {
-                Value::String(TEXT_DEFAULTS.iter().find(|(n, _)| *n == self.name)?.1.to_string())
-            }
+            Kind::Text => Value::String(TEXT_DEFAULTS.iter().find(|(n, _)| *n == self.name)?.1.to_string()),
             Kind::StringList if self.name == "roleScopeTagIds" => {
                 Value::Array(DEFAULT_SCOPE_TAGS.iter().map(|s| Value::String(s.to_string())).collect())
             }

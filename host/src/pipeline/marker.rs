@@ -90,7 +90,10 @@ mod tests {
         assert_eq!(text, "Corporate phones");
         assert_eq!(
             o,
-            Ownership::Owned { owner: "contoso-prod".into(), key: key("contoso-prod", PolicyType::Ios, "MTD - iOS") }
+            Ownership::Owned {
+                owner: "contoso-prod".into(),
+                key: key("contoso-prod", PolicyType::Ios, "MTD - iOS")
+            }
         );
         assert_eq!(parse("x [managed by mtdhost]"), ("x".into(), Ownership::Legacy));
         assert_eq!(parse("made by hand").1, Ownership::Unmanaged);

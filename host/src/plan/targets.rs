@@ -68,7 +68,8 @@ pub async fn resolve(
     for g in &d.assignments.include {
         match r.group(g).await? {
             Ok(id) => targets.push(
-                filtered(AssignmentTarget::Group(id), FilterSubject::Group(g.clone()), d, r, &mut fail).await?,
+                filtered(AssignmentTarget::Group(id), FilterSubject::Group(g.clone()), d, r, &mut fail)
+                    .await?,
             ),
             Err(e) => fail(format!("assignment include: {e}")),
         }
@@ -80,10 +81,13 @@ pub async fn resolve(
         }
     }
     if d.assignments.all_users {
-        targets.push(filtered(AssignmentTarget::AllLicensedUsers, FilterSubject::AllUsers, d, r, &mut fail).await?);
+        targets.push(
+            filtered(AssignmentTarget::AllLicensedUsers, FilterSubject::AllUsers, d, r, &mut fail).await?,
+        );
     }
     if d.assignments.all_devices {
-        targets.push(filtered(AssignmentTarget::AllDevices, FilterSubject::AllDevices, d, r, &mut fail).await?);
+        targets
+            .push(filtered(AssignmentTarget::AllDevices, FilterSubject::AllDevices, d, r, &mut fail).await?);
     }
     Ok(Resolved { actions, targets })
 }

@@ -251,7 +251,8 @@ impl TokenProvider {
                 Err(e) if attempt >= TOKEN_ATTEMPTS => return Err(transport(e)),
                 Err(_) => None,
             };
-            let wait = retry_after.unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt - 1)).min(TOKEN_MAX_WAIT);
+            let wait =
+                retry_after.unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt - 1)).min(TOKEN_MAX_WAIT);
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, "the token service asked us to retry");
             tokio::time::sleep(wait).await;
         };
