@@ -178,6 +178,23 @@ max-threat-level = "low"
     assert!(w.contains("'Fabrikam - iOS'") && w.contains("owner 'fabrikam'"), "{w}");
     assert!(w.contains("'Old - iOS'") && w.contains("--adopt-owner"), "{w}");
 
+    // --adopt-owner migrates the old plain marker: only that one is pruned.
+    let adopted = mtdhost::job::prepare_with(&path, true, true).await.unwrap();
+    let deletes: Vec<&str> = adopted
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Delete)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(deletes, ["Old - iOS"]);
+
+    // A config naming another owner's policy stops instead of taking it over.
+    let theirs = write("\n[[policy]]\nname = \"Fabrikam\"\nplatforms = [\"ios\"]\n");
+    let err = mtdhost::job::prepare(&theirs, false).await.err().expect("refused");
+    assert!(err.to_string().contains("managed by owner 'fabrikam'"), "{err}");
+    assert!(mtdhost::job::prepare_with(&theirs, false, true).await.is_ok(), "--adopt-owner takes it over");
+
     // --prune without an owner refuses to plan.
     let bare = configs::write(dir.path(), &emu, "");
     let err = mtdhost::job::prepare(&bare, true).await.err().expect("refused");
