@@ -178,7 +178,13 @@ async fn policy_entry(
     }
     let mut actions = Vec::new();
     for a in &p.actions {
-        let Some(kind) = ActionKind::from_graph(&a.action_type) else { continue };
+        let Some(kind) = ActionKind::from_graph(&a.action_type) else {
+            warnings.push(format!(
+                "'{}': the action '{}' cannot be expressed in the config and was left out; a plan on the export will propose removing it",
+                p.display_name, a.action_type
+            ));
+            continue;
+        };
         let mut at = Table::new();
         at.insert("type".into(), Toml::try_from(kind).map_err(|e| GraphError::Invalid(e.to_string()))?);
         if a.grace_period_hours > 0 {

@@ -187,11 +187,16 @@ fn attr<'a>(t: &Tag<'a>, k: &str) -> Option<&'a str> {
     t.attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
 }
 
-/// The v1.0 CSDL: enum members (value order) and each entity's own
-/// properties as (name, Edm type, nullable), with its base type.
+/// One `<Property>` of the CSDL: name, Edm type, nullable.
+type CsdlProperty = (String, String, bool);
+
+/// An entity type of the CSDL: its base type and own properties.
+type CsdlEntity = (Option<String>, Vec<CsdlProperty>);
+
+/// The v1.0 CSDL: enum members (value order) and each entity type.
 struct Csdl {
     enums: BTreeMap<String, Vec<String>>,
-    entities: BTreeMap<String, (Option<String>, Vec<(String, String, bool)>)>,
+    entities: BTreeMap<String, CsdlEntity>,
 }
 
 fn parse_csdl(xml: &str) -> Csdl {

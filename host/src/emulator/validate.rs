@@ -194,7 +194,7 @@ fn target_filter(version: ApiVersion, target: &Value, ty: &str, tenant: &Tenant)
     }
     match (id.and_then(Value::as_str), mode) {
         (None, "none") => Ok(()),
-        (Some(id), "none") if id == "00000000-0000-0000-0000-000000000000" => Ok(()),
+        (Some("00000000-0000-0000-0000-000000000000"), "none") => Ok(()),
         (Some(id), "include" | "exclude") if tenant.filter_exists(id) => Ok(()),
         (Some(id), _) => Err(bad_request(&format!(
             "Assignment filter '{id}' was not found or does not match the filter type."

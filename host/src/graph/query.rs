@@ -69,7 +69,7 @@ mod tests {
         let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
         assert_eq!(
             pairs,
-            vec![("$filter".to_string(), format!("displayName eq 'R&D #1 + 100% O''Brien Zürich'"))]
+            vec![("$filter".to_string(), "displayName eq 'R&D #1 + 100% O''Brien Zürich'".to_string())]
         );
         assert!(!u.contains(' ') && !u.contains('#'), "{u}");
     }

@@ -212,7 +212,7 @@ pub async fn compute_with(
             continue;
         }
         match verdict(p, ty, read_version, options) {
-            Verdict::Delete(c) => changes.push(c),
+            Verdict::Delete(c) => changes.push(*c),
             Verdict::Warn(w) => warnings.push(w),
             Verdict::Skip => {}
         }

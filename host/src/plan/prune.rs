@@ -13,7 +13,7 @@ use crate::pipeline::marker::{self, Ownership};
 
 /// A delete, or a warning saying why not.
 pub enum Verdict {
-    Delete(Change),
+    Delete(Box<Change>),
     Warn(String),
     Skip,
 }
@@ -47,7 +47,12 @@ pub fn verdict(p: &RemotePolicy, ty: PolicyType, read_version: ApiVersion, o: &P
                     "{label} carries owner {owner}'s marker but for another policy (a portal copy or a renamed policy); it is not pruned — delete it by hand or add it to the config"
                 ))
             } else if o.prune {
-                Verdict::Delete(delete(p, ty, read_version, "managed by this config's owner and no longer in the config"))
+                Verdict::Delete(Box::new(delete(
+                    p,
+                    ty,
+                    read_version,
+                    "managed by this config's owner and no longer in the config",
+                )))
             } else {
                 Verdict::Warn(format!(
                     "{label} is managed by mtdhost but no longer in the config; run with --prune to delete it"
@@ -62,7 +67,12 @@ pub fn verdict(p: &RemotePolicy, ty: PolicyType, read_version: ApiVersion, o: &P
             }
         }
         Ownership::Legacy if o.prune && o.adopt_owner => {
-            Verdict::Delete(delete(p, ty, read_version, "old marker (owner unknown), adopted with --adopt-owner"))
+            Verdict::Delete(Box::new(delete(
+                p,
+                ty,
+                read_version,
+                "old marker (owner unknown), adopted with --adopt-owner",
+            )))
         }
         Ownership::Legacy => Verdict::Warn(format!(
             "{label} has mtdhost's old marker without an owner and is no longer in the config; it is not pruned — run with --prune --adopt-owner to delete such policies"
