@@ -1,17 +1,22 @@
 //! `export`: the tenant's existing MTD compliance policies written as config
 //! entries, so an admin can adopt what exists. A plan on the exported config
-//! shows no change: every non-default setting, the actions and the
-//! assignments are written exactly, and descriptions are kept as they are.
+//! shows no change: every setting that differs from Intune's default, the
+//! actions and the direct assignments (with their filters) are written
+//! exactly, and descriptions are kept as they are. Defaults Graph echoes
+//! (`roleScopeTagIds: ["0"]`, beta enums at member 0) are left out, and
+//! `api = "beta"` is chosen only when a non-default beta-only value needs it.
+//! Policy-set assignments are not the policy's own and are not exported.
 
 use serde_json::Value;
 use toml::{Table, Value as Toml};
 
 use crate::config::{ActionKind, Platform};
+use crate::graph::directory::Named;
 use crate::graph::intune::RemotePolicy;
-use crate::graph::model::AssignmentTarget;
-use crate::graph::schema::{ApiVersion, Kind};
+use crate::graph::model::{AssignmentTarget, Target};
+use crate::graph::schema::ApiVersion;
 use crate::graph::{GraphClient, GraphError};
-use crate::pipeline::MARKER;
+use crate::pipeline::marker::{self, Ownership};
 
 /// What `export` produced.
 pub struct Exported {
@@ -20,16 +25,8 @@ pub struct Exported {
     pub warnings: Vec<String>,
 }
 
-fn is_default(kind: Kind, v: &Value) -> bool {
-    match (kind, v) {
-        (_, Value::Null) => true,
-        (Kind::Bool, Value::Bool(false)) => true,
-        (Kind::Enum(members), Value::String(s)) => s == members[0],
-        (Kind::StringList | Kind::Complex, Value::Array(a)) => a.is_empty(),
-        _ => false,
-    }
-}
-
+/// TOML for a Graph value, without the `@odata.*` annotations and nulls
+/// Graph adds inside complex values (the plan ignores them too).
 fn to_toml(v: &Value) -> Option<Toml> {
     Some(match v {
         Value::Null => return None,
@@ -40,10 +37,23 @@ fn to_toml(v: &Value) -> Option<Toml> {
         },
         Value::String(s) => Toml::String(s.clone()),
         Value::Array(a) => Toml::Array(a.iter().filter_map(to_toml).collect()),
-        Value::Object(o) => {
-            Toml::Table(o.iter().filter_map(|(k, v)| Some((k.clone(), to_toml(v)?))).collect())
-        }
+        Value::Object(o) => Toml::Table(
+            o.iter()
+                .filter(|(k, _)| !k.starts_with("@odata."))
+                .filter_map(|(k, v)| Some((k.clone(), to_toml(v)?)))
+                .collect(),
+        ),
     })
+}
+
+/// An assignment filter's unique display name, or its id.
+fn filter_ref(filters: &[Named], id: &str) -> String {
+    match filters.iter().find(|f| f.id == id) {
+        Some(f) if filters.iter().filter(|g| g.display_name == f.display_name).count() == 1 => {
+            f.display_name.clone()
+        }
+        _ => id.to_string(),
+    }
 }
 
 /// A group's unique display name, or its id when the name is not unique.
@@ -60,6 +70,13 @@ async fn group_ref(client: &GraphClient, id: &str) -> Result<String, GraphError>
 pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, GraphError> {
     let policies = client.list_policies(ApiVersion::Beta).await?;
     let templates = client.list_notification_templates().await?;
+    let filters = if policies.iter().flat_map(|p| &p.assignments).any(|a| a.target.filter.is_some()) {
+        client.list_assignment_filters().await?
+    } else {
+        Vec::new()
+    };
+    let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
+    let ctx = Context { templates: &templates, filters: &filters, owner: owner.as_deref() };
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     for p in &policies {
@@ -70,7 +87,10 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
         if !all && !mtd {
             continue;
         }
-        out.push(policy_entry(client, p, &templates, &mut warnings).await?);
+        for what in &p.problems {
+            warnings.push(format!("{}: {what}; not in the export", p.label()));
+        }
+        out.push(policy_entry(client, p, &ctx, &mut warnings).await?);
     }
     // Two documents so [tenant] comes first (tables serialise in key order).
     let write = |key: &str, value: Toml| {
@@ -89,12 +109,21 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
     Ok(Exported { toml: header + &body, count: out.len(), warnings })
 }
 
+/// What every exported entry is resolved against.
+struct Context<'a> {
+    templates: &'a [(String, String)],
+    filters: &'a [Named],
+    /// `[tenant] owner` of the export's tenant table.
+    owner: Option<&'a str>,
+}
+
 async fn policy_entry(
     client: &GraphClient,
     p: &RemotePolicy,
-    templates: &[(String, String)],
+    ctx: &Context<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<Table, GraphError> {
+    let templates = ctx.templates;
     let ty = p.policy_type.expect("checked by the caller");
     let mut t = Table::new();
     t.insert("name".into(), Toml::String(p.display_name.clone()));
@@ -103,15 +132,22 @@ async fn policy_entry(
         Toml::Array(vec![Toml::String(Platform::from_policy_type(ty).key().into())]),
     );
     t.insert("platform-suffix".into(), Toml::Boolean(false));
-    let description = p.description.trim_end();
-    match description.strip_suffix(MARKER) {
-        Some(d) => {
-            t.insert("description".into(), Toml::String(d.trim_end().to_string()));
+    // A marker this config would write itself (same owner, or the plain one
+    // when the config has no owner) is stripped; anything else is kept
+    // verbatim and the policy adopted (`marker = false`).
+    let (text, ownership) = marker::parse(&p.description);
+    let ours = match (&ownership, ctx.owner) {
+        (Ownership::Legacy, None) => true,
+        (Ownership::Owned { owner, key }, Some(o)) => {
+            owner == o && *key == marker::key(o, ty, &p.display_name)
         }
-        None => {
-            t.insert("description".into(), Toml::String(p.description.clone()));
-            t.insert("marker".into(), Toml::Boolean(false));
-        }
+        _ => false,
+    };
+    if ours {
+        t.insert("description".into(), Toml::String(text));
+    } else {
+        t.insert("description".into(), Toml::String(p.description.clone()));
+        t.insert("marker".into(), Toml::Boolean(false));
     }
     let mut beta = ty.min_version() == ApiVersion::Beta;
     if p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)) {
@@ -129,7 +165,7 @@ async fn policy_entry(
             continue;
         }
         let Some(v) = p.raw.get(prop.name) else { continue };
-        if is_default(prop.kind, v) {
+        if crate::plan::is_default(prop, v) {
             continue;
         }
         if let Some(tv) = to_toml(v) {
@@ -142,7 +178,13 @@ async fn policy_entry(
     }
     let mut actions = Vec::new();
     for a in &p.actions {
-        let Some(kind) = ActionKind::from_graph(&a.action_type) else { continue };
+        let Some(kind) = ActionKind::from_graph(&a.action_type) else {
+            warnings.push(format!(
+                "'{}': the action '{}' cannot be expressed in the config and was left out; a plan on the export will propose removing it",
+                p.display_name, a.action_type
+            ));
+            continue;
+        };
         let mut at = Table::new();
         at.insert("type".into(), Toml::try_from(kind).map_err(|e| GraphError::Invalid(e.to_string()))?);
         if a.grace_period_hours > 0 {
@@ -176,14 +218,41 @@ async fn policy_entry(
     let mut assign = Table::new();
     let (mut include, mut exclude) = (Vec::new(), Vec::new());
     for a in p.assignments.iter().filter(|a| a.is_direct()) {
-        match &a.target {
-            AssignmentTarget::Group(id) => include.push(Toml::String(group_ref(client, id).await?)),
-            AssignmentTarget::ExclusionGroup(id) => exclude.push(Toml::String(group_ref(client, id).await?)),
+        let filter = |t: &Target| {
+            t.filter.as_ref().map(|f| {
+                let mut ft = Table::new();
+                ft.insert("filter".into(), Toml::String(filter_ref(ctx.filters, &f.id)));
+                ft.insert("filter-mode".into(), Toml::String(f.mode.as_str().into()));
+                ft
+            })
+        };
+        match &a.target.kind {
+            AssignmentTarget::Group(id) => {
+                let group = Toml::String(group_ref(client, id).await?);
+                include.push(match filter(&a.target) {
+                    Some(mut ft) => {
+                        ft.insert("group".into(), group);
+                        Toml::Table(ft)
+                    }
+                    None => group,
+                });
+            }
+            AssignmentTarget::ExclusionGroup(id) => {
+                if a.target.filter.is_some() {
+                    warnings.push(format!(
+                        "'{}': the filter on the exclusion of group {id} cannot be expressed in the config and was left out",
+                        p.display_name
+                    ));
+                }
+                exclude.push(Toml::String(group_ref(client, id).await?));
+            }
             AssignmentTarget::AllLicensedUsers => {
-                assign.insert("all-users".into(), Toml::Boolean(true));
+                let v = filter(&a.target).map_or(Toml::Boolean(true), Toml::Table);
+                assign.insert("all-users".into(), v);
             }
             AssignmentTarget::AllDevices => {
-                assign.insert("all-devices".into(), Toml::Boolean(true));
+                let v = filter(&a.target).map_or(Toml::Boolean(true), Toml::Table);
+                assign.insert("all-devices".into(), v);
             }
             AssignmentTarget::ConfigurationManagerCollection(id) => warnings.push(format!(
                 "'{}': the assignment to Configuration Manager collection {id} cannot be expressed in the config and was left out",

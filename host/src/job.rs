@@ -114,6 +114,12 @@ pub struct Prepared {
 /// Plans `path` against its tenant. Blocking plugin calls run in
 /// `block_in_place`, so this needs the multi-threaded tokio runtime.
 pub async fn prepare(path: &Path, prune: bool) -> Result<Prepared, JobError> {
+    prepare_with(path, prune, false).await
+}
+
+/// [`prepare`] with `--adopt-owner`: take over policies with the old plain
+/// marker or another owner's marker.
+pub async fn prepare_with(path: &Path, prune: bool, adopt_owner: bool) -> Result<Prepared, JobError> {
     let config = load_config(path)?;
     let runtime = runtime()?;
     // Without rules plugins, everything is checked before the tenant is
@@ -128,11 +134,17 @@ pub async fn prepare(path: &Path, prune: bool) -> Result<Prepared, JobError> {
         let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &ctx))?;
         (session, desired)
     };
-    let mut plan = plan::compute(&session.client, &desired.policies, &session.label, prune).await?;
-    let connectors = session.client.list_connectors(ApiVersion::Beta).await?;
+    let options = plan::PlanOptions {
+        prune,
+        adopt_owner,
+        owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
+    };
+    let mut plan = plan::compute_with(&session.client, &desired.policies, &session.label, &options).await?;
+    let connectors = session.client.read_connectors(ApiVersion::Beta).await?;
+    plan.warnings.extend(connectors.warnings);
     plan.warnings.extend(plan::connector_warnings(
         &desired.policies,
-        &connectors,
+        &connectors.connectors,
         &config.file.tenant.connectors,
     ));
     Ok(Prepared { session, plan })

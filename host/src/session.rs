@@ -7,7 +7,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::config::{AuthMethod, Config};
-use crate::emulator::{Emulator, EmulatorConfig, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+use crate::emulator::{Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
 use crate::graph::auth::{CertificateCredential, Credential, TokenProvider};
 use crate::graph::cloud::{Cloud, Endpoints};
 use crate::graph::{ClientOptions, GraphClient};
@@ -46,8 +46,15 @@ pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session,
             Some(p) => format!("the emulator tenant (state in {})", p.display()),
             None => "the emulator tenant (in memory)".to_string(),
         };
-        let emulator =
-            Emulator::start(EmulatorConfig { state_file, faults, ..EmulatorConfig::default() }).await?;
+        let emulator = Emulator::start(EmulatorConfig {
+            state_file,
+            faults,
+            // The demo tenant as production holds it: portal-made
+            // policies with filters, policy sets and Graph's nulls.
+            seed: Some(Tenant::showcase()),
+            ..EmulatorConfig::default()
+        })
+        .await?;
         let endpoints = Endpoints::with_overrides(Cloud::Global, Some(emulator.url()), Some(emulator.url()))
             .map_err(|e| SessionError::Config(e.to_string()))?;
         let credential = Credential::ClientSecret {
@@ -63,7 +70,8 @@ pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session,
         });
     }
     let endpoints = Endpoints::with_overrides(t.cloud, t.graph_url.as_deref(), t.login_url.as_deref())
-        .map_err(|e| SessionError::Config(format!("{}: [tenant]: {e}", config.path.display())))?;
+        .map_err(|e| SessionError::Config(format!("{}: [tenant]: {e}", config.path.display())))?
+        .with_scope(t.scope.as_deref());
     let auth = t.auth.as_ref().ok_or_else(|| SessionError::Config("[tenant.auth] is missing".into()))?;
     let tenant = t.tenant_id.clone().unwrap_or_default();
     let client_id = auth.client_id.clone().unwrap_or_default();

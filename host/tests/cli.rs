@@ -243,7 +243,10 @@ fn emulator_starts_and_answers_a_token_and_a_policy_list() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 200);
-    assert_eq!(policies["value"], serde_json::json!([]));
+    // The demo tenant holds two policies made in the portal (issue 11).
+    let names: Vec<&str> =
+        policies["value"].as_array().unwrap().iter().filter_map(|p| p["displayName"].as_str()).collect();
+    assert_eq!(names, ["Portal – iOS corporate & BYOD", "Portal - Windows 11 builds"], "{policies}");
 }
 
 #[test]

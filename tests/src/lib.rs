@@ -64,6 +64,7 @@ pub mod graph {
             },
             pace: PaceLimit { max: 10_000, window: Duration::from_secs(1) },
             timeout: Duration::from_secs(10),
+            create_settle: Duration::from_millis(300),
         }
     }
 
@@ -113,6 +114,14 @@ pub mod configs {
     pub fn write(dir: &Path, emu: &Emulator, rest: &str) -> PathBuf {
         let path = dir.join("mtdhost.toml");
         std::fs::write(&path, format!("{}{rest}", tenant(emu))).expect("write config");
+        path
+    }
+
+    /// Like [`write`], with `[tenant] owner` set (needed for `--prune`).
+    pub fn write_owned(dir: &Path, emu: &Emulator, owner: &str, rest: &str) -> PathBuf {
+        let path = dir.join("mtdhost.toml");
+        let tenant = tenant(emu).replacen("[tenant]\n", &format!("[tenant]\nowner = \"{owner}\"\n"), 1);
+        std::fs::write(&path, format!("{tenant}{rest}")).expect("write config");
         path
     }
 }

@@ -184,13 +184,15 @@ async fn removed_policies_are_deleted_only_with_prune_and_only_if_managed() {
     let emu = emulator(EmulatorConfig::default()).await;
     unmanaged(&emu, "Portal policy - iOS");
     let dir = tempfile::tempdir().unwrap();
-    let path = configs::write(dir.path(), &emu, POLICIES);
+    // --prune needs an owner (issue 11: a global marker let one config prune another's policies).
+    let path = configs::write_owned(dir.path(), &emu, "e2e", POLICIES);
     run(&path, false).await.unwrap();
 
     // Drop Android from the config.
-    configs::write(
+    configs::write_owned(
         dir.path(),
         &emu,
+        "e2e",
         &POLICIES.replace(r#"platforms = ["ios", "android"]"#, r#"platforms = ["ios"]"#),
     );
     emu.clear_requests();

@@ -8,7 +8,7 @@ use std::io::Write as _;
 
 use clap::Args;
 
-use crate::emulator::{Emulator, EmulatorConfig, FaultSpec, DEMO_CLIENT_ID, DEMO_TENANT};
+use crate::emulator::{Emulator, EmulatorConfig, FaultSpec, Tenant, DEMO_CLIENT_ID, DEMO_TENANT};
 
 /// Options of `mtdhost emulator` (its help text is on the subcommand).
 #[derive(Debug, Args)]
@@ -41,7 +41,8 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<i32> {
         faults,
         page_size: args.page_size,
         token_lifetime: Duration::from_secs(args.token_lifetime.max(1)),
-        seed: None,
+        // The demo tenant as production holds it (filters, policy sets, nulls).
+        seed: Some(Tenant::showcase()),
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {

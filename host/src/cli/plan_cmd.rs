@@ -21,9 +21,12 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Also plan deleting policies mtdhost manages that are no longer in the config.
+    /// Also plan deleting policies this config's owner manages that are no longer in the config.
     #[arg(long)]
     pub prune: bool,
+    /// Take over policies with mtdhost's old marker (owner unknown) or another owner's marker.
+    #[arg(long)]
+    pub adopt_owner: bool,
 }
 
 /// Options of `mtdhost apply`.
@@ -35,9 +38,12 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Delete policies mtdhost manages that are no longer in the config (never others).
+    /// Delete policies this config's owner manages that are no longer in the config (never others).
     #[arg(long)]
     pub prune: bool,
+    /// Take over policies with mtdhost's old marker (owner unknown) or another owner's marker.
+    #[arg(long)]
+    pub adopt_owner: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -46,7 +52,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     runtime()?.block_on(async {
-        let p = job::prepare(&args.config, args.prune).await?;
+        let p = job::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         match args.output {
             OutputFormat::Text => out!("{}", plan::render_text(&p.plan))?,
             OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&plan::render_json(&p.plan))?)?,
@@ -66,7 +72,7 @@ impl ApplyProgress for Bar {
 
 pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
     runtime()?.block_on(async {
-        let p = job::prepare(&args.config, args.prune).await?;
+        let p = job::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         out!("{}", plan::render_text(&p.plan))?;
         if !p.plan.has_changes() {
             return Ok(0);

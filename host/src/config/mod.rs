@@ -257,6 +257,15 @@ impl Config {
 
     fn check_tenant(&self) -> Result<(), ConfigError> {
         let t = &self.file.tenant;
+        if let Some(o) = &t.owner {
+            if !crate::pipeline::marker::valid_owner(o.get_ref()) {
+                return Err(self.err(
+                    o.span(),
+                    format!("[tenant] owner '{}' is not a valid owner id", o.get_ref()),
+                    Some("use 1 to 64 letters, digits, '.', '_' or '-', e.g. owner = \"contoso-prod\""),
+                ));
+            }
+        }
         if t.emulator.is_some() {
             return Ok(());
         }

@@ -39,6 +39,12 @@ pub struct TenantConfig {
     pub graph_url: Option<String>,
     pub login_url: Option<String>,
     pub auth: Option<AuthConfig>,
+    /// Who this config is: written into the ownership marker of every
+    /// policy it manages, and required for `--prune` (see docs/config.md).
+    pub owner: Option<Spanned<String>>,
+    /// OAuth scope override; by default the cloud's Graph scope, even when
+    /// `graph-url` points at a proxy.
+    pub scope: Option<String>,
     /// Partner (plugin) name → MTD connector id, since connectors carry no partner name.
     #[serde(default)]
     pub connectors: BTreeMap<String, String>,
@@ -292,16 +298,109 @@ pub struct ActionConfig {
     pub cc: Vec<String>,
 }
 
-/// Who the policy applies to. Groups by display name or object id.
+/// Who the policy applies to. Groups by display name or object id; an
+/// include entry, all users and all devices may carry an assignment filter
+/// (by display name or id): `{ group = "R&D Users", filter = "Corporate
+/// iPhones", filter-mode = "include" }`, `all-devices = { filter = "…" }`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AssignmentsConfig {
     #[serde(default)]
-    pub include: Vec<Spanned<String>>,
+    pub include: Vec<Spanned<IncludeEntry>>,
     #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
     #[serde(default)]
-    pub all_users: bool,
+    pub all_users: AllTarget,
     #[serde(default)]
-    pub all_devices: bool,
+    pub all_devices: AllTarget,
+}
+
+/// One `include` entry: a group, or a group with an assignment filter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum IncludeEntry {
+    Group(String),
+    Filtered(FilteredGroup),
+}
+
+impl IncludeEntry {
+    pub fn group(&self) -> &str {
+        match self {
+            IncludeEntry::Group(g) => g,
+            IncludeEntry::Filtered(f) => &f.group,
+        }
+    }
+
+    pub fn filter(&self) -> Option<FilterConfig> {
+        match self {
+            IncludeEntry::Group(_) => None,
+            IncludeEntry::Filtered(f) => {
+                f.filter.clone().map(|name| FilterConfig { name, mode: f.filter_mode })
+            }
+        }
+    }
+}
+
+/// `{ group = "…", filter = "…", filter-mode = "include" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FilteredGroup {
+    pub group: String,
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub filter_mode: FilterModeConfig,
+}
+
+/// `all-users` / `all-devices`: `true`, or a table with a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum AllTarget {
+    On(bool),
+    Filtered(FilterOnly),
+}
+
+impl Default for AllTarget {
+    fn default() -> Self {
+        AllTarget::On(false)
+    }
+}
+
+impl AllTarget {
+    pub fn is_on(&self) -> bool {
+        !matches!(self, AllTarget::On(false))
+    }
+
+    pub fn filter(&self) -> Option<FilterConfig> {
+        match self {
+            AllTarget::On(_) => None,
+            AllTarget::Filtered(f) => Some(FilterConfig { name: f.filter.clone(), mode: f.filter_mode }),
+        }
+    }
+}
+
+/// `{ filter = "…", filter-mode = "exclude" }` for all users / all devices.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FilterOnly {
+    pub filter: String,
+    #[serde(default)]
+    pub filter_mode: FilterModeConfig,
+}
+
+/// Whether the filter's matching devices are the ones targeted (`include`,
+/// the default) or the ones left out (`exclude`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilterModeConfig {
+    #[default]
+    Include,
+    Exclude,
+}
+
+/// A filter reference with its mode.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FilterConfig {
+    /// Display name or id.
+    pub name: String,
+    pub mode: FilterModeConfig,
 }

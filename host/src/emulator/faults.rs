@@ -5,6 +5,9 @@
 //!
 //! Spec: comma-separated `key=value`, e.g.
 //! `429=0.3,503=0.1,drop=0.05,lose=0.05,latency=20ms,burst429=3,throttle=100/20s,retry-after=0.05,seed=7`.
+//! `slow-create=2s` makes every policy create take that long on the server
+//! side, finishing even after the client gave up (as Graph does);
+//! `token503=2` answers the first two token requests with 503.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -32,6 +35,11 @@ pub struct FaultSpec {
     /// Retry-After sent with 429/503, in seconds.
     pub retry_after: f64,
     pub seed: u64,
+    /// Server-side time a policy create takes (it completes even if the
+    /// client stops waiting).
+    pub slow_create: Duration,
+    /// The first N token requests get 503 with Retry-After.
+    pub token_503: u32,
 }
 
 impl Default for FaultSpec {
@@ -46,6 +54,8 @@ impl Default for FaultSpec {
             throttle: None,
             retry_after: 1.0,
             seed: 1,
+            slow_create: Duration::ZERO,
+            token_503: 0,
         }
     }
 }
@@ -84,6 +94,8 @@ impl std::str::FromStr for FaultSpec {
                 "drop" => f.drop = parse_rate(k, v)?,
                 "lose" => f.lose = parse_rate(k, v)?,
                 "latency" => f.latency = parse_duration(v)?,
+                "slow-create" => f.slow_create = parse_duration(v)?,
+                "token503" => f.token_503 = v.parse().map_err(|_| format!("token503={v}: not a count"))?,
                 "burst429" => f.burst_429 = v.parse().map_err(|_| format!("burst429={v}: not a count"))?,
                 "retry-after" => {
                     f.retry_after = v.parse().ok().filter(|x: &f64| *x >= 0.0).ok_or_else(|| format!("retry-after={v}: not seconds"))?
@@ -94,7 +106,7 @@ impl std::str::FromStr for FaultSpec {
                     let n = n.parse().map_err(|_| format!("throttle={v}: bad count"))?;
                     f.throttle = Some((n, parse_duration(w)?));
                 }
-                other => return Err(format!("unknown fault '{other}' (known: 429, 503, drop, lose, latency, burst429, throttle, retry-after, seed)")),
+                other => return Err(format!("unknown fault '{other}' (known: 429, 503, drop, lose, latency, slow-create, token503, burst429, throttle, retry-after, seed)")),
             }
         }
         Ok(f)
@@ -119,13 +131,20 @@ pub struct Faults {
     pub spec: FaultSpec,
     rng: rand::rngs::StdRng,
     served: u32,
+    tokens_served: u32,
     writes: HashMap<String, VecDeque<Instant>>,
 }
 
 impl Faults {
     pub fn new(spec: FaultSpec) -> Self {
         let rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
-        Faults { spec, rng, served: 0, writes: HashMap::new() }
+        Faults { spec, rng, served: 0, tokens_served: 0, writes: HashMap::new() }
+    }
+
+    /// True if this token request is to be answered 503.
+    pub fn token_unavailable(&mut self) -> bool {
+        self.tokens_served += 1;
+        self.tokens_served <= self.spec.token_503
     }
 
     /// Decides the fate of a Graph request by `app` (write or read).

@@ -1,13 +1,15 @@
 //! The emulated Graph resources: compliance policies (create, read, update,
-//! delete, actions, assignments), groups, MTD connectors and notification
-//! templates, each answering as Intune does — including its quirks.
+//! delete, actions, assignments), groups, MTD connectors, notification
+//! templates, assignment filters and policy sets, each answering as Intune
+//! does — including its quirks: unset nullable properties come back as
+//! `null`, assignments on v1.0 have no `source`, filters exist on beta only.
 
 use serde_json::{json, Map, Value};
 
 use super::odata::{self, bad_request, not_found, Query, Reply};
 use super::tenant::{StoredPolicy, Tenant};
 use super::validate;
-use crate::graph::schema::{ApiVersion, Kind, PolicyType};
+use crate::graph::schema::{ApiVersion, PolicyType};
 
 const POLICIES: &str = "deviceCompliancePolicies";
 const NO_ROUTE: &str = "No OData route exists that match template ~/singleton/navigation with http verb PATCH for request /StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies.";
@@ -67,6 +69,19 @@ pub fn handle(
             read(list_assignments(ctx, id, query, &self_url))
         }
         ("POST", ["deviceManagement", POLICIES, id, "assign"]) => mutate(assign(ctx, id, body)),
+        ("GET", ["deviceManagement", "assignmentFilters"]) if ctx.version == ApiVersion::Beta => {
+            read(list_plain(&ctx.tenant.assignment_filters.clone(), query, &self_url, ctx.page_size))
+        }
+        ("GET", ["deviceManagement", "assignmentFilters", id]) if ctx.version == ApiVersion::Beta => read(
+            find(&ctx.tenant.assignment_filters, id, "deviceAndAppManagementAssignmentFilter")
+                .map(|f| Reply::json(200, select(&f, query))),
+        ),
+        ("GET", ["deviceAppManagement", "policySets"]) if ctx.version == ApiVersion::Beta => {
+            read(list_plain(&ctx.tenant.policy_sets.clone(), query, &self_url, ctx.page_size))
+        }
+        ("GET", ["deviceAppManagement", "policySets", id]) if ctx.version == ApiVersion::Beta => {
+            read(find(&ctx.tenant.policy_sets, id, "policySet").map(|p| Reply::json(200, select(&p, query))))
+        }
         ("GET", ["groups"]) => read(list_plain(&ctx.tenant.groups.clone(), query, &self_url, ctx.page_size)),
         ("GET", ["groups", id]) => {
             read(find(&ctx.tenant.groups, id, "group").map(|g| Reply::json(200, select(&g, query))))
@@ -109,13 +124,28 @@ fn body_object(body: Option<&Value>) -> Result<&Map<String, Value>, Reply> {
     body.and_then(Value::as_object).ok_or_else(|| bad_request("The request body must be a JSON object."))
 }
 
-fn default_for(kind: Kind) -> Value {
-    match kind {
-        Kind::Bool => Value::Bool(false),
-        Kind::Enum(members) => Value::String(members[0].to_string()),
-        Kind::StringList => json!([]),
-        _ => Value::Null,
+/// An assignment as `version` shows it: v1.0 has neither `source` nor
+/// filters; beta always has both (unset filter: null id, type `none`).
+fn assignment_view(a: &Value, version: ApiVersion) -> Value {
+    let mut v = a.clone();
+    let Some(o) = v.as_object_mut() else { return v };
+    if version == ApiVersion::V1 {
+        o.remove("source");
+        o.remove("sourceId");
+        if let Some(t) = o.get_mut("target").and_then(Value::as_object_mut) {
+            t.remove("deviceAndAppManagementAssignmentFilterId");
+            t.remove("deviceAndAppManagementAssignmentFilterType");
+        }
+    } else {
+        o.entry("source").or_insert_with(|| Value::String("direct".into()));
+        o.entry("sourceId").or_insert(Value::Null);
+        if let Some(t) = o.get_mut("target").and_then(Value::as_object_mut) {
+            t.entry("deviceAndAppManagementAssignmentFilterId").or_insert(Value::Null);
+            t.entry("deviceAndAppManagementAssignmentFilterType")
+                .or_insert_with(|| Value::String("none".into()));
+        }
     }
+    v
 }
 
 /// A policy as Graph returns it in `version`: every property of the type
@@ -129,9 +159,9 @@ fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value>
     for k in BASE_PROPS {
         out.insert(k.to_string(), p.properties.get(*k).cloned().unwrap_or(Value::Null));
     }
-    for prop in ty.properties().filter(|pr| pr.since <= version) {
-        let v = p.properties.get(prop.name).cloned().unwrap_or_else(|| default_for(prop.kind));
-        out.insert(prop.name.to_string(), v);
+    for prop in super::metadata::properties(ty, version) {
+        let v = p.properties.get(&prop.name).cloned().unwrap_or_else(|| prop.default.clone());
+        out.insert(prop.name.clone(), super::metadata::echo(&prop, v));
     }
     if query.expands("scheduledActionsForRule") {
         let mut rule = json!({"id": format!("{}_rule", p.properties["id"].as_str().unwrap_or("")), "ruleName": "PasswordRequired"});
@@ -141,7 +171,10 @@ fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value>
         out.insert("scheduledActionsForRule".into(), json!([rule]));
     }
     if query.expands("assignments") {
-        out.insert("assignments".into(), Value::Array(p.assignments.clone()));
+        out.insert(
+            "assignments".into(),
+            Value::Array(p.assignments.iter().map(|a| assignment_view(a, version)).collect()),
+        );
     }
     Some(Value::Object(out))
 }
@@ -248,12 +281,14 @@ fn schedule_actions(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result
 fn list_assignments(ctx: &Ctx<'_>, id: &str, query: &Query, self_url: &str) -> Result<Reply, Reply> {
     let p =
         ctx.tenant.policies.get(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
-    Ok(Reply::json(200, odata::page(p.assignments.clone(), query, self_url, ctx.page_size)?))
+    let items = p.assignments.iter().map(|a| assignment_view(a, ctx.version)).collect();
+    Ok(Reply::json(200, odata::page(items, query, self_url, ctx.page_size)?))
 }
 
 fn assign(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
     let body = body.ok_or_else(|| bad_request("The request body must be a JSON object."))?;
-    let targets = validate::assignment_targets(body, ctx.tenant)?;
+    let targets = validate::assignment_targets(ctx.version, body, ctx.tenant)?;
+    let version = ctx.version;
     let p = ctx
         .tenant
         .policies
@@ -270,7 +305,8 @@ fn assign(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Re
             "target": t,
         }));
     }
-    Ok(Reply::json(200, json!({"value": p.assignments})))
+    let shown: Vec<Value> = p.assignments.iter().map(|a| assignment_view(a, version)).collect();
+    Ok(Reply::json(200, json!({"value": shown})))
 }
 
 fn list_plain(items: &[Value], query: &Query, self_url: &str, page_size: usize) -> Result<Reply, Reply> {

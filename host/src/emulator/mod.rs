@@ -3,12 +3,16 @@
 //! client against something strict.
 //!
 //! It speaks Graph's wire protocol for the compliance surface mtdhost uses
-//! and the identity platform's token endpoints, enforces the schema facts in
-//! [`crate::graph::schema`], injects faults on demand, records every request,
-//! and can persist its tenant to a JSON file.
+//! and the identity platform's token endpoints, enforces the schema it reads
+//! at start from Microsoft's published metadata shipped in `data/` (see
+//! [`metadata`]; independent of the client's table), answers the way a
+//! production tenant does (nulls for unset properties, `roleScopeTagIds`,
+//! filters and policy sets on beta), injects faults on demand, records every
+//! request, and can persist its tenant to a JSON file.
 
 mod faults;
 mod graph_api;
+pub mod metadata;
 mod odata;
 mod server;
 mod tenant;
@@ -25,7 +29,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::FaultSpec;
-pub use tenant::{App, StoredPolicy, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+pub use tenant::{
+    App, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT,
+    OBRIEN, RD_USERS,
+};
 
 use faults::Faults;
 use token::Tokens;
@@ -162,6 +169,7 @@ impl Emulator {
         if !config.listen.ip().is_loopback() {
             return Err(EmulatorError::NotLoopback(config.listen));
         }
+        metadata::load();
         let tenant = match &config.state_file {
             Some(p) if p.exists() => {
                 let text = std::fs::read(p)

@@ -72,6 +72,22 @@ pub async fn serve(
     // The token service.
     if segs.len() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && method == "POST" {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&body_bytes).into_owned().collect();
+        if shared.faults().token_unavailable() {
+            let retry_after = shared.faults().spec.retry_after;
+            shared.record(Recorded {
+                method,
+                path,
+                query: String::new(),
+                status: 503,
+                body: None,
+                fault: Some("503"),
+                client_id: form.get("client_id").cloned(),
+            });
+            return Ok(respond(
+                &Reply::json(503, json!({"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred. Please try again."}))
+                    .with_header("Retry-After", format!("{retry_after:.3}")),
+            ));
+        }
         let tenant = shared.tenant();
         let result = {
             let mut tokens = shared.tokens();
@@ -179,17 +195,37 @@ pub async fn serve(
         _ => {}
     }
 
+    let slow = shared.faults().spec.slow_create;
     let query = Query::parse(&raw_query);
-    let (reply, mutated) = if rest == "/$batch" && method == "POST" {
-        batch(&shared, version, &base, &client_id, body.as_ref())
-    } else {
-        let mut tenant = shared.tenant_mut();
-        let mut ctx = Ctx { tenant: &mut tenant, version, base: &base, page_size: shared.page_size };
-        graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
+    let serve_now = {
+        let (shared, method, rest, base, client_id, body) =
+            (shared.clone(), method.clone(), rest.clone(), base.clone(), client_id.clone(), body.clone());
+        move || {
+            let (reply, mutated) = if rest == "/$batch" && method == "POST" {
+                batch(&shared, version, &base, &client_id, body.as_ref())
+            } else {
+                let mut tenant = shared.tenant_mut();
+                let mut ctx = Ctx { tenant: &mut tenant, version, base: &base, page_size: shared.page_size };
+                graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
+            };
+            if mutated {
+                shared.persist();
+            }
+            reply
+        }
     };
-    if mutated {
-        shared.persist();
-    }
+    let reply = if method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero()
+    {
+        // Graph finishes a create the client stopped waiting for: run it in
+        // its own task, so a closed connection does not cancel it.
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(slow).await;
+            serve_now()
+        });
+        task.await.map_err(|_| Dropped)?
+    } else {
+        serve_now()
+    };
     if decision == Decision::ServeAndLose {
         shared.record(rec(reply.status, Some("lose"), body));
         return Err(Dropped);

@@ -1,7 +1,13 @@
 //! The emulated tenant's data: compliance policies (with actions and
-//! assignments), groups, MTD connectors, notification templates and the app
-//! registrations allowed to sign in. Serialisable, so `--state FILE` can
-//! persist it between runs.
+//! assignments), groups, MTD connectors, notification templates, assignment
+//! filters, policy sets and the app registrations allowed to sign in.
+//! Serialisable, so `--state FILE` can persist it between runs.
+//!
+//! The demo tenant holds what a production tenant holds and mtdhost must not
+//! lose: group names with `&`, `'`, `#`, `+`, `%` and non-ASCII text, a
+//! connector with unset (null) switches, assignment filters and a policy
+//! set; [`Tenant::showcase`] adds portal-made policies with filtered and
+//! policy-set assignments, a null action template and complex settings.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +52,12 @@ pub struct Tenant {
     /// keep an explicit order for stable paging).
     pub policies: BTreeMap<String, StoredPolicy>,
     pub policy_order: Vec<String>,
+    /// `deviceAndAppManagementAssignmentFilter` objects (beta).
+    #[serde(default)]
+    pub assignment_filters: Vec<Value>,
+    /// `policySet` objects (beta; id and displayName).
+    #[serde(default)]
+    pub policy_sets: Vec<Value>,
 }
 
 /// The demo tenant's id.
@@ -54,6 +66,22 @@ pub const DEMO_TENANT: &str = "8e6f7a1c-0b2d-4c3e-9f40-5a6b7c8d9e01";
 pub const DEMO_CLIENT_ID: &str = "5d1f3c2a-7e4b-4a69-8c10-2b3e4f5a6b7c";
 /// The demo app's secret (the emulator is local-only; this protects nothing).
 pub const DEMO_SECRET: &str = "emulator-demo-secret";
+
+/// Group "R&D Users" of the demo tenant.
+pub const RD_USERS: &str = "9412c5ea-b6d7-48f9-a30a-afb0c1d2e30a";
+/// Group "O'Brien Team" of the demo tenant.
+pub const OBRIEN: &str = "a523d6fb-c7e8-490a-b41b-b0c1d2e3f40b";
+/// Assignment filter "Corporate iPhones" of the demo tenant.
+pub const CORPORATE_IPHONES: &str = "f2a3b4c5-0001-4000-8000-00000000f001";
+/// Policy set "Contoso baseline – iOS" of the demo tenant.
+pub const BASELINE_SET: &str = "5e7a1b2c-0001-4000-8000-0000000005e7";
+const PORTAL_IOS: &str = "0f1e2d3c-0001-4000-8000-00000000a001";
+const PORTAL_WINDOWS: &str = "0f1e2d3c-0002-4000-8000-00000000a002";
+
+fn filter(id: &str, name: &str, platform: &str, rule: &str) -> Value {
+    serde_json::json!({"id": id, "displayName": name, "description": null, "platform": platform, "rule": rule,
+        "assignmentFilterManagementType": "devices", "roleScopeTags": ["0"]})
+}
 
 fn group(id: &str, name: &str) -> Value {
     serde_json::json!({"id": id, "displayName": name, "securityEnabled": true, "mailEnabled": false})
@@ -111,6 +139,11 @@ impl Tenant {
                 group("61ef92b7-83a4-45c6-b0d7-7c8d9eafb007", "Mac Users"),
                 group("72f0a3c8-94b5-46d7-81e8-8d9eafb0c108", "Contractors"),
                 group("8301b4d9-a5c6-47e8-92f9-9eafb0c1d209", "Contractors"),
+                group(RD_USERS, "R&D Users"),
+                group(OBRIEN, "O'Brien Team"),
+                group("b634e7fc-d8f9-4a1b-a52c-c1d2e3f4a50c", "Zürich Ops – Geräte"),
+                group("c745f80d-e90a-4b2c-b63d-d2e3f4a5b60d", "Sales + Marketing #1 (100%)"),
+                group("d856091e-fa1b-4c3d-874e-e3f4a5b6c70e", "Android Work Profile Users"),
             ],
             connectors: vec![
                 connector(
@@ -149,6 +182,21 @@ impl Tenant {
                     false,
                     "2026-10-30T12:00:00Z",
                 ),
+                // Set up before macOS support: beta returns its unset switches as null.
+                {
+                    let mut c = connector(
+                        "e967a12f-0b2c-4d4e-985f-f4a5b6c7d80f",
+                        "enabled",
+                        true,
+                        true,
+                        false,
+                        false,
+                        "2026-11-26T07:50:00Z",
+                    );
+                    c["macEnabled"] = Value::Null;
+                    c["macDeviceBlockedOnMissingPartnerData"] = Value::Null;
+                    c
+                },
             ],
             notification_templates: vec![
                 serde_json::json!({"id": "a1b2c3d4-0001-4000-8000-000000000001", "displayName": "MTD - Device at risk"}),
@@ -156,7 +204,107 @@ impl Tenant {
             ],
             policies: BTreeMap::new(),
             policy_order: Vec::new(),
+            assignment_filters: vec![
+                filter(
+                    CORPORATE_IPHONES,
+                    "Corporate iPhones",
+                    "iOS",
+                    "(device.deviceOwnership -eq \"Corporate\")",
+                ),
+                filter(
+                    "f2a3b4c5-0002-4000-8000-00000000f002",
+                    "Pixel & Samsung (work profile)",
+                    "androidForWork",
+                    "(device.manufacturer -in [\"Google\", \"samsung\"])",
+                ),
+            ],
+            policy_sets: vec![
+                serde_json::json!({"id": BASELINE_SET, "displayName": "Contoso baseline – iOS"}),
+            ],
         }
+    }
+
+    /// The demo tenant plus two policies made in the portal, the way a
+    /// production tenant holds them: a filtered assignment, a policy-set
+    /// assignment, an action whose template is null, a complex setting with
+    /// Graph's nested `@odata.type`. `mtdhost export` then `plan` on it shows
+    /// no change.
+    pub fn showcase() -> Self {
+        let mut t = Tenant::demo();
+        let mut ios = Map::new();
+        for (k, v) in [
+            ("@odata.type", serde_json::json!("#microsoft.graph.iosCompliancePolicy")),
+            ("id", serde_json::json!(PORTAL_IOS)),
+            ("displayName", serde_json::json!("Portal – iOS corporate & BYOD")),
+            ("description", serde_json::json!("Made in the Intune portal")),
+            ("createdDateTime", serde_json::json!("2026-03-02T09:00:00Z")),
+            ("lastModifiedDateTime", serde_json::json!("2026-03-02T09:00:00Z")),
+            ("version", serde_json::json!(4)),
+            ("deviceThreatProtectionEnabled", serde_json::json!(true)),
+            ("deviceThreatProtectionRequiredSecurityLevel", serde_json::json!("medium")),
+            ("osMinimumVersion", serde_json::json!("17.5")),
+            ("passcodeRequired", serde_json::json!(true)),
+        ] {
+            ios.insert(k.into(), v);
+        }
+        let target = |group: &str, filter: Option<(&str, &str)>| {
+            serde_json::json!({
+                "@odata.type": "#microsoft.graph.groupAssignmentTarget",
+                "groupId": group,
+                "deviceAndAppManagementAssignmentFilterId": filter.map(|f| f.0),
+                "deviceAndAppManagementAssignmentFilterType": filter.map_or("none", |f| f.1),
+            })
+        };
+        t.insert_policy(
+            PORTAL_IOS.into(),
+            StoredPolicy {
+                properties: ios,
+                actions: vec![serde_json::json!({"id": "a-portal-ios", "actionType": "block", "gracePeriodHours": 12,
+                    "notificationTemplateId": null, "notificationMessageCCList": null})],
+                assignments: vec![
+                    serde_json::json!({"id": format!("{PORTAL_IOS}_{RD_USERS}"), "source": "direct", "sourceId": PORTAL_IOS,
+                        "target": target(RD_USERS, Some((CORPORATE_IPHONES, "include")))}),
+                    serde_json::json!({"id": format!("{PORTAL_IOS}_{OBRIEN}"), "source": "policySets", "sourceId": BASELINE_SET,
+                        "target": target(OBRIEN, None)}),
+                ],
+            },
+        );
+        let mut win = Map::new();
+        for (k, v) in [
+            ("@odata.type", serde_json::json!("#microsoft.graph.windows10CompliancePolicy")),
+            ("id", serde_json::json!(PORTAL_WINDOWS)),
+            ("displayName", serde_json::json!("Portal - Windows 11 builds")),
+            ("description", serde_json::Value::Null),
+            ("createdDateTime", serde_json::json!("2026-03-02T09:05:00Z")),
+            ("lastModifiedDateTime", serde_json::json!("2026-03-02T09:05:00Z")),
+            ("version", serde_json::json!(2)),
+            ("deviceThreatProtectionEnabled", serde_json::json!(true)),
+            ("deviceThreatProtectionRequiredSecurityLevel", serde_json::json!("low")),
+            ("roleScopeTagIds", serde_json::json!(["0", "3"])),
+            (
+                "validOperatingSystemBuildRanges",
+                serde_json::json!([{"@odata.type": "microsoft.graph.operatingSystemVersionRange",
+                    "description": "24H2", "lowestVersion": "10.0.26100.0", "highestVersion": "10.0.26100.9999"}]),
+            ),
+        ] {
+            win.insert(k.into(), v);
+        }
+        t.insert_policy(
+            PORTAL_WINDOWS.into(),
+            StoredPolicy {
+                properties: win,
+                actions: vec![serde_json::json!({"id": "a-portal-win", "actionType": "block", "gracePeriodHours": 0,
+                    "notificationTemplateId": "00000000-0000-0000-0000-000000000000", "notificationMessageCCList": []})],
+                assignments: vec![serde_json::json!({"id": format!("{PORTAL_WINDOWS}_all"), "source": "direct",
+                    "sourceId": PORTAL_WINDOWS, "target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget",
+                    "deviceAndAppManagementAssignmentFilterId": null, "deviceAndAppManagementAssignmentFilterType": "none"}})],
+            },
+        );
+        t
+    }
+
+    pub fn filter_exists(&self, id: &str) -> bool {
+        self.assignment_filters.iter().any(|f| f.get("id").and_then(Value::as_str) == Some(id))
     }
 
     pub fn app(&self, client_id: &str) -> Option<&App> {

@@ -26,6 +26,8 @@ pub struct Issued {
 #[derive(Debug, Clone)]
 pub struct DeviceCode {
     pub client_id: String,
+    /// Whether the sign-in asked `offline_access` (Entra then issues a refresh token).
+    pub offline: bool,
     pub user_code: String,
     pub state: DeviceCodeState,
     pub expires: Instant,
@@ -185,9 +187,9 @@ impl Tokens {
                         ))
                     }
                     DeviceCodeState::Approved => {
-                        let client = dc.client_id.clone();
+                        let (client, offline) = (dc.client_id.clone(), dc.offline);
                         self.device_codes.remove(code);
-                        Ok(self.issue(&client, true))
+                        Ok(self.issue(&client, offline))
                     }
                 }
             }
@@ -238,6 +240,9 @@ impl Tokens {
             device_code.clone(),
             DeviceCode {
                 client_id: client_id.into(),
+                offline: form
+                    .get("scope")
+                    .is_some_and(|s| s.split_whitespace().any(|x| x == "offline_access")),
                 user_code: user_code.clone(),
                 state: DeviceCodeState::Pending,
                 expires: Instant::now() + Duration::from_secs(900),

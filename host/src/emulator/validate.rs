@@ -5,9 +5,13 @@
 
 use serde_json::{Map, Value};
 
+use super::metadata;
 use super::odata::{bad_request, Reply};
 use super::tenant::Tenant;
-use crate::graph::schema::{self, ApiVersion, PolicyType, Violation};
+use crate::graph::schema::{ApiVersion, PolicyType};
+
+/// Computed by Graph; a POST or PATCH that sets one is refused.
+const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime", "version"];
 
 const NAVIGATION: &[&str] = &[
     "assignments",
@@ -35,19 +39,34 @@ pub fn policy_type(version: ApiVersion, body: &Map<String, Value>) -> Result<Pol
     }
 }
 
-fn violation_reply(ty: PolicyType, v: Violation) -> Reply {
+/// Checks one property against the emulator's own metadata.
+fn check_property(version: ApiVersion, ty: PolicyType, k: &str, v: &Value) -> Result<(), Reply> {
     let t = ty.type_name();
-    match v {
-        Violation::Unknown { property } | Violation::BetaOnly { property } => bad_request(&format!(
-            "The property '{property}' does not exist on type 'microsoft.graph.{t}'. Make sure to only use property names that are defined by the type or mark the type as open type."
-        )),
-        Violation::ReadOnly { property } => {
-            bad_request(&format!("The property '{property}' is read-only and cannot be set on 'microsoft.graph.{t}'."))
+    if READ_ONLY.contains(&k) {
+        return Err(bad_request(&format!(
+            "The property '{k}' is read-only and cannot be set on 'microsoft.graph.{t}'."
+        )));
+    }
+    if matches!(k, "displayName" | "description") {
+        return if v.is_string() || (k == "description" && v.is_null()) {
+            Ok(())
+        } else {
+            Err(bad_request(&format!("Cannot convert the value of property '{k}' on 'microsoft.graph.{t}'.")))
+        };
+    }
+    let Some(p) = metadata::property(ty, version, k) else {
+        return Err(bad_request(&format!(
+            "The property '{k}' does not exist on type 'microsoft.graph.{t}'. Make sure to only use property names that are defined by the type or mark the type as open type."
+        )));
+    };
+    match metadata::check(&p, v) {
+        None => Ok(()),
+        Some(metadata::Rejection::NotAMember(value)) => {
+            Err(bad_request(&format!("Requested value '{value}' was not found.")))
         }
-        Violation::WrongType { property, expected } => bad_request(&format!(
-            "Cannot convert the value of property '{property}' on 'microsoft.graph.{t}': it must be {expected}."
-        )),
-        Violation::BadEnum { value, .. } => bad_request(&format!("Requested value '{value}' was not found.")),
+        Some(metadata::Rejection::MustBe(what)) => Err(bad_request(&format!(
+            "Cannot convert the value of property '{k}' on 'microsoft.graph.{t}': it must be {what}."
+        ))),
     }
 }
 
@@ -71,7 +90,7 @@ pub fn properties(
                 "The navigation property '{k}' cannot be set here; use its own endpoint."
             )));
         }
-        schema::check_property(ty, version, k, v).map_err(|e| violation_reply(ty, e))?;
+        check_property(version, ty, k, v)?;
         out.insert(k.clone(), v.clone());
     }
     Ok(out)
@@ -116,7 +135,7 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
             }
         }
         let action = obj.get("actionType").and_then(Value::as_str).unwrap_or("");
-        if !schema::action_type_allowed(version, action) {
+        if !metadata::action_type_allowed(version, action) {
             return Err(bad_request(&format!("Requested value '{action}' was not found.")));
         }
         let grace = obj.get("gracePeriodHours").map_or(Some(0), Value::as_i64);
@@ -149,8 +168,43 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
     Ok(out)
 }
 
+const FILTER_ID: &str = "deviceAndAppManagementAssignmentFilterId";
+const FILTER_TYPE: &str = "deviceAndAppManagementAssignmentFilterType";
+
+/// Checks a target's assignment filter: beta only, a known filter, a valid mode.
+fn target_filter(version: ApiVersion, target: &Value, ty: &str, tenant: &Tenant) -> Result<(), Reply> {
+    let id = target.get(FILTER_ID).filter(|v| !v.is_null());
+    let mode = target.get(FILTER_TYPE).filter(|v| !v.is_null());
+    if version == ApiVersion::V1 {
+        if let Some(k) = [FILTER_ID, FILTER_TYPE].into_iter().find(|k| target.get(*k).is_some()) {
+            return Err(bad_request(&format!(
+                "The property '{k}' does not exist on type 'microsoft.graph.{ty}'. Make sure to only use property names that are defined by the type or mark the type as open type."
+            )));
+        }
+        return Ok(());
+    }
+    let mode = match mode {
+        None => "none",
+        Some(m) => {
+            m.as_str().ok_or_else(|| bad_request(&format!("Cannot convert the value of '{FILTER_TYPE}'.")))?
+        }
+    };
+    if !matches!(mode, "none" | "include" | "exclude") {
+        return Err(bad_request(&format!("Requested value '{mode}' was not found.")));
+    }
+    match (id.and_then(Value::as_str), mode) {
+        (None, "none") => Ok(()),
+        (Some("00000000-0000-0000-0000-000000000000"), "none") => Ok(()),
+        (Some(id), "include" | "exclude") if tenant.filter_exists(id) => Ok(()),
+        (Some(id), _) => Err(bad_request(&format!(
+            "Assignment filter '{id}' was not found or does not match the filter type."
+        ))),
+        (None, _) => Err(bad_request(&format!("'{FILTER_TYPE}' {mode} needs '{FILTER_ID}'."))),
+    }
+}
+
 /// Checks an `/assign` body and returns the de-duplicated targets.
-pub fn assignment_targets(body: &Value, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+pub fn assignment_targets(version: ApiVersion, body: &Value, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
     let Some(list) = body.get("assignments").and_then(Value::as_array) else {
         return Err(bad_request("The request body must contain 'assignments'."));
     };
@@ -183,6 +237,7 @@ pub fn assignment_targets(body: &Value, tenant: &Tenant) -> Result<Vec<Value>, R
                 )))
             }
         }
+        target_filter(version, target, ty, tenant)?;
         // Intune ignores a duplicate target.
         if !targets.contains(target) {
             targets.push(target.clone());

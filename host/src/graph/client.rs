@@ -4,8 +4,12 @@
 //! Retries are decided by what a request is. Reads, PATCH, DELETE, `/assign`
 //! and `scheduleActionsForRules` are idempotent and retried. A POST that
 //! creates an object is never blindly re-sent after a lost answer: the caller
-//! gets [`Attempt::Uncertain`] and re-reads by name first, so no duplicate can
-//! appear.
+//! gets [`Attempt::Uncertain`] and re-reads by name, waiting with doubling
+//! steps for up to [`ClientOptions::create_settle`] (longer than the request
+//! timeout) for a create still running on Graph's side to land. Only when it
+//! has not appeared by then is the create sent again. A create slower than
+//! that could still leave a duplicate; the next plan stops on it (same name
+//! and type twice) rather than guess.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +33,11 @@ pub struct ClientOptions {
     pub pace: PaceLimit,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// After a create whose answer was lost, how long to keep re-reading
+    /// (with doubling waits) before concluding it never landed and sending
+    /// it again. Longer than `timeout`: a POST still running on Graph's side
+    /// when the client gave up lands later.
+    pub create_settle: Duration,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +46,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             pace: PaceLimit::default(),
             timeout: Duration::from_secs(60),
+            create_settle: Duration::from_secs(150),
         }
     }
 }
@@ -109,9 +119,26 @@ impl GraphClient {
         &self.endpoints
     }
 
-    /// Absolute URL of a path under a version root.
+    /// Absolute URL of a fixed path under a version root (no query, no
+    /// values from outside: those go through [`GraphClient::endpoint`]).
     pub fn url(&self, version: ApiVersion, path: &str) -> String {
         format!("{}{}", self.endpoints.graph_root(version.segment()), path)
+    }
+
+    /// Absolute URL of path segments and query options, every part
+    /// percent-encoded (see [`super::query`]).
+    pub fn endpoint(
+        &self,
+        version: ApiVersion,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<String, GraphError> {
+        super::query::build(&self.endpoints.graph_root(version.segment()), segments, query)
+    }
+
+    /// The client's settings.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// Display form of a URL for messages: the path and query, no host.

@@ -26,6 +26,10 @@ pub struct Endpoints {
     pub graph: Url,
     /// Login root, e.g. `https://login.microsoftonline.com`.
     pub login: Url,
+    /// The OAuth scope: the cloud's Graph resource (`{cloud graph}/.default`),
+    /// kept when `graph` is overridden (a proxy still needs a Graph token),
+    /// unless set explicitly with [`Endpoints::with_scope`].
+    pub scope: String,
 }
 
 /// An endpoint override that is not acceptable.
@@ -49,6 +53,7 @@ impl Endpoints {
         Endpoints {
             graph: Url::parse(graph).expect("static URL"),
             login: Url::parse(login).expect("static URL"),
+            scope: format!("{graph}/.default"),
         }
     }
 
@@ -68,9 +73,17 @@ impl Endpoints {
         Ok(e)
     }
 
-    /// The OAuth scope for Graph in this cloud: `{graph}/.default`.
+    /// The OAuth scope for Graph: the cloud's, or the explicit override.
     pub fn scope(&self) -> String {
-        format!("{}/.default", self.graph.as_str().trim_end_matches('/'))
+        self.scope.clone()
+    }
+
+    /// Replaces the scope (`[tenant] scope`).
+    pub fn with_scope(mut self, scope: Option<&str>) -> Self {
+        if let Some(s) = scope {
+            self.scope = s.to_string();
+        }
+        self
     }
 
     /// `{login}/{tenant}/oauth2/v2.0/{leaf}`.
@@ -124,6 +137,13 @@ mod tests {
             Endpoints::for_cloud(Cloud::China).graph_root("beta"),
             "https://microsoftgraph.chinacloudapi.cn/beta"
         );
+    }
+
+    #[test]
+    fn scope_stays_the_clouds_behind_a_proxy() {
+        let e = Endpoints::with_overrides(Cloud::Usgov, Some("https://proxy.example.com"), None).unwrap();
+        assert_eq!(e.scope(), "https://graph.microsoft.us/.default");
+        assert_eq!(e.with_scope(Some("api://proxy/.default")).scope(), "api://proxy/.default");
     }
 
     #[test]

@@ -1,20 +1,31 @@
-//! Intune operations: compliance policies with their actions and
-//! assignments, groups, MTD connectors — each the way Graph documents it and
-//! the way other tools got wrong (see the crate's README).
+//! Intune compliance policy operations: read with actions and assignments,
+//! create, update, reschedule actions, assign, delete — each the way Graph
+//! documents it and the way other tools got wrong (see the crate's README).
+//! Groups, templates, connectors, filters and policy sets are in
+//! [`super::directory`].
+//!
+//! Assignments are always read on beta, whatever version the policy body
+//! uses: only beta shows an assignment's `source`/`sourceId` (policy sets)
+//! and its assignment filter. Nothing read is dropped: what cannot be
+//! understood is kept in [`RemotePolicy::problems`] for the plan to refuse
+//! (a policy it would write) or warn about (anything else).
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::client::{Attempt, GraphClient, Retry};
 use super::error::GraphError;
-use super::model::{
-    assign_body, odata_quote, scheduled_actions_json, ActionItem, Assignment, AssignmentTarget, Connector,
-    Group, RULE_NAME,
-};
+use super::model::{assign_body, scheduled_actions_json, ActionItem, Assignment, Target, RULE_NAME};
+use super::query::{display_name_eq, relative};
 use super::schema::{check_property, ApiVersion, PolicyType};
 
+pub use super::directory::GroupLookup;
+
 const POLICIES: &str = "/deviceManagement/deviceCompliancePolicies";
-const EXPAND_ACTIONS: &str = "$expand=scheduledActionsForRule($expand=scheduledActionConfigurations)";
+const POLICY_SEGS: [&str; 2] = ["deviceManagement", "deviceCompliancePolicies"];
+const EXPAND_ACTIONS: &str = "scheduledActionsForRule($expand=scheduledActionConfigurations)";
 
 /// A compliance policy read from the tenant, with its actions and assignments.
 #[derive(Debug, Clone)]
@@ -27,37 +38,63 @@ pub struct RemotePolicy {
     /// Every property Graph returned (settings included).
     pub raw: Map<String, Value>,
     pub actions: Vec<ActionItem>,
+    /// Read on beta: direct ones and ones from policy sets, with filters.
     pub assignments: Vec<Assignment>,
+    /// What could not be read, each naming the field and value.
+    pub problems: Vec<String>,
 }
 
-/// Result of looking a group up by display name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GroupLookup {
-    None,
-    One(Group),
-    Many(Vec<Group>),
+impl RemotePolicy {
+    /// "'Name' (id …)", for messages.
+    pub fn label(&self) -> String {
+        format!("'{}' (id {})", self.display_name, self.id)
+    }
 }
 
 impl GraphClient {
-    /// All compliance policies with actions (`$expand`) and assignments (`$batch`).
+    /// All compliance policies with actions (`$expand`), and their
+    /// assignments read on beta through `$batch`.
     pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
-        let items = self.get_all(&self.url(version, &format!("{POLICIES}?{EXPAND_ACTIONS}"))).await?;
-        let mut policies: Vec<RemotePolicy> = items.into_iter().filter_map(parse_policy).collect();
-        let paths: Vec<String> =
-            policies.iter().map(|p| format!("{POLICIES}/{}/assignments", p.id)).collect();
-        let results = self.batch_get(version, &paths).await?;
+        let url = self.endpoint(version, &POLICY_SEGS, &[("$expand", EXPAND_ACTIONS)])?;
+        let items = self.get_all(&url).await?;
+        let mut policies = items.into_iter().map(parse_policy).collect::<Result<Vec<_>, _>>()?;
+        self.read_assignments(&mut policies).await?;
+        Ok(policies)
+    }
+
+    /// Fills in each policy's assignments, read on beta.
+    async fn read_assignments(&self, policies: &mut [RemotePolicy]) -> Result<(), GraphError> {
+        let paths = policies
+            .iter()
+            .map(|p| relative(&[POLICY_SEGS[0], POLICY_SEGS[1], &p.id, "assignments"], &[]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.batch_get(ApiVersion::Beta, &paths).await?;
         for (p, r) in policies.iter_mut().zip(results) {
             let body = r?;
-            let list = body.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
-            p.assignments = list.iter().filter_map(Assignment::from_json).collect();
+            let mut list =
+                body.get("value").and_then(Value::as_array).cloned().ok_or_else(|| GraphError::Decode {
+                    method: "GET".into(),
+                    path: format!("{POLICIES}/{}/assignments", p.id),
+                    reason: "no \"value\" array in a collection response".into(),
+                })?;
             if body.get("@odata.nextLink").is_some() {
                 // Rare (more than a page of assignments): read the rest directly.
-                let all =
-                    self.get_all(&self.url(version, &format!("{POLICIES}/{}/assignments", p.id))).await?;
-                p.assignments = all.iter().filter_map(Assignment::from_json).collect();
+                let url = self.endpoint(
+                    ApiVersion::Beta,
+                    &[POLICY_SEGS[0], POLICY_SEGS[1], &p.id, "assignments"],
+                    &[],
+                )?;
+                list = self.get_all(&url).await?;
+            }
+            p.assignments.clear();
+            for (i, a) in list.iter().enumerate() {
+                match Assignment::from_json(a) {
+                    Ok(a) => p.assignments.push(a),
+                    Err(e) => p.problems.push(format!("assignment {}: {e}", i + 1)),
+                }
             }
         }
-        Ok(policies)
+        Ok(())
     }
 
     /// Policies with this display name and type (normally zero or one).
@@ -67,16 +104,24 @@ impl GraphClient {
         name: &str,
         ty: PolicyType,
     ) -> Result<Vec<RemotePolicy>, GraphError> {
-        let filter = format!("$filter=displayName eq {}", odata_quote(name));
-        let url = self.url(version, &format!("{POLICIES}?{}&{EXPAND_ACTIONS}", encode_query(&filter)));
+        let filter = display_name_eq(name);
+        let url = self.endpoint(
+            version,
+            &POLICY_SEGS,
+            &[("$filter", filter.as_str()), ("$expand", EXPAND_ACTIONS)],
+        )?;
         let items = self.get_all(&url).await?;
         // The filter narrows by name; the type is checked here, since names
         // are unique only per type.
-        Ok(items
+        let mut found: Vec<RemotePolicy> = items
             .into_iter()
-            .filter_map(parse_policy)
+            .map(parse_policy)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
             .filter(|p| p.policy_type == Some(ty) && p.display_name == name)
-            .collect())
+            .collect();
+        self.read_assignments(&mut found).await?;
+        Ok(found)
     }
 
     /// Creates a policy with its actions inline (exactly one block action is
@@ -100,17 +145,13 @@ impl GraphClient {
         for round in 1..=3 {
             match self.attempt(Method::POST, &url, Some(&payload), Retry::Create).await? {
                 Attempt::Done(resp) => {
-                    let mut p = parse_policy(resp.body).ok_or_else(|| GraphError::Decode {
-                        method: "POST".into(),
-                        path: POLICIES.into(),
-                        reason: "the created policy has no id".into(),
-                    })?;
+                    let mut p = parse_policy(resp.body)?;
                     p.actions = actions.to_vec();
                     return Ok(p);
                 }
                 Attempt::Uncertain(err) => {
                     tracing::warn!(policy = %name, error = %err, "create may or may not have happened; re-reading by name");
-                    let found = self.find_policies(version, &name, ty).await?;
+                    let found = self.settle_create(version, &name, ty).await?;
                     match found.len() {
                         0 if round < 3 => continue,
                         0 => return Err(err),
@@ -139,6 +180,32 @@ impl GraphClient {
         unreachable!("the loop returns on its last round")
     }
 
+    /// Re-reads by name and type after a lost create answer: at once, then
+    /// with doubling waits until `create_settle` has passed, so a first POST
+    /// still running on Graph's side when the client gave up has landed
+    /// before anything is sent again.
+    async fn settle_create(
+        &self,
+        version: ApiVersion,
+        name: &str,
+        ty: PolicyType,
+    ) -> Result<Vec<RemotePolicy>, GraphError> {
+        let settle = self.options().create_settle;
+        let mut wait = (settle / 16).max(Duration::from_millis(10));
+        let mut waited = Duration::ZERO;
+        loop {
+            let found = self.find_policies(version, name, ty).await?;
+            if !found.is_empty() || waited >= settle {
+                return Ok(found);
+            }
+            let step = wait.min(settle - waited);
+            tracing::info!(policy = %name, wait_ms = step.as_millis() as u64, "not there yet; waiting before reading again");
+            tokio::time::sleep(step).await;
+            waited += step;
+            wait *= 2;
+        }
+    }
+
     /// PATCHes the given writable properties (only what changed).
     pub async fn update_policy(
         &self,
@@ -153,7 +220,7 @@ impl GraphClient {
         // Docs say 200 with the entity; 204 is also seen. Both are success.
         self.request(
             Method::PATCH,
-            &self.url(version, &format!("{POLICIES}/{id}")),
+            &self.endpoint(version, &[POLICY_SEGS[0], POLICY_SEGS[1], id], &[])?,
             Some(&Value::Object(payload)),
         )
         .await?;
@@ -173,38 +240,47 @@ impl GraphClient {
         });
         self.request(
             Method::POST,
-            &self.url(version, &format!("{POLICIES}/{id}/scheduleActionsForRules")),
+            &self.endpoint(version, &[POLICY_SEGS[0], POLICY_SEGS[1], id, "scheduleActionsForRules"], &[])?,
             Some(&body),
         )
         .await?;
         Ok(())
     }
 
-    /// Posts the complete assignment set (it replaces what is there; empty clears).
-    pub async fn assign(
+    /// Posts the complete set of direct assignments (it replaces the direct
+    /// ones; empty clears). On beta when any target has a filter, since
+    /// v1.0 has no filter properties. Assignments from policy sets are never
+    /// posted (see docs/config.md for what is known about how `/assign`
+    /// treats them).
+    pub async fn assign<T>(
         &self,
         version: ApiVersion,
         id: &str,
-        targets: &[AssignmentTarget],
-    ) -> Result<Vec<Assignment>, GraphError> {
-        let resp = self
-            .request(
-                Method::POST,
-                &self.url(version, &format!("{POLICIES}/{id}/assign")),
-                Some(&assign_body(targets)),
-            )
-            .await?;
-        Ok(resp
-            .body
-            .get("value")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Assignment::from_json).collect())
-            .unwrap_or_default())
+        targets: &[T],
+    ) -> Result<Vec<Assignment>, GraphError>
+    where
+        for<'a> &'a T: Into<Target>,
+    {
+        let targets: Vec<Target> = targets.iter().map(Into::into).collect();
+        let version = if targets.iter().any(Target::has_filter) { ApiVersion::Beta } else { version };
+        let url = self.endpoint(version, &[POLICY_SEGS[0], POLICY_SEGS[1], id, "assign"], &[])?;
+        let resp = self.request(Method::POST, &url, Some(&assign_body(&targets))).await?;
+        let list = resp.body.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
+        list.iter()
+            .map(|a| {
+                Assignment::from_json(a).map_err(|reason| GraphError::Decode {
+                    method: "POST".into(),
+                    path: format!("{POLICIES}/{id}/assign"),
+                    reason,
+                })
+            })
+            .collect()
     }
 
     /// Deletes a policy; one already gone (after a lost answer) counts as deleted.
     pub async fn delete_policy(&self, version: ApiVersion, id: &str) -> Result<(), GraphError> {
-        match self.request(Method::DELETE, &self.url(version, &format!("{POLICIES}/{id}")), None).await {
+        let url = self.endpoint(version, &[POLICY_SEGS[0], POLICY_SEGS[1], id], &[])?;
+        match self.request(Method::DELETE, &url, None).await {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => {
                 tracing::info!(id, "policy already deleted");
@@ -212,58 +288,6 @@ impl GraphClient {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// Groups with exactly this display name.
-    pub async fn find_group(&self, name: &str) -> Result<GroupLookup, GraphError> {
-        let filter =
-            format!("$filter=displayName eq {}&$select=id,displayName,securityEnabled", odata_quote(name));
-        let items =
-            self.get_all(&self.url(ApiVersion::V1, &format!("/groups?{}", encode_query(&filter)))).await?;
-        let mut groups: Vec<Group> =
-            items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect();
-        groups.retain(|g| g.display_name == name);
-        Ok(match groups.len() {
-            0 => GroupLookup::None,
-            1 => GroupLookup::One(groups.remove(0)),
-            _ => GroupLookup::Many(groups),
-        })
-    }
-
-    /// Every group (id and name), for rules plugins' tenant context.
-    pub async fn list_groups(&self) -> Result<Vec<Group>, GraphError> {
-        let items =
-            self.get_all(&self.url(ApiVersion::V1, "/groups?$select=id,displayName,securityEnabled")).await?;
-        Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
-    }
-
-    /// A group by object id, or None if it does not exist.
-    pub async fn get_group(&self, id: &str) -> Result<Option<Group>, GraphError> {
-        let url = self.url(ApiVersion::V1, &format!("/groups/{id}?$select=id,displayName,securityEnabled"));
-        match self.request(Method::GET, &url, None).await {
-            Ok(r) => Ok(serde_json::from_value(r.body).ok()),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Notification message templates (id, display name).
-    pub async fn list_notification_templates(&self) -> Result<Vec<(String, String)>, GraphError> {
-        let items =
-            self.get_all(&self.url(ApiVersion::V1, "/deviceManagement/notificationMessageTemplates")).await?;
-        Ok(items
-            .iter()
-            .filter_map(|v| {
-                Some((v.get("id")?.as_str()?.to_string(), v.get("displayName")?.as_str()?.to_string()))
-            })
-            .collect())
-    }
-
-    /// The tenant's MTD connectors.
-    pub async fn list_connectors(&self, version: ApiVersion) -> Result<Vec<Connector>, GraphError> {
-        let items =
-            self.get_all(&self.url(version, "/deviceManagement/mobileThreatDefenseConnectors")).await?;
-        Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
     }
 }
 
@@ -320,24 +344,39 @@ pub fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), 
     Ok(())
 }
 
-fn parse_policy(v: Value) -> Option<RemotePolicy> {
-    let Value::Object(raw) = v else { return None };
+/// Reads one policy. Without an id it cannot be named or matched: an
+/// error. Unreadable actions are kept as problems.
+fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
+    let decode = |reason: String| GraphError::Decode { method: "GET".into(), path: POLICIES.into(), reason };
+    let Value::Object(raw) = v else {
+        return Err(decode(format!("a compliance policy is not an object: {v}")));
+    };
     let s = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let id = raw
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| decode(format!("policy '{}' has no id", s("displayName"))))?
+        .to_string();
     let odata_type = s("@odata.type");
-    let actions = super::model::actions_of(&Value::Object(raw.clone())).unwrap_or_default();
-    Some(RemotePolicy {
-        id: raw.get("id")?.as_str()?.to_string(),
+    let mut actions = Vec::new();
+    let mut problems = Vec::new();
+    for (i, a) in
+        super::model::actions_of(&Value::Object(raw.clone())).unwrap_or_default().into_iter().enumerate()
+    {
+        match a {
+            Ok(a) => actions.push(a),
+            Err(e) => problems.push(format!("action {}: {e}", i + 1)),
+        }
+    }
+    Ok(RemotePolicy {
+        id,
         policy_type: PolicyType::from_odata_type(&odata_type),
         display_name: s("displayName"),
         description: s("description"),
         odata_type,
         actions,
         assignments: Vec::new(),
+        problems,
         raw,
     })
-}
-
-fn encode_query(q: &str) -> String {
-    // Keep OData's own syntax readable; encode what URLs cannot carry.
-    q.replace('%', "%25").replace(' ', "%20").replace('#', "%23").replace('+', "%2B")
 }

@@ -2,13 +2,16 @@
 //! mtdhost needs, plus the schema facts both the client and the emulator
 //! enforce.
 
+pub mod assignment;
 pub mod auth;
 pub mod client;
 pub mod cloud;
+pub mod directory;
 pub mod error;
 pub mod intune;
 pub mod model;
 pub mod pacer;
+pub mod query;
 pub mod retry;
 pub mod schema;
 

@@ -1,10 +1,29 @@
 //! Typed values of the Intune compliance surface: actions for
-//! noncompliance, assignment targets, groups, MTD connectors. Policies
-//! themselves stay JSON objects checked against [`super::schema`], since
-//! each of the seven types has its own few dozen settings.
+//! noncompliance, groups, MTD connectors (assignments are in
+//! [`super::assignment`]). Policies themselves stay JSON objects checked
+//! against [`super::schema`], since each of the seven types has its own few
+//! dozen settings.
+//!
+//! Graph returns `null` for unset nullable properties (a beta connector's
+//! `macEnabled`, an action's `notificationTemplateId`), so every reader here
+//! takes null as "unset". A value of the wrong shape is never skipped: the
+//! parsers return an error naming the field and the value.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
+
+pub use super::assignment::{
+    assign_body, Assignment, AssignmentFilter, AssignmentTarget, FilterMode, Target,
+};
+
+/// Deserialises `null` as the type's default (Graph's "unset").
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// The rule name Intune files every action under (actions are per policy).
 pub const RULE_NAME: &str = "PasswordRequired";
@@ -16,9 +35,9 @@ pub struct ActionItem {
     pub action_type: String,
     #[serde(default)]
     pub grace_period_hours: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub notification_template_id: String,
-    #[serde(default, rename = "notificationMessageCCList")]
+    #[serde(default, rename = "notificationMessageCCList", deserialize_with = "null_as_default")]
     pub notification_message_cc_list: Vec<String>,
 }
 
@@ -50,99 +69,55 @@ pub fn scheduled_actions_json(actions: &[ActionItem]) -> Value {
     json!([{ "ruleName": RULE_NAME, "scheduledActionConfigurations": actions }])
 }
 
-/// Reads the actions out of an expanded policy, if the expansion is there.
-pub fn actions_of(policy: &Value) -> Option<Vec<ActionItem>> {
+impl ActionItem {
+    /// Parses one `deviceComplianceActionItem`; Err names the field and value.
+    pub fn from_graph(v: &Value) -> Result<ActionItem, String> {
+        let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
+        let bad = |k: &str, want: &str| format!("field '{k}' has value {}; expected {want}", field(k));
+        let action_type = field("actionType").as_str().ok_or_else(|| bad("actionType", "a string"))?;
+        let grace_period_hours = match field("gracePeriodHours") {
+            Value::Null => 0,
+            n => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad("gracePeriodHours", "a whole number"))?,
+        };
+        let notification_template_id = match field("notificationTemplateId") {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            _ => return Err(bad("notificationTemplateId", "a string or null")),
+        };
+        let notification_message_cc_list = match field("notificationMessageCCList") {
+            Value::Null => Vec::new(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("notificationMessageCCList", "a list of group ids"))?,
+            _ => return Err(bad("notificationMessageCCList", "a list of group ids or null")),
+        };
+        Ok(ActionItem {
+            action_type: action_type.to_string(),
+            grace_period_hours,
+            notification_template_id,
+            notification_message_cc_list,
+        })
+    }
+}
+
+/// Reads the actions out of an expanded policy: None when the expansion is
+/// missing; each unreadable action is an Err naming its field and value.
+pub fn actions_of(policy: &Value) -> Option<Vec<Result<ActionItem, String>>> {
     let rules = policy.get("scheduledActionsForRule")?.as_array()?;
     let mut out = Vec::new();
     for rule in rules {
-        if let Some(configs) = rule.get("scheduledActionConfigurations").and_then(Value::as_array) {
-            for c in configs {
-                if let Ok(a) = serde_json::from_value::<ActionItem>(c.clone()) {
-                    out.push(a);
-                }
-            }
+        match rule.get("scheduledActionConfigurations") {
+            Some(Value::Array(configs)) => out.extend(configs.iter().map(ActionItem::from_graph)),
+            None | Some(Value::Null) => {}
+            Some(other) => out.push(Err(format!("field 'scheduledActionConfigurations' has value {other}"))),
         }
     }
     Some(out)
-}
-
-/// Who a policy is assigned to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AssignmentTarget {
-    Group(String),
-    ExclusionGroup(String),
-    AllLicensedUsers,
-    AllDevices,
-    ConfigurationManagerCollection(String),
-}
-
-impl AssignmentTarget {
-    /// The `target` object for `/assign`.
-    pub fn to_json(&self) -> Value {
-        match self {
-            AssignmentTarget::Group(id) => {
-                json!({"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": id})
-            }
-            AssignmentTarget::ExclusionGroup(id) => {
-                json!({"@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": id})
-            }
-            AssignmentTarget::AllLicensedUsers => {
-                json!({"@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget"})
-            }
-            AssignmentTarget::AllDevices => {
-                json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"})
-            }
-            AssignmentTarget::ConfigurationManagerCollection(id) => json!({
-                "@odata.type": "#microsoft.graph.configurationManagerCollectionAssignmentTarget",
-                "collectionId": id
-            }),
-        }
-    }
-
-    /// Parses a `target` object.
-    pub fn from_json(v: &Value) -> Option<Self> {
-        let ty = v.get("@odata.type")?.as_str()?.trim_start_matches("#microsoft.graph.");
-        let id = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        Some(match ty {
-            "groupAssignmentTarget" => AssignmentTarget::Group(id("groupId")?),
-            "exclusionGroupAssignmentTarget" => AssignmentTarget::ExclusionGroup(id("groupId")?),
-            "allLicensedUsersAssignmentTarget" => AssignmentTarget::AllLicensedUsers,
-            "allDevicesAssignmentTarget" => AssignmentTarget::AllDevices,
-            "configurationManagerCollectionAssignmentTarget" => {
-                AssignmentTarget::ConfigurationManagerCollection(id("collectionId")?)
-            }
-            _ => return None,
-        })
-    }
-}
-
-/// An assignment as read back from Graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
-    pub id: String,
-    pub target: AssignmentTarget,
-    /// `direct`, or e.g. `policySets` when it comes from a policy set
-    /// (not ours to manage). Absent means direct.
-    pub source: Option<String>,
-}
-
-impl Assignment {
-    pub fn is_direct(&self) -> bool {
-        self.source.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("direct"))
-    }
-
-    pub fn from_json(v: &Value) -> Option<Self> {
-        Some(Assignment {
-            id: v.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-            target: AssignmentTarget::from_json(v.get("target")?)?,
-            source: v.get("source").and_then(Value::as_str).map(str::to_string),
-        })
-    }
-}
-
-/// The body of `/assign`: the complete set.
-pub fn assign_body(targets: &[AssignmentTarget]) -> Value {
-    json!({ "assignments": targets.iter().map(|t| json!({"target": t.to_json()})).collect::<Vec<_>>() })
 }
 
 /// An Entra ID group.
@@ -150,37 +125,88 @@ pub fn assign_body(targets: &[AssignmentTarget]) -> Value {
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     pub id: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub display_name: String,
     #[serde(default)]
     pub security_enabled: Option<bool>,
 }
 
-/// An MTD connector (`mobileThreatDefenseConnector`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An MTD connector (`mobileThreatDefenseConnector`). Unset (null) switches read as off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Connector {
     pub id: String,
-    #[serde(default)]
     pub partner_state: String,
-    #[serde(default)]
     pub android_enabled: bool,
-    #[serde(default)]
     pub ios_enabled: bool,
-    #[serde(default)]
     pub windows_enabled: bool,
     /// Beta only.
-    #[serde(default)]
     pub mac_enabled: bool,
-    #[serde(default)]
     pub last_heartbeat_date_time: Option<String>,
-    #[serde(default)]
     pub partner_unresponsiveness_threshold_in_days: Option<i64>,
+}
+
+impl Connector {
+    /// Parses a connector. A field of the wrong shape reads as unset and is
+    /// reported (connectors are not managed, so it is a warning, not an error);
+    /// a connector without an id cannot be named and is an error.
+    pub fn from_graph(v: &Value) -> Result<(Connector, Vec<String>), String> {
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                format!("a connector has no id: field 'id' has value {}", v.get("id").unwrap_or(&Value::Null))
+            })?
+            .to_string();
+        let mut problems = Vec::new();
+        let mut flag = |k: &str| match v.get(k) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                problems.push(format!("connector {id}: field '{k}' has value {other}; read as off"));
+                false
+            }
+        };
+        let (android, ios, windows, mac) =
+            (flag("androidEnabled"), flag("iosEnabled"), flag("windowsEnabled"), flag("macEnabled"));
+        let mut text = |k: &str| match v.get(k) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                problems.push(format!("connector {id}: field '{k}' has value {other}; read as unset"));
+                None
+            }
+        };
+        let partner_state = text("partnerState").unwrap_or_default();
+        let last_heartbeat_date_time = text("lastHeartbeatDateTime");
+        let threshold = match v.get("partnerUnresponsivenessThresholdInDays") {
+            None | Some(Value::Null) => None,
+            Some(n) if n.is_i64() => n.as_i64(),
+            Some(other) => {
+                problems.push(format!(
+                    "connector {id}: field 'partnerUnresponsivenessThresholdInDays' has value {other}; read as unset"
+                ));
+                None
+            }
+        };
+        Ok((
+            Connector {
+                id,
+                partner_state,
+                android_enabled: android,
+                ios_enabled: ios,
+                windows_enabled: windows,
+                mac_enabled: mac,
+                last_heartbeat_date_time,
+                partner_unresponsiveness_threshold_in_days: threshold,
+            },
+            problems,
+        ))
+    }
 }
 
 /// Defender for Endpoint's connector id (the only one that is public).
 pub const DEFENDER_CONNECTOR_ID: &str = "fc780465-2017-40d4-a0c5-307022471b92";
 
 /// Escapes a string for an OData literal: `'` becomes `''`.
-pub fn odata_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use super::query::odata_string as odata_quote;

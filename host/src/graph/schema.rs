@@ -151,6 +151,39 @@ pub struct Property {
     pub since: ApiVersion,
 }
 
+/// Defaults of beta-only enums the schema types as `Kind::Text`: each
+/// enum's member 0 (androidRequiredPasswordComplexity, androidSafetyNetEvaluationType,
+/// androidDeviceOwnerRequiredPasswordType, macOSGatekeeperAppSources).
+const TEXT_DEFAULTS: &[(&str, &str)] = &[
+    ("requiredPasswordComplexity", "none"),
+    ("workProfileRequiredPasswordComplexity", "none"),
+    ("securityRequiredAndroidSafetyNetEvaluationType", "basic"),
+    ("workProfilePasswordRequiredType", "deviceDefault"),
+    ("passwordRequiredType", "deviceDefault"),
+    ("gatekeeperAllowedAppSource", "notConfigured"),
+];
+
+/// `roleScopeTagIds` of an object with only the built-in Default scope tag.
+pub const DEFAULT_SCOPE_TAGS: &[&str] = &["0"];
+
+impl Property {
+    /// Intune's value for the property when nothing sets it: false, the
+    /// enum's member 0, null for nullable strings, numbers and complex
+    /// values, the Default scope tag. None where it is not known.
+    pub fn default_value(&self) -> Option<Value> {
+        Some(match self.kind {
+            Kind::Bool => Value::Bool(false),
+            Kind::Enum(members) => Value::String(members.first()?.to_string()),
+            Kind::Text => Value::String(TEXT_DEFAULTS.iter().find(|(n, _)| *n == self.name)?.1.to_string()),
+            Kind::StringList if self.name == "roleScopeTagIds" => {
+                Value::Array(DEFAULT_SCOPE_TAGS.iter().map(|s| Value::String(s.to_string())).collect())
+            }
+            Kind::StringList => Value::Array(Vec::new()),
+            Kind::Int32 | Kind::Str | Kind::Complex => Value::Null,
+        })
+    }
+}
+
 /// Properties Graph computes; never sent on POST or PATCH.
 pub const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime", "version"];
 

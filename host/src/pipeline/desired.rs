@@ -1,15 +1,15 @@
 //! The desired state of one Intune compliance policy, before group and
 //! template names are resolved against the tenant.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
-use crate::config::{ActionKind, Location, Platform};
+use crate::config::{ActionKind, FilterConfig, Location, Platform};
 use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::runtime::ThreatLevel;
 
-/// Ends the description of every policy mtdhost manages; `--prune` deletes
-/// only policies that carry it.
-pub const MARKER: &str = "[managed by mtdhost]";
+pub use super::marker::{is_managed, MARKER};
 
 /// An action for noncompliance, names unresolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,42 @@ pub struct DesiredAssignments {
     pub exclude: Vec<String>,
     pub all_users: bool,
     pub all_devices: bool,
+    /// Assignment filters on included groups, all users or all devices.
+    pub filters: BTreeMap<FilterSubject, FilterConfig>,
+}
+
+/// What an assignment filter narrows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FilterSubject {
+    /// An included group, as written (name or id).
+    Group(String),
+    AllUsers,
+    AllDevices,
+}
+
+impl DesiredAssignments {
+    /// From the config's `[policy.assignments]`.
+    pub fn from_config(a: &crate::config::AssignmentsConfig) -> Self {
+        let mut filters = BTreeMap::new();
+        for e in &a.include {
+            if let Some(f) = e.get_ref().filter() {
+                filters.insert(FilterSubject::Group(e.get_ref().group().to_string()), f);
+            }
+        }
+        if let Some(f) = a.all_users.filter() {
+            filters.insert(FilterSubject::AllUsers, f);
+        }
+        if let Some(f) = a.all_devices.filter() {
+            filters.insert(FilterSubject::AllDevices, f);
+        }
+        DesiredAssignments {
+            include: a.include.iter().map(|s| s.get_ref().group().to_string()).collect(),
+            exclude: a.exclude.iter().map(|s| s.get_ref().clone()).collect(),
+            all_users: a.all_users.is_on(),
+            all_devices: a.all_devices.is_on(),
+            filters,
+        }
+    }
 }
 
 /// One policy as it should be.
@@ -39,6 +75,8 @@ pub struct DesiredPolicy {
     pub description: String,
     /// Whether the description carries the marker.
     pub marker: bool,
+    /// `[tenant] owner`, written into the marker.
+    pub owner: Option<String>,
     pub partner: Option<String>,
     pub max_level: Option<ThreatLevel>,
     /// Extra Graph settings (not the MTD level, name or description).
@@ -59,12 +97,13 @@ impl DesiredPolicy {
     /// The description as written to Intune: the admin's text plus the marker.
     pub fn graph_description(&self) -> String {
         let d = self.description.trim();
+        let marker = super::marker::marker(self.owner.as_deref(), self.policy_type(), &self.display_name);
         if !self.marker {
             self.description.clone()
         } else if d.is_empty() {
-            MARKER.to_string()
+            marker
         } else {
-            format!("{d} {MARKER}")
+            format!("{d} {marker}")
         }
     }
 
@@ -85,9 +124,4 @@ impl DesiredPolicy {
         }
         m
     }
-}
-
-/// True if a description carries mtdhost's marker.
-pub fn is_managed(description: &str) -> bool {
-    description.trim_end().ends_with(MARKER)
 }

@@ -5,12 +5,13 @@
 //! anything touches the tenant.
 
 mod desired;
+pub mod marker;
 mod plugins;
 mod rules;
 
 use serde_json::{Map, Value};
 
-pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, MARKER};
+pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, FilterSubject, MARKER};
 pub use plugins::{load_plugins, resolve_script_file};
 
 use crate::config::{ActionKind, Config, Location};
@@ -113,16 +114,12 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
                 version: p.api.version(),
                 description: p.description.clone(),
                 marker: p.marker,
+                owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
                 partner: p.partner.as_ref().map(|s| s.get_ref().clone()),
                 max_level: level,
                 settings,
                 actions,
-                assignments: DesiredAssignments {
-                    include: p.assignments.include.iter().map(|s| s.get_ref().clone()).collect(),
-                    exclude: p.assignments.exclude.iter().map(|s| s.get_ref().clone()).collect(),
-                    all_users: p.assignments.all_users,
-                    all_devices: p.assignments.all_devices,
-                },
+                assignments: DesiredAssignments::from_config(&p.assignments),
                 location: location.clone(),
                 notes: level_note.iter().cloned().collect(),
             });

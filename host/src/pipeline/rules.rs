@@ -102,6 +102,8 @@ pub fn apply(
 ) -> Result<Vec<DesiredPolicy>, PipelineError> {
     let (wit, passthrough): (Vec<_>, Vec<_>) =
         policies.into_iter().partition(|d| to_wit_platform(d.platform).is_some());
+    // Every policy of one config has the same owner; one a rule adds gets it too.
+    let wit_owner = wit.iter().chain(passthrough.iter()).find_map(|d| d.owner.clone());
     let input: Vec<Policy> = wit.iter().filter_map(to_wit).collect();
     let out = plugin
         .apply_rules(&input, tenant)
@@ -160,6 +162,7 @@ pub fn apply(
             version: before.map(|b| b.version).unwrap_or_else(|| platform.policy_type().min_version()),
             description: p.description.clone(),
             marker: before.is_none_or(|b| b.marker),
+            owner: before.and_then(|b| b.owner.clone()).or_else(|| wit_owner.clone()),
             partner: p.partner.clone(),
             max_level: p.max_threat_level,
             settings,
@@ -169,6 +172,9 @@ pub fn apply(
                 exclude: p.assignments.exclude_groups.clone(),
                 all_users: p.assignments.all_users,
                 all_devices: p.assignments.all_devices,
+                // Rules see groups, not filters: keep the config's filters on
+                // whatever the rule left in place.
+                filters: before.map(|b| b.assignments.filters.clone()).unwrap_or_default(),
             },
             location: before.map(|b| b.location.clone()).unwrap_or_else(|| at.clone()),
             notes,

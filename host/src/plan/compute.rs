@@ -4,21 +4,29 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::compare::settings_diff;
+use super::prune::{verdict, Verdict};
 use super::resolve::Resolver;
+use super::targets::resolve;
 use super::{Change, ChangeKind, ListChange, Plan, PlanError, SettingChange};
 use crate::config::Platform;
 use crate::graph::intune::RemotePolicy;
-use crate::graph::model::{ActionItem, AssignmentTarget, Connector};
-use crate::graph::schema::ApiVersion;
+use crate::graph::model::{ActionItem, AssignmentTarget, Connector, Target};
+use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::GraphClient;
-use crate::pipeline::{is_managed, DesiredPolicy};
+use crate::pipeline::marker::{self, Ownership};
+use crate::pipeline::DesiredPolicy;
 
-/// JSON equality where 6 and 6.0 are the same number.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
+/// How to plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Delete policies this config's owner manages that it no longer names.
+    pub prune: bool,
+    /// Treat policies with the old plain marker (owner unknown) or another
+    /// owner's marker as this config's (migration).
+    pub adopt_owner: bool,
+    /// `[tenant] owner`.
+    pub owner: Option<String>,
 }
 
 fn sorted_actions(actions: &[ActionItem]) -> Vec<ActionItem> {
@@ -33,68 +41,11 @@ fn sorted_actions(actions: &[ActionItem]) -> Vec<ActionItem> {
     v
 }
 
-fn sorted_targets(targets: &[AssignmentTarget]) -> Vec<AssignmentTarget> {
+fn sorted_targets(targets: &[Target]) -> Vec<Target> {
     let mut v = targets.to_vec();
     v.sort();
     v.dedup();
     v
-}
-
-/// Resolved actions and assignment targets of one desired policy.
-struct Resolved {
-    actions: Vec<ActionItem>,
-    targets: Vec<AssignmentTarget>,
-}
-
-async fn resolve(
-    d: &DesiredPolicy,
-    r: &mut Resolver<'_>,
-    problems: &mut Vec<String>,
-) -> Result<Resolved, PlanError> {
-    let mut fail =
-        |what: String| problems.push(format!("{}: policy '{}': {what}", d.location, d.display_name));
-    let mut actions = Vec::new();
-    for a in &d.actions {
-        let mut item = ActionItem {
-            action_type: a.kind.graph_name().to_string(),
-            grace_period_hours: a.grace_period_hours,
-            notification_template_id: String::new(),
-            notification_message_cc_list: Vec::new(),
-        };
-        if let Some(t) = &a.template {
-            match r.template(t).await? {
-                Ok(id) => item.notification_template_id = id,
-                Err(e) => fail(e),
-            }
-        }
-        for g in &a.cc {
-            match r.group(g).await? {
-                Ok(id) => item.notification_message_cc_list.push(id),
-                Err(e) => fail(format!("notification cc: {e}")),
-            }
-        }
-        actions.push(item);
-    }
-    let mut targets = Vec::new();
-    for g in &d.assignments.include {
-        match r.group(g).await? {
-            Ok(id) => targets.push(AssignmentTarget::Group(id)),
-            Err(e) => fail(format!("assignment include: {e}")),
-        }
-    }
-    for g in &d.assignments.exclude {
-        match r.group(g).await? {
-            Ok(id) => targets.push(AssignmentTarget::ExclusionGroup(id)),
-            Err(e) => fail(format!("assignment exclude: {e}")),
-        }
-    }
-    if d.assignments.all_users {
-        targets.push(AssignmentTarget::AllLicensedUsers);
-    }
-    if d.assignments.all_devices {
-        targets.push(AssignmentTarget::AllDevices);
-    }
-    Ok(Resolved { actions, targets })
 }
 
 /// Reads the tenant and plans the change. Only reads.
@@ -104,6 +55,40 @@ pub async fn compute(
     tenant: &str,
     prune: bool,
 ) -> Result<Plan, PlanError> {
+    let owner = desired.iter().find_map(|d| d.owner.clone());
+    compute_with(client, desired, tenant, &PlanOptions { prune, adopt_owner: false, owner }).await
+}
+
+/// Why a matched tenant policy may not be written by this config, if so.
+fn ownership_problem(d: &DesiredPolicy, p: &RemotePolicy, o: &PlanOptions) -> Option<String> {
+    if !d.marker || o.adopt_owner {
+        return None;
+    }
+    match marker::parse(&p.description).1 {
+        Ownership::Owned { owner, .. } if o.owner.as_deref() != Some(owner.as_str()) => Some(format!(
+            "{}: policy '{}' in the tenant is managed by owner '{owner}', not {}; run with --adopt-owner to take it over",
+            d.location,
+            d.display_name,
+            o.owner.as_deref().map_or("this config (no [tenant] owner)".to_string(), |x| format!("'{x}'"))
+        )),
+        _ => None,
+    }
+}
+
+/// Plans with options (prune, adopt, owner). Only reads.
+pub async fn compute_with(
+    client: &GraphClient,
+    desired: &[DesiredPolicy],
+    tenant: &str,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let mut problems = Vec::new();
+    if options.prune && options.owner.is_none() {
+        problems.push(
+            "--prune needs an owner: set [tenant] owner = \"…\" so only this config's policies can be deleted"
+                .to_string(),
+        );
+    }
     let read_version =
         if desired.iter().any(|d| d.version == ApiVersion::Beta) { ApiVersion::Beta } else { ApiVersion::V1 };
     let remote = client.list_policies(read_version).await?;
@@ -112,19 +97,31 @@ pub async fn compute(
         by_key.entry((p.display_name.clone(), p.odata_type.clone())).or_default().push(p);
     }
     let mut resolver = Resolver::new(client);
-    let mut problems = Vec::new();
     let mut resolved = Vec::new();
     for d in desired {
         let key = (d.display_name.clone(), d.policy_type().odata_type());
-        if let Some(found) = by_key.get(&key).filter(|f| f.len() > 1) {
-            problems.push(format!(
+        match by_key.get(&key).map(Vec::as_slice) {
+            Some([p]) => {
+                // mtdhost would write this policy (and /assign replaces the
+                // whole set): anything it could not read stops the plan.
+                for what in &p.problems {
+                    problems.push(format!(
+                        "{}: policy {} in the tenant: {what}; mtdhost will not write a policy it cannot fully read",
+                        d.location,
+                        p.label()
+                    ));
+                }
+                problems.extend(ownership_problem(d, p, options));
+            }
+            Some(found) if found.len() > 1 => problems.push(format!(
                 "{}: policy '{}' ({}) exists {} times in the tenant (ids {}); mtdhost will not guess which one to manage — delete or rename the extras",
                 d.location,
                 d.display_name,
                 d.policy_type().type_name(),
                 found.len(),
                 found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
-            ));
+            )),
+            _ => {}
         }
         resolved.push(resolve(d, &mut resolver, &mut problems).await?);
     }
@@ -146,10 +143,17 @@ pub async fn compute(
             settings: Vec::new(),
             actions: None,
             assignments: None,
+            inherited: Vec::new(),
             origin: Some(d.location.to_string()),
             notes: d.notes.clone(),
             body: want.clone(),
         };
+        if d.policy_type() == PolicyType::Android {
+            warnings.push(format!(
+                "'{}' targets Android device administrator, which Google deprecated and Intune no longer supports on devices with Google Mobile Services (since 31 December 2024); use android-work-profile (personal devices) or android-device-owner (corporate devices)",
+                d.display_name
+            ));
+        }
         match by_key.get(&key).and_then(|v| v.first()) {
             None => {
                 change.settings = want
@@ -169,31 +173,25 @@ pub async fn compute(
             }
             Some(existing) => {
                 change.id = Some(existing.id.clone());
-                for (k, v) in want.iter().filter(|(k, _)| *k != "displayName") {
-                    let have = existing.raw.get(k).cloned().unwrap_or(Value::Null);
-                    if !same(&have, v) {
-                        change.settings.push(SettingChange {
-                            property: k.clone(),
-                            before: have,
-                            after: v.clone(),
-                        });
-                    }
-                }
+                change.settings = settings_diff(d, existing);
                 let (before, after) = (sorted_actions(&existing.actions), sorted_actions(&res.actions));
                 if before != after {
                     change.actions = Some(ListChange { before, after });
                 }
-                let direct: Vec<AssignmentTarget> =
+                let direct: Vec<Target> =
                     existing.assignments.iter().filter(|a| a.is_direct()).map(|a| a.target.clone()).collect();
                 let (before, after) = (sorted_targets(&direct), sorted_targets(&res.targets));
                 if before != after {
                     change.assignments = Some(ListChange { before, after });
                 }
-                if existing.assignments.iter().any(|a| !a.is_direct()) {
-                    warnings.push(format!(
-                        "'{}' also has assignments from policy sets; mtdhost leaves those alone",
-                        d.display_name
-                    ));
+                for a in existing.assignments.iter() {
+                    if let Some(set) = a.policy_set() {
+                        let set_name = resolver.policy_set_name(set).await?;
+                        change.inherited.push(format!(
+                            "{} (from policy set {set_name}, not managed)",
+                            super::render::describe_target(&a.target, &mut resolver).await?
+                        ));
+                    }
                 }
                 change.kind =
                     if change.settings.is_empty() && change.actions.is_none() && change.assignments.is_none()
@@ -210,40 +208,33 @@ pub async fn compute(
     for p in &remote {
         let Some(ty) = p.policy_type else { continue };
         let wanted = desired.iter().any(|d| d.display_name == p.display_name && d.policy_type() == ty);
-        if wanted || !is_managed(&p.description) {
+        if wanted {
             continue;
         }
-        if prune {
-            changes.push(Change {
-                kind: ChangeKind::Delete,
-                name: p.display_name.clone(),
-                policy_type: ty,
-                version: if ty.min_version() == ApiVersion::Beta { ApiVersion::Beta } else { read_version },
-                id: Some(p.id.clone()),
-                settings: Vec::new(),
-                actions: None,
-                assignments: None,
-                origin: None,
-                notes: vec!["managed by mtdhost and no longer in the config".into()],
-                body: Default::default(),
-            });
-        } else {
-            warnings.push(format!(
-                "'{}' ({}) is managed by mtdhost but no longer in the config; run with --prune to delete it",
-                p.display_name,
-                ty.type_name()
-            ));
+        match verdict(p, ty, read_version, options) {
+            Verdict::Delete(c) => changes.push(*c),
+            Verdict::Warn(w) => warnings.push(w),
+            Verdict::Skip => {}
+        }
+        for what in &p.problems {
+            warnings.push(format!("policy {} (not in the config): {what}", p.label()));
         }
     }
 
-    // Names for display: every group id in any before/after list.
+    // Names for display: every group and filter id in any before/after list.
     let mut group_names = BTreeMap::new();
+    let mut filter_names = BTreeMap::new();
     for c in &changes {
         let lists = c.assignments.iter().flat_map(|a| a.before.iter().chain(a.after.iter()));
         for t in lists {
-            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = t {
+            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &t.kind {
                 if !group_names.contains_key(id) {
                     group_names.insert(id.clone(), resolver.group_name(id).await?);
+                }
+            }
+            if let Some(f) = &t.filter {
+                if !filter_names.contains_key(&f.id) {
+                    filter_names.insert(f.id.clone(), resolver.filter_name(&f.id).await?);
                 }
             }
         }
@@ -266,7 +257,17 @@ pub async fn compute(
             }
         }
     }
-    Ok(Plan { tenant: tenant.to_string(), changes, warnings, group_names, template_names, prune })
+    warnings.sort();
+    warnings.dedup();
+    Ok(Plan {
+        tenant: tenant.to_string(),
+        changes,
+        warnings,
+        group_names,
+        template_names,
+        filter_names,
+        prune: options.prune,
+    })
 }
 
 /// Warnings for partners whose MTD connector is not enabled for a platform a

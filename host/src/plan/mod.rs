@@ -8,20 +8,24 @@
 //! Planning only reads; nothing is written until `apply` runs the plan.
 
 mod apply;
+mod compare;
 mod compute;
+mod prune;
 mod render;
 mod resolve;
+mod targets;
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 pub use apply::{apply, ApplyProgress, ApplySummary};
-pub use compute::{compute, connector_warnings};
+pub use compare::{is_default, normalize, same};
+pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
 pub use render::{render_json, render_text};
 pub use resolve::is_guid;
 
-use crate::graph::model::{ActionItem, AssignmentTarget};
+use crate::graph::model::{ActionItem, Target};
 use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::GraphError;
 
@@ -73,8 +77,10 @@ pub struct Change {
     pub settings: Vec<SettingChange>,
     /// Set when the actions change (always for create).
     pub actions: Option<ListChange<ActionItem>>,
-    /// Set when the assignments change (for create: when there are any).
-    pub assignments: Option<ListChange<AssignmentTarget>>,
+    /// Set when the direct assignments change (for create: when there are any).
+    pub assignments: Option<ListChange<Target>>,
+    /// Assignments from policy sets: shown, never posted, never planned away.
+    pub inherited: Vec<String>,
     /// Where the policy is defined, and what plugins did to it.
     pub origin: Option<String>,
     pub notes: Vec<String>,
@@ -93,6 +99,8 @@ pub struct Plan {
     pub group_names: BTreeMap<String, String>,
     /// Template id → display name.
     pub template_names: BTreeMap<String, String>,
+    /// Assignment filter id → display name.
+    pub filter_names: BTreeMap<String, String>,
     pub prune: bool,
 }
 

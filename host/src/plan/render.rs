@@ -5,11 +5,12 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::resolve::Resolver;
 use super::{Change, ChangeKind, Plan};
-use crate::graph::model::{ActionItem, AssignmentTarget};
+use crate::graph::model::{ActionItem, AssignmentTarget, Target};
+use crate::graph::GraphError;
 
-fn target_name(plan: &Plan, t: &AssignmentTarget) -> String {
-    let group = |id: &String| plan.group_names.get(id).cloned().unwrap_or_else(|| id.clone());
+fn kind_text(t: &AssignmentTarget, group: impl Fn(&String) -> String) -> String {
     match t {
         AssignmentTarget::Group(id) => format!("include {}", group(id)),
         AssignmentTarget::ExclusionGroup(id) => format!("exclude {}", group(id)),
@@ -19,6 +20,33 @@ fn target_name(plan: &Plan, t: &AssignmentTarget) -> String {
             format!("Configuration Manager collection {id}")
         }
     }
+}
+
+fn with_filter(text: String, t: &Target, filter: impl Fn(&String) -> String) -> String {
+    match &t.filter {
+        Some(f) => format!("{text} (filter {}, {})", filter(&f.id), f.mode.as_str()),
+        None => text,
+    }
+}
+
+fn target_name(plan: &Plan, t: &Target) -> String {
+    let group = |id: &String| plan.group_names.get(id).cloned().unwrap_or_else(|| id.clone());
+    let filter = |id: &String| plan.filter_names.get(id).cloned().unwrap_or_else(|| id.clone());
+    with_filter(kind_text(&t.kind, group), t, filter)
+}
+
+/// A target in words, names looked up (for assignments the plan shows but does not change).
+pub(super) async fn describe_target(t: &Target, r: &mut Resolver<'_>) -> Result<String, GraphError> {
+    let group = match &t.kind {
+        AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) => Some(r.group_name(id).await?),
+        _ => None,
+    };
+    let filter = match &t.filter {
+        Some(f) => Some(r.filter_name(&f.id).await?),
+        None => None,
+    };
+    let text = kind_text(&t.kind, |id| group.clone().unwrap_or_else(|| id.clone()));
+    Ok(with_filter(text, t, |id| filter.clone().unwrap_or_else(|| id.clone())))
 }
 
 fn action_text(plan: &Plan, a: &ActionItem) -> String {
@@ -76,6 +104,9 @@ fn change_text(plan: &Plan, c: &Change, out: &mut String) {
         c.policy_type.type_name(),
         c.version.segment()
     );
+    for i in &c.inherited {
+        let _ = writeln!(out, "    = {i}");
+    }
     if c.kind == ChangeKind::Unchanged {
         return;
     }
@@ -133,7 +164,18 @@ pub fn render_text(plan: &Plan) -> String {
     out
 }
 
-fn target_json(plan: &Plan, t: &AssignmentTarget) -> Value {
+fn target_json(plan: &Plan, t: &Target) -> Value {
+    let mut v = kind_json(plan, &t.kind);
+    if let (Some(f), Some(o)) = (&t.filter, v.as_object_mut()) {
+        o.insert(
+            "filter".into(),
+            json!({"id": f.id, "name": plan.filter_names.get(&f.id), "mode": f.mode.as_str()}),
+        );
+    }
+    v
+}
+
+fn kind_json(plan: &Plan, t: &AssignmentTarget) -> Value {
     let name = |id: &String| plan.group_names.get(id).cloned();
     match t {
         AssignmentTarget::Group(id) => json!({"type": "group", "id": id, "name": name(id)}),
@@ -179,6 +221,7 @@ pub fn render_json(plan: &Plan) -> Value {
                     "after": a.after.iter().map(|t| target_json(plan, t)).collect::<Vec<_>>(),
                 })),
                 "notes": c.notes,
+                "policy_set_assignments": c.inherited,
             })
         })
         .collect();

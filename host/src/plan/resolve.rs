@@ -1,9 +1,11 @@
 //! Resolving names in the desired state against the tenant: groups by
-//! display name or id (0 or many matches is an error naming the group), and
-//! notification templates by name or id. Lookups are cached per run.
+//! display name or id (0 or many matches is an error naming the group),
+//! notification templates and assignment filters by name or id, and policy
+//! set names for display. Lookups are cached per run.
 
 use std::collections::HashMap;
 
+use crate::graph::directory::Named;
 use crate::graph::intune::GroupLookup;
 use crate::graph::{GraphClient, GraphError};
 
@@ -26,11 +28,20 @@ pub struct Resolver<'a> {
     groups: HashMap<String, Result<String, String>>,
     names: HashMap<String, String>,
     templates: Option<Vec<(String, String)>>,
+    filters: Option<Vec<Named>>,
+    policy_sets: HashMap<String, String>,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(client: &'a GraphClient) -> Self {
-        Resolver { client, groups: HashMap::new(), names: HashMap::new(), templates: None }
+        Resolver {
+            client,
+            groups: HashMap::new(),
+            names: HashMap::new(),
+            templates: None,
+            filters: None,
+            policy_sets: HashMap::new(),
+        }
     }
 
     /// The object id of a group given by name or id; Err is a user-facing reason.
@@ -95,6 +106,49 @@ impl<'a> Resolver<'a> {
                 many.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
             )),
         })
+    }
+
+    async fn all_filters(&mut self) -> Result<&[Named], GraphError> {
+        if self.filters.is_none() {
+            self.filters = Some(self.client.list_assignment_filters().await?);
+        }
+        Ok(self.filters.as_deref().unwrap_or_default())
+    }
+
+    /// The id of an assignment filter given by name or id.
+    pub async fn filter(&mut self, name_or_id: &str) -> Result<Result<String, String>, GraphError> {
+        let all = self.all_filters().await?;
+        if let Some(f) = all.iter().find(|f| f.id.eq_ignore_ascii_case(name_or_id)) {
+            return Ok(Ok(f.id.clone()));
+        }
+        let hits: Vec<&Named> = all.iter().filter(|f| f.display_name == name_or_id).collect();
+        Ok(match hits.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(format!("assignment filter '{name_or_id}' was not found")),
+            many => Err(format!(
+                "assignment filter name '{name_or_id}' is ambiguous ({}); use the id",
+                many.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        })
+    }
+
+    /// An assignment filter's display name for an id (the id if unknown).
+    pub async fn filter_name(&mut self, id: &str) -> Result<String, GraphError> {
+        let all = self.all_filters().await?;
+        Ok(all.iter().find(|f| f.id == id).map(|f| f.display_name.clone()).unwrap_or_else(|| id.to_string()))
+    }
+
+    /// A policy set's display name for an id, for plans.
+    pub async fn policy_set_name(&mut self, id: &str) -> Result<String, GraphError> {
+        if let Some(n) = self.policy_sets.get(id) {
+            return Ok(n.clone());
+        }
+        let name = match self.client.get_policy_set(id).await? {
+            Some(p) => p.display_name,
+            None => format!("(policy set {id})"),
+        };
+        self.policy_sets.insert(id.to_string(), name.clone());
+        Ok(name)
     }
 
     /// A template's display name for an id, for plans.

@@ -70,6 +70,13 @@ pub enum AuthError {
     Certificate(#[from] CertificateError),
 }
 
+/// Overall time for one token request.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Token requests tried at most this often (429, 5xx, lost connection).
+const TOKEN_ATTEMPTS: u32 = 4;
+/// The longest wait between token attempts, whatever Retry-After says.
+const TOKEN_MAX_WAIT: Duration = Duration::from_secs(30);
+
 /// The token service's error body.
 #[derive(Debug, Deserialize)]
 struct TokenErrorBody {
@@ -179,6 +186,9 @@ impl TokenProvider {
                 self.post_token(tenant, &form).await
             }
             Credential::DeviceCode { tenant, client_id, prompt } => {
+                // offline_access: without it Entra returns no refresh token,
+                // and a long apply would ask the admin to sign in again.
+                let scope = format!("{scope} offline_access");
                 device_code::run(self, tenant, client_id, &scope, prompt.as_ref()).await
             }
             Credential::Bearer(_) => unreachable!("bearer tokens are returned before acquiring"),
@@ -191,7 +201,7 @@ impl TokenProvider {
         client_id: &str,
         rt: &SecretString,
     ) -> Result<TokenBody, AuthError> {
-        let scope = self.endpoints.scope();
+        let scope = format!("{} offline_access", self.endpoints.scope());
         let form = [
             ("client_id", client_id),
             ("scope", scope.as_str()),
@@ -209,20 +219,43 @@ impl TokenProvider {
     }
 
     /// Posts a form; Ok(Err) is the token service's own error answer.
+    /// Each attempt has an overall timeout; 429 and 5xx answers and lost
+    /// connections are retried (token requests are idempotent), honouring
+    /// Retry-After.
     async fn post_form<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
         form: &[(&str, &str)],
     ) -> Result<Result<T, TokenErrorBody>, AuthError> {
-        let resp = self.http.post(url).form(form).send().await.map_err(|e| AuthError::Transport {
-            url: url.to_string(),
-            reason: e.without_url().to_string(),
-        })?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| AuthError::Transport {
-            url: url.to_string(),
-            reason: e.without_url().to_string(),
-        })?;
+        let mut attempt = 0;
+        let (status, bytes) = loop {
+            attempt += 1;
+            let sent = async {
+                let resp = self.http.post(url).form(form).timeout(TOKEN_TIMEOUT).send().await?;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                Ok::<_, reqwest::Error>((status, headers, resp.bytes().await?))
+            }
+            .await;
+            let transport = |e: reqwest::Error| AuthError::Transport {
+                url: url.to_string(),
+                reason: e.without_url().to_string(),
+            };
+            let retry_after = match sent {
+                Ok((status, headers, bytes)) => {
+                    if !(status.as_u16() == 429 || status.is_server_error()) || attempt >= TOKEN_ATTEMPTS {
+                        break (status, bytes);
+                    }
+                    super::retry::retry_after(&headers)
+                }
+                Err(e) if attempt >= TOKEN_ATTEMPTS => return Err(transport(e)),
+                Err(_) => None,
+            };
+            let wait =
+                retry_after.unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt - 1)).min(TOKEN_MAX_WAIT);
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, "the token service asked us to retry");
+            tokio::time::sleep(wait).await;
+        };
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map(Ok)
