@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use crate::config::{AuthMethod, Config};
 use crate::emulator::{Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+use crate::graph::auth::ambient::{self, AmbientMethod, AmbientSettings, EnvLookup};
 use crate::graph::auth::{CertificateCredential, Credential, TokenProvider};
 use crate::graph::cloud::{Cloud, Endpoints};
 use crate::graph::{ClientOptions, GraphClient};
@@ -30,8 +31,18 @@ pub enum SessionError {
     Emulator(#[from] crate::emulator::EmulatorError),
 }
 
-/// Connects as the config says.
+/// Connects as the config says, with the process environment.
 pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session, SessionError> {
+    connect_with_env(config, options, &ambient::process_env).await
+}
+
+/// Connects as the config says; secretless methods and `secret-env` /
+/// `token-env` read the environment through `env`.
+pub async fn connect_with_env(
+    config: &Config,
+    options: ClientOptions,
+    env: EnvLookup<'_>,
+) -> Result<Session, SessionError> {
     let t = &config.file.tenant;
     let http = crate::graph::client::http_client().map_err(|e| SessionError::Config(e.to_string()))?;
     if let Some(emu) = &t.emulator {
@@ -78,7 +89,7 @@ pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session,
     let credential = match auth.method {
         AuthMethod::ClientSecret => {
             let secret = match (&auth.secret_env, &auth.secret_file) {
-                (Some(var), _) => std::env::var(var).map_err(|_| {
+                (Some(var), _) => env(var).ok_or_else(|| {
                     SessionError::Config(format!("the client secret environment variable {var} is not set"))
                 })?,
                 (None, Some(file)) => std::fs::read_to_string(config.relative(file)).map_err(|e| {
@@ -119,15 +130,35 @@ pub async fn connect(config: &Config, options: ClientOptions) -> Result<Session,
         },
         AuthMethod::Bearer => {
             let var = auth.token_env.as_deref().unwrap_or_default();
-            let token = std::env::var(var).map_err(|_| {
+            let token = env(var).ok_or_else(|| {
                 SessionError::Config(format!("the token environment variable {var} is not set"))
             })?;
             Credential::Bearer(SecretString::from(token.trim().to_string()))
         }
+        AuthMethod::WorkloadIdentity | AuthMethod::ManagedIdentity | AuthMethod::Auto => {
+            let method = match auth.method {
+                AuthMethod::WorkloadIdentity => AmbientMethod::WorkloadIdentity,
+                AuthMethod::ManagedIdentity => AmbientMethod::ManagedIdentity,
+                _ => AmbientMethod::Auto,
+            };
+            let settings = AmbientSettings {
+                tenant: t.tenant_id.clone(),
+                client_id: auth.client_id.clone(),
+                imds: auth.imds.unwrap_or(false),
+            };
+            let credential =
+                ambient::resolve(method, &settings, env).map_err(|e| SessionError::Config(e.to_string()))?;
+            tracing::info!(credential = ?credential, "secretless sign-in");
+            credential
+        }
+    };
+    let tenant = match &credential {
+        Credential::WorkloadIdentity { tenant, .. } => tenant.clone(),
+        _ => tenant,
     };
     let label = format!(
         "tenant {} ({})",
-        if tenant.is_empty() { "from the bearer token" } else { &tenant },
+        if tenant.is_empty() { "from the token" } else { &tenant },
         endpoints.graph.host_str().unwrap_or("?")
     );
     let tokens = Arc::new(TokenProvider::new(credential, endpoints.clone(), http.clone()));

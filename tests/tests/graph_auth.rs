@@ -57,6 +57,7 @@ async fn certificate_assertions_are_verified() {
             secrets: Vec::new(),
             certificates: vec![fixture("app.cert.pem")],
             public_client: false,
+            federated_credentials: Vec::new(),
         })
     });
     let good = CertificateCredential::from_pem(&fixture("app.cert.pem"), &fixture("app.key.pem")).unwrap();

@@ -275,7 +275,14 @@ impl Config {
                 "[tenant] needs either emulator = { … } or tenant-id and an [tenant.auth] table".into(),
             ));
         };
-        if t.tenant_id.is_none() && !matches!(auth.method, AuthMethod::Bearer) {
+        // Secretless methods take the tenant from AZURE_TENANT_ID when the
+        // config omits it (or need none: a managed identity knows its tenant).
+        if t.tenant_id.is_none()
+            && !matches!(
+                auth.method,
+                AuthMethod::Bearer | AuthMethod::WorkloadIdentity | AuthMethod::ManagedIdentity | AuthMethod::Auto
+            )
+        {
             return Err(ConfigError::plain(
                 &self.path,
                 "[tenant] needs tenant-id for this sign-in method".into(),
@@ -308,6 +315,16 @@ impl Config {
             }
             AuthMethod::DeviceCode => needs(auth.client_id.is_some(), "client-id"),
             AuthMethod::Bearer => needs(auth.token_env.is_some(), "token-env"),
+            // These read no secret at all; what they need comes from the
+            // environment at sign-in and is reported then.
+            AuthMethod::WorkloadIdentity | AuthMethod::ManagedIdentity | AuthMethod::Auto => {
+                let secretless = auth.secret_env.is_none()
+                    && auth.secret_file.is_none()
+                    && auth.certificate.is_none()
+                    && auth.private_key.is_none()
+                    && auth.token_env.is_none();
+                needs(secretless, "no secret-env, secret-file, certificate, private-key or token-env (it uses none)")
+            }
         }
     }
 

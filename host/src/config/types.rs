@@ -68,6 +68,12 @@ pub enum AuthMethod {
     Certificate,
     DeviceCode,
     Bearer,
+    /// An external OIDC token (CI) exchanged through a federated credential.
+    WorkloadIdentity,
+    /// The Azure host's managed identity.
+    ManagedIdentity,
+    /// Workload identity, then managed identity, whichever the environment offers.
+    Auto,
 }
 
 /// `[tenant.auth]`. Secrets are never written in the config itself.
@@ -86,6 +92,9 @@ pub struct AuthConfig {
     pub private_key: Option<String>,
     /// Environment variable holding a bearer token.
     pub token_env: Option<String>,
+    /// Whether `method = "auto"` may try the VM instance metadata endpoint
+    /// (off by default: off Azure that address only times out).
+    pub imds: Option<bool>,
 }
 
 /// `[plugins.NAME]`.

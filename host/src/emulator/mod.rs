@@ -11,7 +11,9 @@
 //! request, and can persist its tenant to a JSON file.
 
 mod faults;
+mod federation;
 mod graph_api;
+mod identity;
 pub mod metadata;
 mod odata;
 mod server;
@@ -29,8 +31,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::FaultSpec;
+pub use federation::TOKEN_EXCHANGE_AUDIENCE;
 pub use tenant::{
-    App, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT,
+    App, FederatedCredential, ManagedIdentity, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES,
+    DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY, DEMO_TENANT, DEMO_USER_IDENTITY,
     OBRIEN, RD_USERS,
 };
 
@@ -110,9 +114,13 @@ pub(crate) struct Shared {
     log: Mutex<Vec<Recorded>>,
     page_size: usize,
     state_file: Option<PathBuf>,
+    /// The secret a managed identity caller must send as `X-IDENTITY-HEADER`.
+    identity_header: String,
+    /// The GitHub-Actions-style OIDC endpoint: (request token, subject) once enabled.
+    github: Mutex<Option<(String, String)>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A handler never panics while holding a lock on purpose; if one did,
     // the data is still consistent enough to keep serving tests.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -191,7 +199,11 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             page_size: config.page_size.max(1),
             state_file: config.state_file.clone(),
+            identity_header: uuid::Uuid::new_v4().to_string(),
+            github: Mutex::new(None),
         });
+        let url = format!("http://{addr}");
+        tenant::repoint_emulator_issuers(&mut shared.tenant_mut(), &federation::issuer(&url));
         shared.persist();
         let (stop, mut stopped) = watch::channel(false);
         let accept_shared = shared.clone();
@@ -215,7 +227,7 @@ impl Emulator {
                 });
             }
         });
-        Ok(Emulator { url: format!("http://{addr}"), shared, stop })
+        Ok(Emulator { url, shared, stop })
     }
 
     /// `http://127.0.0.1:PORT` — both the Graph and the login URL.
@@ -253,6 +265,33 @@ impl Emulator {
     /// Approves or declines a pending device code sign-in by its user code.
     pub fn decide_device_code(&self, user_code: &str, approve: bool) -> bool {
         self.shared.tokens().decide_device_code(user_code, approve)
+    }
+
+    /// The emulator's OIDC issuer (a stand-in for a CI system's token issuer).
+    pub fn issuer(&self) -> String {
+        federation::issuer(&self.url)
+    }
+
+    /// A token from the emulator's issuer, valid from `nbf_offset` to
+    /// `exp_offset` seconds from now, as a workload identity provider
+    /// would write to `AZURE_FEDERATED_TOKEN_FILE`.
+    pub fn federated_token(&self, subject: &str, audience: &str, nbf_offset: i64, exp_offset: i64) -> String {
+        federation::issue(&self.url, subject, audience, nbf_offset, exp_offset)
+    }
+
+    /// Enables the GitHub-Actions-style OIDC endpoint for a workflow with
+    /// `subject`; returns what the runner would put in
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    pub fn github_actions(&self, subject: &str) -> (String, String) {
+        let request_token = uuid::Uuid::new_v4().to_string();
+        *lock(&self.shared.github) = Some((request_token.clone(), subject.to_string()));
+        (format!("{}/_emulator/github/token?api-version=2.0", self.url), request_token)
+    }
+
+    /// What an App Service / Container Apps host puts in `IDENTITY_ENDPOINT`
+    /// and `IDENTITY_HEADER`.
+    pub fn identity_endpoint(&self) -> (String, String) {
+        (format!("{}/_emulator/msi/token", self.url), self.shared.identity_header.clone())
     }
 
     /// Stops accepting connections and closes open ones.

@@ -63,6 +63,7 @@ pub async fn serve(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_string);
+    let identity_headers = super::identity::Headers::from(req.headers());
     let body_bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(&odata::bad_request("The request body is too large or unreadable."))),
@@ -92,7 +93,7 @@ pub async fn serve(
         let result = {
             let mut tokens = shared.tokens();
             match segs[3] {
-                "token" => tokens.token(&tenant, &format!("{base}{path}"), &form),
+                "token" => tokens.token(&tenant, &base, &format!("{base}{path}"), &form),
                 "devicecode" => tokens.device_code(&tenant, &base, &form),
                 _ => Err((404, json!({"error": "not_found"}))),
             }
@@ -112,6 +113,23 @@ pub async fn serve(
             client_id: form.get("client_id").cloned(),
         });
         return Ok(respond(&Reply::json(status, body)));
+    }
+
+    // Secretless sign-in: OIDC issuer, CI token endpoint, managed identity.
+    if let Some(reply) =
+        super::identity::route(&shared, &method, &segs, &raw_query, &base, bearer.as_deref(), &identity_headers)
+    {
+        // The answers carry tokens: record the call, never the body.
+        shared.record(Recorded {
+            method,
+            path,
+            query: String::new(),
+            status: reply.status,
+            body: None,
+            fault: None,
+            client_id: None,
+        });
+        return Ok(respond(&reply));
     }
 
     // Emulator controls (local use: approving device codes, inspecting requests).

@@ -27,6 +27,30 @@ pub struct App {
     /// Whether the device code flow is enabled (a public client).
     #[serde(default)]
     pub public_client: bool,
+    /// External identities (e.g. a GitHub workflow) whose OIDC tokens this
+    /// app accepts as client assertions.
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// A federated identity credential, as Entra stores it on an app: an
+/// assertion is accepted when issuer and subject match exactly and one of
+/// its audiences is listed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FederatedCredential {
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+}
+
+/// A managed identity that the emulator's managed identity endpoints hand
+/// tokens to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManagedIdentity {
+    pub client_id: String,
+    /// User-assigned identities are chosen by client id; the one
+    /// system-assigned identity is used when none is named.
+    pub user_assigned: bool,
 }
 
 /// A stored compliance policy.
@@ -58,6 +82,9 @@ pub struct Tenant {
     /// `policySet` objects (beta; id and displayName).
     #[serde(default)]
     pub policy_sets: Vec<Value>,
+    /// Identities of the (emulated) Azure host mtdhost runs on.
+    #[serde(default)]
+    pub managed_identities: Vec<ManagedIdentity>,
 }
 
 /// The demo tenant's id.
@@ -66,6 +93,13 @@ pub const DEMO_TENANT: &str = "8e6f7a1c-0b2d-4c3e-9f40-5a6b7c8d9e01";
 pub const DEMO_CLIENT_ID: &str = "5d1f3c2a-7e4b-4a69-8c10-2b3e4f5a6b7c";
 /// The demo app's secret (the emulator is local-only; this protects nothing).
 pub const DEMO_SECRET: &str = "emulator-demo-secret";
+/// The workflow subjects the demo app trusts (GitHub Actions' format).
+pub const DEMO_FEDERATED_SUBJECTS: [&str; 2] =
+    ["repo:contoso/compliance:ref:refs/heads/main", "repo:contoso/compliance:pull_request"];
+/// The demo host's system-assigned managed identity.
+pub const DEMO_SYSTEM_IDENTITY: &str = "6e2a4d3b-8f5c-4b7a-9d21-3c4f5a6b7c8d";
+/// A user-assigned managed identity of the demo host.
+pub const DEMO_USER_IDENTITY: &str = "7f3b5e4c-9a6d-4c8b-8e32-4d5a6b7c8d9e";
 
 /// Group "R&D Users" of the demo tenant.
 pub const RD_USERS: &str = "9412c5ea-b6d7-48f9-a30a-afb0c1d2e30a";
@@ -128,6 +162,15 @@ impl Tenant {
                 secrets: vec![DEMO_SECRET.into()],
                 certificates: Vec::new(),
                 public_client: true,
+                // The issuer is re-pointed to the running emulator's URL at start.
+                federated_credentials: DEMO_FEDERATED_SUBJECTS
+                    .iter()
+                    .map(|s| FederatedCredential {
+                        issuer: format!("http://127.0.0.1{}", super::federation::ISSUER_PATH),
+                        subject: s.to_string(),
+                        audiences: vec![super::federation::TOKEN_EXCHANGE_AUDIENCE.into()],
+                    })
+                    .collect(),
             }],
             groups: vec![
                 group("0b8f3c51-2d4e-4f60-9a71-1c2d3e4f5a01", "MTD - iOS Users"),
@@ -220,6 +263,10 @@ impl Tenant {
             ],
             policy_sets: vec![
                 serde_json::json!({"id": BASELINE_SET, "displayName": "Contoso baseline – iOS"}),
+            ],
+            managed_identities: vec![
+                ManagedIdentity { client_id: DEMO_SYSTEM_IDENTITY.into(), user_assigned: false },
+                ManagedIdentity { client_id: DEMO_USER_IDENTITY.into(), user_assigned: true },
             ],
         }
     }
@@ -332,5 +379,20 @@ impl Tenant {
     pub fn remove_policy(&mut self, id: &str) -> bool {
         self.policy_order.retain(|x| x != id);
         self.policies.remove(id).is_some()
+    }
+}
+
+/// Points federated credentials naming an emulator issuer on loopback at
+/// this run's issuer: the port changes between runs, a `--state` file and
+/// the demo tenant do not.
+pub(crate) fn repoint_emulator_issuers(tenant: &mut Tenant, issuer: &str) {
+    let loopback = |i: &str| {
+        i.ends_with(super::federation::ISSUER_PATH)
+            && (i.starts_with("http://127.0.0.1") || i.starts_with("http://localhost"))
+    };
+    for f in tenant.apps.iter_mut().flat_map(|a| a.federated_credentials.iter_mut()) {
+        if loopback(&f.issuer) {
+            f.issuer = issuer.to_string();
+        }
     }
 }

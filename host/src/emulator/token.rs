@@ -6,6 +6,8 @@
 //! (or SHA-1 `x5t`) picks a registered certificate, the signature must verify
 //! with its key (PS256 or RS256), `aud` must be this token URL, `iss` and
 //! `sub` the client id, and the token must be within its validity window.
+//! Assertions issued by someone else are federated credentials, checked in
+//! [`super::federation`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -55,7 +57,7 @@ pub struct Tokens {
 /// An OAuth error answer: (status, body).
 pub type OAuthError = (u16, Value);
 
-fn oauth_error(error: &str, code: u32, description: &str) -> OAuthError {
+pub(crate) fn oauth_error(error: &str, code: u32, description: &str) -> OAuthError {
     (
         if error == "invalid_client" { 401 } else { 400 },
         json!({
@@ -84,7 +86,7 @@ impl Tokens {
         self.access.get(bearer).filter(|t| t.expires > Instant::now()).map(|t| t.client_id.as_str())
     }
 
-    fn issue(&mut self, client_id: &str, with_refresh: bool) -> Value {
+    pub(crate) fn issue(&mut self, client_id: &str, with_refresh: bool) -> Value {
         let token = random_token("emu.");
         self.access.insert(
             token.clone(),
@@ -104,10 +106,11 @@ impl Tokens {
         body
     }
 
-    /// POST {tenant}/oauth2/v2.0/token.
+    /// POST {tenant}/oauth2/v2.0/token; `base` is the emulator's URL.
     pub fn token(
         &mut self,
         tenant: &Tenant,
+        base: &str,
         token_url: &str,
         form: &HashMap<String, String>,
     ) -> Result<Value, OAuthError> {
@@ -130,7 +133,16 @@ impl Tokens {
                             "The request body must contain the client_assertion_type parameter.",
                         ));
                     }
-                    verify_assertion(app, token_url, get("client_assertion"))?;
+                    let assertion = get("client_assertion");
+                    // A certificate assertion is issued by the app itself;
+                    // anything else must be a federated credential.
+                    let iss = super::federation::peek_claims(assertion)
+                        .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_string));
+                    if iss.as_deref() == Some(client_id) {
+                        verify_assertion(app, token_url, assertion)?;
+                    } else {
+                        super::federation::verify(app, base, assertion)?;
+                    }
                 } else if !app.secrets.iter().any(|s| s == get("client_secret"))
                     || get("client_secret").is_empty()
                 {

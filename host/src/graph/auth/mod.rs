@@ -1,18 +1,24 @@
 //! Sign-in to Microsoft Entra ID (identity platform v2.0) for Graph.
 //!
-//! Four ways in: a client secret, a certificate (signed JWT client
-//! assertion), the device code flow for interactive admins, and a
-//! pre-obtained bearer token (pipelines with federated credentials). Tokens
-//! are cached in memory and refreshed before they expire. Secrets are held in
-//! `SecretString`, whose `Debug` prints nothing, and are never logged.
+//! The ways in: a client secret, a certificate (signed JWT client
+//! assertion), the device code flow for interactive admins, a pre-obtained
+//! bearer token, and two secretless ones for pipelines and Azure-hosted
+//! runs: workload identity federation (an external OIDC token as the client
+//! assertion, see [`federated`]) and managed identity (see [`managed`]);
+//! [`ambient`] picks those from the environment. Tokens are cached in memory
+//! and refreshed before they expire. Secrets are held in `SecretString`,
+//! whose `Debug` prints nothing, and are never logged.
 //!
 //! The token requests are plain form posts; `reqwest` does them, and
 //! `jsonwebtoken` signs the client assertion. `azure_identity` would drag in
 //! the whole Azure SDK core and cannot point at an emulator's login URL
 //! per cloud as cleanly; `oauth2` does not do Entra's client assertions.
 
+pub mod ambient;
 mod assertion;
 mod device_code;
+pub mod federated;
+pub mod managed;
 
 use std::time::Duration;
 
@@ -23,6 +29,8 @@ use tokio::time::Instant;
 
 pub use assertion::{certificate_der, thumbprint_s256, CertificateCredential, CertificateError};
 pub use device_code::DeviceCodePrompt;
+pub use federated::FederatedTokenSource;
+pub use managed::ManagedIdentitySource;
 
 use super::cloud::Endpoints;
 
@@ -34,8 +42,13 @@ pub enum Credential {
     Certificate { tenant: String, client_id: String, certificate: CertificateCredential },
     /// Delegated sign-in: the admin enters a code in a browser.
     DeviceCode { tenant: String, client_id: String, prompt: Box<dyn Fn(&DeviceCodePrompt) + Send + Sync> },
-    /// A token obtained elsewhere (e.g. workload identity federation in CI).
+    /// A token obtained elsewhere.
     Bearer(SecretString),
+    /// App-only sign-in with an external OIDC token (CI, Kubernetes) that
+    /// the app trusts through a federated identity credential.
+    WorkloadIdentity { tenant: String, client_id: String, source: FederatedTokenSource },
+    /// The Azure host's own identity; `client_id` picks a user-assigned one.
+    ManagedIdentity { client_id: Option<String>, source: ManagedIdentitySource },
 }
 
 impl std::fmt::Debug for Credential {
@@ -51,6 +64,12 @@ impl std::fmt::Debug for Credential {
                 write!(f, "DeviceCode {{ tenant: {tenant}, client_id: {client_id} }}")
             }
             Credential::Bearer(_) => f.write_str("Bearer"),
+            Credential::WorkloadIdentity { tenant, client_id, source } => {
+                write!(f, "WorkloadIdentity {{ tenant: {tenant}, client_id: {client_id}, source: {source:?} }}")
+            }
+            Credential::ManagedIdentity { client_id, source } => {
+                write!(f, "ManagedIdentity {{ client_id: {client_id:?}, source: {source:?} }}")
+            }
         }
     }
 }
@@ -68,6 +87,13 @@ pub enum AuthError {
     DeviceCode(String),
     #[error(transparent)]
     Certificate(#[from] CertificateError),
+    #[error("workload identity: {0}")]
+    Federated(String),
+    #[error("managed identity: {0}")]
+    ManagedIdentity(String),
+    /// A secretless method could not find what it needs in the environment.
+    #[error("{0}")]
+    Ambient(String),
 }
 
 /// Overall time for one token request.
@@ -86,7 +112,7 @@ struct TokenErrorBody {
 }
 
 #[derive(Deserialize)]
-struct TokenBody {
+pub(crate) struct TokenBody {
     access_token: String,
     #[serde(default)]
     expires_in: Option<u64>,
@@ -190,6 +216,24 @@ impl TokenProvider {
                 // and a long apply would ask the admin to sign in again.
                 let scope = format!("{scope} offline_access");
                 device_code::run(self, tenant, client_id, &scope, prompt.as_ref()).await
+            }
+            Credential::WorkloadIdentity { tenant, client_id, source } => {
+                // Fetched anew for every Graph token: the file rotates and
+                // GitHub's tokens live minutes.
+                let external = source.token(&self.http).await?;
+                let form = [
+                    ("client_id", client_id.as_str()),
+                    ("scope", scope.as_str()),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", external.expose_secret()),
+                    ("grant_type", "client_credentials"),
+                ];
+                self.post_token(tenant, &form).await
+            }
+            Credential::ManagedIdentity { client_id, source } => {
+                // Managed identity endpoints take the v1 resource, not a scope.
+                let resource = scope.strip_suffix("/.default").unwrap_or(&scope);
+                source.token(&self.http, resource, client_id.as_deref()).await
             }
             Credential::Bearer(_) => unreachable!("bearer tokens are returned before acquiring"),
         }
