@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use mtd_e2e::graph::{client_with, demo_secret, emulator, endpoints, fast_options};
 use mtdhost::emulator::{
-    App, EmulatorConfig, DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_TENANT, TOKEN_EXCHANGE_AUDIENCE,
+    App, EmulatorConfig, DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_TENANT,
+    TOKEN_EXCHANGE_AUDIENCE,
 };
 use mtdhost::graph::auth::ambient::{resolve, AmbientMethod, AmbientSettings};
 use mtdhost::graph::auth::{CertificateCredential, Credential, FederatedTokenSource, TokenProvider};
@@ -111,10 +112,17 @@ async fn secrets_and_tokens_never_reach_the_log() {
     .into_iter()
     .collect();
     let lookup = |k: &str| vars.get(k).cloned();
-    let settings =
-        AmbientSettings { tenant: Some(DEMO_TENANT.into()), client_id: Some(DEMO_CLIENT_ID.into()), imds: false };
+    let settings = AmbientSettings {
+        tenant: Some(DEMO_TENANT.into()),
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        imds: false,
+    };
     for method in [AmbientMethod::WorkloadIdentity, AmbientMethod::ManagedIdentity] {
-        let s = if method == AmbientMethod::ManagedIdentity { AmbientSettings::default() } else { settings.clone() };
+        let s = if method == AmbientMethod::ManagedIdentity {
+            AmbientSettings::default()
+        } else {
+            settings.clone()
+        };
         let cred = resolve(method, &s, &lookup).unwrap();
         dbg.push_str(&format!(" {cred:?}"));
         let c = client_with(&emu, cred, fast_options());

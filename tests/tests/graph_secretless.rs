@@ -6,7 +6,6 @@
 //! the process, so these tests cannot race others.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use mtd_e2e::graph::{client_with, emulator, endpoints, fast_options};
 use mtdhost::emulator::{
@@ -17,6 +16,7 @@ use mtdhost::graph::auth::ambient::{resolve, AmbientMethod, AmbientSettings};
 use mtdhost::graph::auth::{Credential, FederatedTokenSource, ManagedIdentitySource, TokenProvider};
 use mtdhost::graph::intune::GroupLookup;
 use mtdhost::graph::{ClientOptions, GraphError};
+use secrecy::ExposeSecret;
 
 const MAIN: &str = DEMO_FEDERATED_SUBJECTS[0];
 
@@ -24,7 +24,11 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn resolve_in(method: AmbientMethod, settings: &AmbientSettings, vars: &HashMap<String, String>) -> Credential {
+fn resolve_in(
+    method: AmbientMethod,
+    settings: &AmbientSettings,
+    vars: &HashMap<String, String>,
+) -> Credential {
     resolve(method, settings, &|k: &str| vars.get(k).cloned()).unwrap()
 }
 
@@ -84,7 +88,6 @@ async fn workload_identity_from_a_file_rereads_it_on_every_token_request() {
     std::fs::write(&file, emu.federated_token(DEMO_FEDERATED_SUBJECTS[1], TOKEN_EXCHANGE_AUDIENCE, 0, 600))
         .unwrap();
     let second = provider.token().await.unwrap();
-    use secrecy::ExposeSecret;
     assert_ne!(first.expose_secret(), second.expose_secret());
     let assertions = emu.requests().iter().filter(|r| r.path.ends_with("/oauth2/v2.0/token")).count();
     assert_eq!(assertions, 3, "one exchange per token request");
@@ -94,20 +97,30 @@ async fn workload_identity_from_a_file_rereads_it_on_every_token_request() {
 async fn workload_identity_from_the_github_actions_endpoint() {
     let emu = emulator(EmulatorConfig::default()).await;
     let (url, request_token) = emu.github_actions(MAIN);
-    let vars = env(&[("ACTIONS_ID_TOKEN_REQUEST_URL", &url), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &request_token)]);
+    let vars = env(&[
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token.as_str()),
+    ]);
     let cred = resolve_in(AmbientMethod::WorkloadIdentity, &demo_ids(), &vars);
-    assert!(matches!(&cred, Credential::WorkloadIdentity { source: FederatedTokenSource::GitHubActions { .. }, .. }));
+    assert!(matches!(
+        &cred,
+        Credential::WorkloadIdentity { source: FederatedTokenSource::GitHubActions { .. }, .. }
+    ));
     works(&emu, cred).await.unwrap();
     assert!(emu.requests().iter().any(|r| r.path == "/_emulator/github/token" && r.status == 200));
 
     // A wrong request token: the runner's endpoint refuses, with a hint.
-    let vars = env(&[("ACTIONS_ID_TOKEN_REQUEST_URL", &url), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "stale")]);
+    let vars =
+        env(&[("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "stale")]);
     let err = works(&emu, resolve_in(AmbientMethod::WorkloadIdentity, &demo_ids(), &vars)).await.unwrap_err();
     assert!(err.to_string().contains("id-token: write"), "{err}");
 
     // A workflow on another branch is not trusted by the app.
     let (url, request_token) = emu.github_actions("repo:contoso/compliance:ref:refs/heads/feature");
-    let vars = env(&[("ACTIONS_ID_TOKEN_REQUEST_URL", &url), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &request_token)]);
+    let vars = env(&[
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token.as_str()),
+    ]);
     let err = works(&emu, resolve_in(AmbientMethod::WorkloadIdentity, &demo_ids(), &vars)).await.unwrap_err();
     assert!(err.to_string().contains("AADSTS70021"), "{err}");
 }
@@ -117,7 +130,12 @@ async fn bad_assertions_are_refused_with_entras_errors() {
     let emu = emulator(EmulatorConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
 
-    let err = refusal(&emu, &emu.federated_token("repo:evil/fork:ref:refs/heads/main", TOKEN_EXCHANGE_AUDIENCE, 0, 600), &dir).await;
+    let err = refusal(
+        &emu,
+        &emu.federated_token("repo:evil/fork:ref:refs/heads/main", TOKEN_EXCHANGE_AUDIENCE, 0, 600),
+        &dir,
+    )
+    .await;
     assert!(err.contains("invalid_client: AADSTS70021: No matching federated identity record"), "{err}");
     assert!(err.contains("Assertion Subject: 'repo:evil/fork:ref:refs/heads/main'"), "{err}");
 
@@ -167,10 +185,13 @@ async fn bad_assertions_are_refused_with_entras_errors() {
 async fn managed_identity_through_identity_endpoint_and_imds() {
     let emu = emulator(EmulatorConfig::default()).await;
     let (endpoint, header) = emu.identity_endpoint();
-    let vars = env(&[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", &header)]);
+    let vars = env(&[("IDENTITY_ENDPOINT", endpoint.as_str()), ("IDENTITY_HEADER", header.as_str())]);
     let system = AmbientSettings::default();
     let cred = resolve_in(AmbientMethod::ManagedIdentity, &system, &vars);
-    assert!(matches!(&cred, Credential::ManagedIdentity { source: ManagedIdentitySource::AppService { .. }, .. }));
+    assert!(matches!(
+        &cred,
+        Credential::ManagedIdentity { source: ManagedIdentitySource::AppService { .. }, .. }
+    ));
     works(&emu, cred).await.unwrap();
 
     let user = AmbientSettings { client_id: Some(DEMO_USER_IDENTITY.into()), ..AmbientSettings::default() };
@@ -179,12 +200,14 @@ async fn managed_identity_through_identity_endpoint_and_imds() {
     assert!(issued.iter().any(|c| c == DEMO_SYSTEM_IDENTITY), "{issued:?}");
     assert!(issued.iter().any(|c| c == DEMO_USER_IDENTITY), "{issued:?}");
 
-    let unknown = AmbientSettings { client_id: Some("0000-not-assigned".into()), ..AmbientSettings::default() };
+    let unknown =
+        AmbientSettings { client_id: Some("0000-not-assigned".into()), ..AmbientSettings::default() };
     let err = works(&emu, resolve_in(AmbientMethod::ManagedIdentity, &unknown, &vars)).await.unwrap_err();
     assert!(err.to_string().contains("Identity not found"), "{err}");
 
-    let wrong_header = env(&[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", "guess")]);
-    let err = works(&emu, resolve_in(AmbientMethod::ManagedIdentity, &system, &wrong_header)).await.unwrap_err();
+    let wrong_header = env(&[("IDENTITY_ENDPOINT", endpoint.as_str()), ("IDENTITY_HEADER", "guess")]);
+    let err =
+        works(&emu, resolve_in(AmbientMethod::ManagedIdentity, &system, &wrong_header)).await.unwrap_err();
     assert!(err.to_string().contains("HTTP 401"), "{err}");
 
     // IMDS, at the emulator on loopback instead of 169.254.169.254.
@@ -197,7 +220,7 @@ async fn managed_identity_through_identity_endpoint_and_imds() {
 
 #[tokio::test]
 async fn auto_picks_each_source_in_order_and_fails_clearly_without_one() {
-    let emu = Arc::new(emulator(EmulatorConfig::default()).await);
+    let emu = emulator(EmulatorConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, emu.federated_token(MAIN, TOKEN_EXCHANGE_AUDIENCE, 0, 600)).unwrap();
@@ -208,28 +231,37 @@ async fn auto_picks_each_source_in_order_and_fails_clearly_without_one() {
     // Everything present: the token file wins.
     let all = env(&[
         ("AZURE_FEDERATED_TOKEN_FILE", f),
-        ("ACTIONS_ID_TOKEN_REQUEST_URL", &gh_url),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &gh_token),
-        ("IDENTITY_ENDPOINT", &endpoint),
-        ("IDENTITY_HEADER", &header),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", gh_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", gh_token.as_str()),
+        ("IDENTITY_ENDPOINT", endpoint.as_str()),
+        ("IDENTITY_HEADER", header.as_str()),
     ]);
     let cred = resolve_in(AmbientMethod::Auto, &demo_ids(), &all);
-    assert!(matches!(&cred, Credential::WorkloadIdentity { source: FederatedTokenSource::File(_), .. }), "{cred:?}");
+    assert!(
+        matches!(&cred, Credential::WorkloadIdentity { source: FederatedTokenSource::File(_), .. }),
+        "{cred:?}"
+    );
     works(&emu, cred).await.unwrap();
 
     let gh = env(&[
-        ("ACTIONS_ID_TOKEN_REQUEST_URL", &gh_url),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &gh_token),
-        ("IDENTITY_ENDPOINT", &endpoint),
-        ("IDENTITY_HEADER", &header),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", gh_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", gh_token.as_str()),
+        ("IDENTITY_ENDPOINT", endpoint.as_str()),
+        ("IDENTITY_HEADER", header.as_str()),
     ]);
     let cred = resolve_in(AmbientMethod::Auto, &demo_ids(), &gh);
-    assert!(matches!(&cred, Credential::WorkloadIdentity { source: FederatedTokenSource::GitHubActions { .. }, .. }));
+    assert!(matches!(
+        &cred,
+        Credential::WorkloadIdentity { source: FederatedTokenSource::GitHubActions { .. }, .. }
+    ));
     works(&emu, cred).await.unwrap();
 
-    let app_service = env(&[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", &header)]);
+    let app_service = env(&[("IDENTITY_ENDPOINT", endpoint.as_str()), ("IDENTITY_HEADER", header.as_str())]);
     let cred = resolve_in(AmbientMethod::Auto, &AmbientSettings::default(), &app_service);
-    assert!(matches!(&cred, Credential::ManagedIdentity { source: ManagedIdentitySource::AppService { .. }, .. }));
+    assert!(matches!(
+        &cred,
+        Credential::ManagedIdentity { source: ManagedIdentitySource::AppService { .. }, .. }
+    ));
     works(&emu, cred).await.unwrap();
 
     let imds = env(&[("MTDHOST_IMDS_URL", emu.url())]);
@@ -248,7 +280,9 @@ async fn auto_picks_each_source_in_order_and_fails_clearly_without_one() {
     // Nothing: one message naming everything looked for, even with a
     // secret lying around in the environment.
     let nothing = env(&[("AZURE_CLIENT_SECRET", "must-not-be-used"), ("AZURE_CLIENT_ID", DEMO_CLIENT_ID)]);
-    let err = resolve(AmbientMethod::Auto, &demo_ids(), &|k: &str| nothing.get(k).cloned()).unwrap_err().to_string();
+    let err = resolve(AmbientMethod::Auto, &demo_ids(), &|k: &str| nothing.get(k).cloned())
+        .unwrap_err()
+        .to_string();
     for looked in [
         "AZURE_FEDERATED_TOKEN_FILE",
         "ACTIONS_ID_TOKEN_REQUEST_URL",
@@ -286,8 +320,8 @@ async fn a_pipeline_config_signs_in_with_no_secret() {
     let config = mtdhost::config::Config::load(&path).unwrap();
     let (url, request_token) = emu.github_actions(DEMO_FEDERATED_SUBJECTS[1]);
     let vars = env(&[
-        ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &request_token),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token.as_str()),
         ("AZURE_CLIENT_ID", DEMO_CLIENT_ID),
         ("AZURE_TENANT_ID", DEMO_TENANT),
     ]);

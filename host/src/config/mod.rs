@@ -280,7 +280,10 @@ impl Config {
         if t.tenant_id.is_none()
             && !matches!(
                 auth.method,
-                AuthMethod::Bearer | AuthMethod::WorkloadIdentity | AuthMethod::ManagedIdentity | AuthMethod::Auto
+                AuthMethod::Bearer
+                    | AuthMethod::WorkloadIdentity
+                    | AuthMethod::ManagedIdentity
+                    | AuthMethod::Auto
             )
         {
             return Err(ConfigError::plain(
@@ -323,7 +326,10 @@ impl Config {
                     && auth.certificate.is_none()
                     && auth.private_key.is_none()
                     && auth.token_env.is_none();
-                needs(secretless, "no secret-env, secret-file, certificate, private-key or token-env (it uses none)")
+                needs(
+                    secretless,
+                    "no secret-env, secret-file, certificate, private-key or token-env (it uses none)",
+                )
             }
         }
     }

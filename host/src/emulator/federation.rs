@@ -84,7 +84,8 @@ pub fn jwks() -> Value {
 /// The unverified claims of a JWT, to route it (certificate assertion or federated).
 pub fn peek_claims(jwt: &str) -> Option<Value> {
     let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -109,9 +110,10 @@ pub fn verify(app: &App, base: &str, jwt: &str) -> Result<(), OAuthError> {
     let claims = peek_claims(jwt).ok_or_else(malformed)?;
     let (iss, sub) = (claim(&claims, "iss"), claim(&claims, "sub"));
     let auds = audiences(&claims);
-    let matched = app.federated_credentials.iter().any(|f| {
-        f.issuer == iss && f.subject == sub && auds.iter().any(|a| f.audiences.contains(a))
-    });
+    let matched = app
+        .federated_credentials
+        .iter()
+        .any(|f| f.issuer == iss && f.subject == sub && auds.iter().any(|a| f.audiences.contains(a)));
     if !matched {
         return Err(oauth_error(
             "invalid_client",

@@ -51,7 +51,11 @@ pub fn route(
         ["_emulator", "github", "token"] => github_token(shared, base, bearer, &q),
         ["_emulator", "msi", "token"] => {
             if headers.identity_header.as_deref() != Some(shared.identity_header.as_str()) {
-                return Some(error(401, "invalid_request", "The X-IDENTITY-HEADER header is missing or wrong."));
+                return Some(error(
+                    401,
+                    "invalid_request",
+                    "The X-IDENTITY-HEADER header is missing or wrong.",
+                ));
             }
             if q.get("api-version").map(String::as_str) != Some("2019-08-01") {
                 return Some(error(400, "invalid_request", "Use api-version=2019-08-01."));

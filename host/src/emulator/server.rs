@@ -116,9 +116,15 @@ pub async fn serve(
     }
 
     // Secretless sign-in: OIDC issuer, CI token endpoint, managed identity.
-    if let Some(reply) =
-        super::identity::route(&shared, &method, &segs, &raw_query, &base, bearer.as_deref(), &identity_headers)
-    {
+    if let Some(reply) = super::identity::route(
+        &shared,
+        &method,
+        &segs,
+        &raw_query,
+        &base,
+        bearer.as_deref(),
+        &identity_headers,
+    ) {
         // The answers carry tokens: record the call, never the body.
         shared.record(Recorded {
             method,
@@ -127,7 +133,13 @@ pub async fn serve(
             status: reply.status,
             body: None,
             fault: None,
-            client_id: None,
+            // Managed identity answers name the identity that got a token.
+            client_id: reply
+                .body
+                .as_ref()
+                .and_then(|b| b.get("client_id"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
         });
         return Ok(respond(&reply));
     }

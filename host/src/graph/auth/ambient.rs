@@ -58,9 +58,10 @@ fn federated_source(env: EnvLookup<'_>) -> Option<FederatedTokenSource> {
         return Some(FederatedTokenSource::File(PathBuf::from(file)));
     }
     match (non_empty(env, "ACTIONS_ID_TOKEN_REQUEST_URL"), non_empty(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")) {
-        (Some(request_url), Some(token)) => {
-            Some(FederatedTokenSource::GitHubActions { request_url, request_token: SecretString::from(token) })
-        }
+        (Some(request_url), Some(token)) => Some(FederatedTokenSource::GitHubActions {
+            request_url,
+            request_token: SecretString::from(token),
+        }),
         _ => None,
     }
 }
@@ -122,7 +123,9 @@ pub fn resolve(
             workload(settings, env, source)
         }
         // Asked for explicitly: without an App Service endpoint, this must be a VM.
-        AmbientMethod::ManagedIdentity => Ok(managed(settings, app_service(env).unwrap_or_else(|| imds(env)))),
+        AmbientMethod::ManagedIdentity => {
+            Ok(managed(settings, app_service(env).unwrap_or_else(|| imds(env))))
+        }
         AmbientMethod::Auto => {
             if let Some(source) = federated_source(env) {
                 return workload(settings, env, source);
@@ -133,7 +136,9 @@ pub fn resolve(
             if settings.imds || non_empty(env, IMDS_URL_ENV).is_some() {
                 return Ok(managed(settings, imds(env)));
             }
-            Err(AuthError::Ambient(format!("method = \"auto\" found no secretless credential; it looked for {LOOKED_FOR}")))
+            Err(AuthError::Ambient(format!(
+                "method = \"auto\" found no secretless credential; it looked for {LOOKED_FOR}"
+            )))
         }
     }
 }

@@ -48,7 +48,10 @@ impl FederatedTokenSource {
         match self {
             FederatedTokenSource::File(path) => {
                 let text = tokio::fs::read_to_string(path).await.map_err(|e| {
-                    AuthError::Federated(format!("cannot read the federated token file {}: {e}", path.display()))
+                    AuthError::Federated(format!(
+                        "cannot read the federated token file {}: {e}",
+                        path.display()
+                    ))
                 })?;
                 let token = text.trim();
                 if token.is_empty() {
@@ -65,8 +68,10 @@ impl FederatedTokenSource {
                 })?;
                 url.query_pairs_mut().append_pair("audience", TOKEN_EXCHANGE_AUDIENCE);
                 let shown = format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), url.path());
-                let transport =
-                    |e: reqwest::Error| AuthError::Transport { url: shown.clone(), reason: e.without_url().to_string() };
+                let transport = |e: reqwest::Error| AuthError::Transport {
+                    url: shown.clone(),
+                    reason: e.without_url().to_string(),
+                };
                 let resp = http
                     .get(url)
                     .bearer_auth(request_token.expose_secret())

@@ -75,12 +75,17 @@ impl ManagedIdentitySource {
                 (format!("{}/metadata/identity/oauth2/token", base_url.trim_end_matches('/')), IMDS_TIMEOUT)
             }
         };
-        let mut parsed = url::Url::parse(&url).map_err(|e| AuthError::ManagedIdentity(format!("bad endpoint {url}: {e}")))?;
+        let mut parsed = url::Url::parse(&url)
+            .map_err(|e| AuthError::ManagedIdentity(format!("bad endpoint {url}: {e}")))?;
         {
             let mut q = parsed.query_pairs_mut();
             q.append_pair(
                 "api-version",
-                if matches!(self, ManagedIdentitySource::AppService { .. }) { "2019-08-01" } else { "2018-02-01" },
+                if matches!(self, ManagedIdentitySource::AppService { .. }) {
+                    "2019-08-01"
+                } else {
+                    "2018-02-01"
+                },
             );
             q.append_pair("resource", resource);
             if let Some(c) = client_id {
@@ -89,7 +94,9 @@ impl ManagedIdentitySource {
         }
         let mut req = http.get(parsed).timeout(timeout);
         req = match self {
-            ManagedIdentitySource::AppService { header, .. } => req.header("X-IDENTITY-HEADER", header.expose_secret()),
+            ManagedIdentitySource::AppService { header, .. } => {
+                req.header("X-IDENTITY-HEADER", header.expose_secret())
+            }
             ManagedIdentitySource::Imds { .. } => req.header("Metadata", "true"),
         };
         let resp = req

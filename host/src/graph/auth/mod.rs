@@ -65,7 +65,10 @@ impl std::fmt::Debug for Credential {
             }
             Credential::Bearer(_) => f.write_str("Bearer"),
             Credential::WorkloadIdentity { tenant, client_id, source } => {
-                write!(f, "WorkloadIdentity {{ tenant: {tenant}, client_id: {client_id}, source: {source:?} }}")
+                write!(
+                    f,
+                    "WorkloadIdentity {{ tenant: {tenant}, client_id: {client_id}, source: {source:?} }}"
+                )
             }
             Credential::ManagedIdentity { client_id, source } => {
                 write!(f, "ManagedIdentity {{ client_id: {client_id:?}, source: {source:?} }}")
