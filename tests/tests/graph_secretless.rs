@@ -296,7 +296,7 @@ async fn auto_picks_each_source_in_order_and_fails_clearly_without_one() {
     assert!(!err.contains("must-not-be-used"));
 
     // Workload identity without a client id anywhere says where to put it.
-    let no_client = env(&[("AZURE_FEDERATED_TOKEN_FILE", f)]);
+    let no_client = env(&[("AZURE_FEDERATED_TOKEN_FILE", f), ("AZURE_TENANT_ID", DEMO_TENANT)]);
     let err = resolve(AmbientMethod::Auto, &AmbientSettings::default(), &|k: &str| no_client.get(k).cloned())
         .unwrap_err()
         .to_string();
