@@ -39,6 +39,21 @@ fn has_word(words: &[String], word: &str) -> bool {
     words.iter().any(|w| w.eq_ignore_ascii_case(word.trim()))
 }
 
+/// The values of `paths` joined (" / "); lists contribute their scalars.
+fn composite_key(v: &Value, paths: &[String]) -> Option<String> {
+    let parts: Vec<String> = paths
+        .iter()
+        .filter_map(|p| match lookup(v, p)? {
+            Value::Array(items) => {
+                let words: Vec<String> = items.iter().filter_map(scalar_text).collect();
+                (!words.is_empty()).then(|| words.join(", "))
+            }
+            other => scalar_text(other),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" / "))
+}
+
 /// What a batch needs while it is mapped.
 struct Run<'a> {
     spec: &'a PartnerSpec,
@@ -192,7 +207,10 @@ impl Run<'_> {
 
     fn threat(&mut self, shape: &Shape, f: &ThreatFields, v: &Value, at: &str, device: String, observed: Observation) {
         let spec = self.spec;
-        let threat_id = field(v, &f.threat_id).map_or_else(|| at.to_string(), |(_, id)| id);
+        let threat_id = field(v, &f.threat_id)
+            .map(|(_, id)| id)
+            .or_else(|| composite_key(v, &f.threat_key))
+            .unwrap_or_else(|| at.to_string());
         let classification = field(v, &f.classification).map(|(_, c)| c).unwrap_or_default();
         let lifecycle = field(v, &f.status);
         let flagged = f.resolved_flag.iter().any(|p| {

@@ -53,6 +53,7 @@ impl Fields {
                 severity: self.severity.clone(),
                 status: self.status.clone(),
                 resolved_flag: Vec::new(),
+                threat_key: Vec::new(),
             }),
         }
     }

@@ -51,6 +51,10 @@ pub struct ThreatFields {
     pub status: Vec<String>,
     /// Booleans meaning "no longer active" when true (Zimperium `mitigated`).
     pub resolved_flag: Vec<String>,
+    /// For partners without a threat id that links a detection to its end
+    /// (Check Point): the threat is named by these fields together (lists
+    /// joined); used when `threat_id` finds nothing.
+    pub threat_key: Vec<String>,
 }
 
 /// What a shape's records are.
@@ -149,6 +153,7 @@ pub fn threat_fields(
         severity: super::strs(severity),
         status: super::strs(status),
         resolved_flag: Vec::new(),
+        threat_key: Vec::new(),
     }
 }
 
