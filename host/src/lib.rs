@@ -14,5 +14,6 @@ pub mod graph;
 pub mod job;
 pub mod pipeline;
 pub mod plan;
+pub mod plugin_test;
 pub mod runtime;
 pub mod session;

@@ -7,6 +7,7 @@ mod emulator_cmd;
 mod evaluate_cmd;
 mod plan_cmd;
 mod plugin_cmd;
+mod plugin_test_cmd;
 mod render;
 mod settings;
 mod tenant_cmd;
