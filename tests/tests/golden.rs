@@ -18,7 +18,7 @@ fn fixtures(plugin: &str) -> PathBuf {
 }
 
 fn loader(plugin: &str) -> impl Fn(&str) -> Result<LoadedPlugin, String> + '_ {
-    move |settings: &str| {
+    move |settings: &str| -> Result<LoadedPlugin, String> {
         let rt = Runtime::new(Cache::disabled());
         let src = PluginSource::builtin(plugin).ok_or_else(|| format!("no builtin {plugin}"))?;
         rt.load(&src, &LoadOptions { settings_json: settings.into(), ..LoadOptions::default() })

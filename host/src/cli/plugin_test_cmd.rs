@@ -10,7 +10,7 @@ use serde_json::json;
 use super::plugin_cmd::{options, runtime};
 use super::{settings, LoadArgs, OutputFormat};
 use crate::plugin_test::{self, Outcome};
-use crate::runtime::{ensure_valid_settings, sanitize, PluginSource};
+use crate::runtime::{ensure_valid_settings, sanitize, LoadedPlugin, PluginSource};
 
 /// Runs every case in `dir`; exit code 1 if any fails.
 pub fn run(
@@ -24,7 +24,7 @@ pub fn run(
     let cases = plugin_test::discover(dir)?;
     let rt = runtime(load)?;
     let source = PluginSource::resolve(plugin)?;
-    let loader = |settings_json: &str| {
+    let loader = |settings_json: &str| -> Result<LoadedPlugin, String> {
         let opts = options(&source, load, settings_json.to_string()).map_err(|e| e.to_string())?;
         let loaded = rt.load(&source, &opts).map_err(|e| e.to_string())?;
         ensure_valid_settings(&loaded).map_err(|e| e.to_string())?;
