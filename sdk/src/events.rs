@@ -161,49 +161,48 @@ pub fn scalar_text(v: &Value) -> Option<String> {
 /// for a list, its first element that does. A bracketed field may contain
 /// dots: `evidence[@odata.type=#microsoft.graph.security.deviceEvidence].mdeDeviceId`.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    let segments = split_path(path);
-    walk(value, &segments)
+    walk(value, path)
 }
 
-fn split_path(path: &str) -> Vec<&str> {
-    let (mut out, mut start, mut depth) = (Vec::new(), 0, 0usize);
+/// Splits off the first segment at a dot outside brackets (no allocation:
+/// this runs for every field of every record).
+fn first_segment(path: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
     for (i, c) in path.char_indices() {
         match c {
             '[' => depth += 1,
             ']' => depth = depth.saturating_sub(1),
-            '.' if depth == 0 => {
-                out.push(&path[start..i]);
-                start = i + 1;
-            }
+            '.' if depth == 0 => return (&path[..i], Some(&path[i + 1..])),
             _ => {}
         }
     }
-    out.push(&path[start..]);
-    out
+    (path, None)
 }
 
-fn walk<'a>(value: &'a Value, segments: &[&str]) -> Option<&'a Value> {
-    let Some((first, rest)) = segments.split_first() else {
-        return Some(value).filter(|v| !v.is_null());
+fn walk<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let (first, rest) = first_segment(path);
+    let next = |v: &'a Value| match rest {
+        Some(r) => walk(v, r),
+        None => Some(v).filter(|v| !v.is_null()),
     };
-    if *first == "*" {
-        return value.as_array()?.iter().find_map(|item| walk(item, rest));
+    if first == "*" {
+        return value.as_array()?.iter().find_map(next);
     }
     let (key, filter) = match first.split_once('[') {
         Some((k, f)) => (k, f.strip_suffix(']').and_then(|f| f.split_once('='))),
-        None => (*first, None),
+        None => (first, None),
     };
     let child = match (value, key.parse::<usize>()) {
         (Value::Array(items), Ok(i)) => items.get(i)?,
         _ => value.get(key)?,
     };
     let Some((field, want)) = filter else {
-        return walk(child, rest);
+        return next(child);
     };
     let matches = |v: &Value| v.get(field).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case(want));
     match child {
-        Value::Array(items) => items.iter().filter(|i| matches(i)).find_map(|i| walk(i, rest)),
-        other if matches(other) => walk(other, rest),
+        Value::Array(items) => items.iter().filter(|i| matches(i)).find_map(next),
+        other if matches(other) => next(other),
         _ => None,
     }
 }
