@@ -130,8 +130,7 @@ pub fn run_case(
     default_settings: &str,
     load: &dyn Fn(&str) -> Result<LoadedPlugin, String>,
 ) -> Outcome {
-    let mut outcome =
-        Outcome { name: case.name.clone(), difference: None, devices: 0, diagnostics: 0 };
+    let mut outcome = Outcome { name: case.name.clone(), difference: None, devices: 0, diagnostics: 0 };
     if let Err(difference) = check(case, default_settings, load, &mut outcome) {
         outcome.difference = Some(difference);
     }
@@ -229,19 +228,30 @@ fn compare_diagnostics(want: &[ExpectedDiagnostic], got: &[Diagnostic]) -> Resul
             return Err(format!("diagnostic {n} is \"{shown}\", expected a {}", w.severity));
         }
         if w.path.as_ref().is_some_and(|p| *p != g.path) {
-            return Err(format!("diagnostic {n} is \"{shown}\", expected path \"{}\"", w.path.as_deref().unwrap_or("")));
+            return Err(format!(
+                "diagnostic {n} is \"{shown}\", expected path \"{}\"",
+                w.path.as_deref().unwrap_or("")
+            ));
         }
         if w.message.as_ref().is_some_and(|m| *m != g.message) {
-            return Err(format!("diagnostic {n} is \"{shown}\", expected message \"{}\"", w.message.as_deref().unwrap_or("")));
+            return Err(format!(
+                "diagnostic {n} is \"{shown}\", expected message \"{}\"",
+                w.message.as_deref().unwrap_or("")
+            ));
         }
         if w.contains.as_ref().is_some_and(|c| !g.message.contains(c.as_str())) {
-            return Err(format!("diagnostic {n} is \"{shown}\", expected it to contain \"{}\"", w.contains.as_deref().unwrap_or("")));
+            return Err(format!(
+                "diagnostic {n} is \"{shown}\", expected it to contain \"{}\"",
+                w.contains.as_deref().unwrap_or("")
+            ));
         }
     }
     match got.len().cmp(&want.len()) {
-        std::cmp::Ordering::Greater => {
-            Err(format!("unexpected diagnostic {}: \"{}\"", want.len() + 1, describe_diagnostic(&got[want.len()])))
-        }
+        std::cmp::Ordering::Greater => Err(format!(
+            "unexpected diagnostic {}: \"{}\"",
+            want.len() + 1,
+            describe_diagnostic(&got[want.len()])
+        )),
         std::cmp::Ordering::Less => Err(format!(
             "{} diagnostic(s), expected {} (missing: {} {})",
             got.len(),

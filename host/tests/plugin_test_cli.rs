@@ -57,17 +57,29 @@ fn evaluate_shows_secured_devices_with_their_reason() {
     )
     .unwrap();
     let events = fixtures("lookout").join("mixed-v1-v2.jsonl");
-    let (code, stdout, stderr) =
-        mtdhost(&["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap(), "--output", "json"]);
+    let (code, stdout, stderr) = mtdhost(&[
+        "evaluate",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let device = |id: &str| v["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == id).cloned().unwrap();
+    let device =
+        |id: &str| v["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == id).cloned().unwrap();
     let m = device("22222222-bbbb-4ccc-8ddd-000000000001");
     assert_eq!(m["level"], "secured");
     assert_eq!(m["reason"], "device status SECURE (secured); all 1 threat(s) resolved or ignored");
     assert_eq!(m["policies"][0]["compliant"], true);
     assert_eq!(v["threats"], 2, "two distinct threats, the status records are not threats");
     assert_eq!(v["device_statuses"], 2);
-    let (_, text, _) = mtdhost(&["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap()]);
-    assert!(text.contains("- — device status SECURE (secured); all 1 threat(s) resolved or ignored"), "{text}");
+    let (_, text, _) =
+        mtdhost(&["evaluate", "-c", cfg.to_str().unwrap(), "--events", events.to_str().unwrap()]);
+    assert!(
+        text.contains("- — device status SECURE (secured); all 1 threat(s) resolved or ignored"),
+        "{text}"
+    );
 }

@@ -199,7 +199,8 @@ fn walk<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     let Some((field, want)) = filter else {
         return next(child);
     };
-    let matches = |v: &Value| v.get(field).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case(want));
+    let matches =
+        |v: &Value| v.get(field).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case(want));
     match child {
         Value::Array(items) => items.iter().filter(|i| matches(i)).find_map(next),
         other if matches(other) => next(other),
@@ -301,7 +302,8 @@ mod tests {
 
     #[test]
     fn fields() {
-        let v: Value = serde_json::json!({"details": {"securityStatus": "SECURE"}, "severity": 3, "n": null, "e": " "});
+        let v: Value =
+            serde_json::json!({"details": {"securityStatus": "SECURE"}, "severity": 3, "n": null, "e": " "});
         assert_eq!(str_field(&v, &["x", "details.securityStatus"]), Some("SECURE"));
         assert_eq!(text_field(&v, &["severity"]).as_deref(), Some("3"));
         assert_eq!(text_field(&v, &["n", "e"]), None, "null and blank are absent");

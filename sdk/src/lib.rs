@@ -95,7 +95,8 @@ mod types;
 pub use bindings::mtd::plugin::types::{
     Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
     Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
-    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict,
+    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
+    ThreatVerdict,
 };
 pub use log::{debug, error, info, trace, warn};
 pub use mapping::{order_key, MappingBuilder};

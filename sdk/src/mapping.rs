@@ -203,7 +203,13 @@ mod tests {
         Observation { at_ms: Some(ms), sequence: None, record_number: record }
     }
 
-    fn verdict(device: &str, id: &str, level: ThreatLevel, active: bool, observed: Observation) -> ThreatVerdict {
+    fn verdict(
+        device: &str,
+        id: &str,
+        level: ThreatLevel,
+        active: bool,
+        observed: Observation,
+    ) -> ThreatVerdict {
         ThreatVerdict {
             device_id: device.into(),
             threat_id: id.into(),
@@ -258,7 +264,10 @@ mod tests {
         let out = b.finish();
         assert_eq!(out.threats.len(), 3);
         let d = &out.devices[0];
-        assert_eq!((d.level, d.reason.as_str()), (ThreatLevel::Secured, "all 1 threat(s) resolved or ignored"));
+        assert_eq!(
+            (d.level, d.reason.as_str()),
+            (ThreatLevel::Secured, "all 1 threat(s) resolved or ignored")
+        );
         let e = &out.devices[1];
         assert_eq!((e.level, e.threat_ids.len()), (ThreatLevel::Low, 2));
     }
@@ -275,9 +284,15 @@ mod tests {
         assert_eq!(out.threats.len(), 2);
         assert_eq!(out.statuses.len(), 2);
         assert_eq!(out.devices[0].level, ThreatLevel::Secured);
-        assert_eq!(out.devices[0].reason, "device status SECURE (secured); all 1 threat(s) resolved or ignored");
+        assert_eq!(
+            out.devices[0].reason,
+            "device status SECURE (secured); all 1 threat(s) resolved or ignored"
+        );
         assert_eq!(out.devices[1].level, ThreatLevel::Medium);
         assert!(out.devices[1].threat_ids.is_empty(), "the status, not the low threat, sets the level");
-        assert_eq!(out.devices[1].reason, "device status THREAT_MEDIUM (medium); 1 active threat(s), highest low");
+        assert_eq!(
+            out.devices[1].reason,
+            "device status THREAT_MEDIUM (medium); 1 active threat(s), highest low"
+        );
     }
 }

@@ -128,7 +128,8 @@ fn zone(z: &str) -> Option<i64> {
     Some(sign * (h * 60 + m))
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] =
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /// `Fri, 30 Jul 2021 08:27:11 +0000` (the weekday and the zone are optional).
 fn rfc2822(t: &str) -> Option<i64> {

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 
 use mtdhost::evaluate;
 use mtdhost::plugin_test::{self, Outcome};
-use mtdhost::runtime::{
-    Cache, EventBatch, LoadOptions, LoadedPlugin, PluginSource, Runtime, ThreatLevel,
-};
+use mtdhost::runtime::{Cache, EventBatch, LoadOptions, LoadedPlugin, PluginSource, Runtime, ThreatLevel};
 
 fn fixtures(plugin: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins").join(plugin).join("fixtures")
@@ -35,10 +33,8 @@ fn assert_all_pass(plugin: &str, expected_cases: &[&str]) {
     let outcomes = run_all(plugin, &fixtures(plugin));
     let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, expected_cases, "{plugin}: fixture cases");
-    let failures: Vec<String> = outcomes
-        .iter()
-        .filter_map(|o| o.difference.as_ref().map(|d| format!("{}: {d}", o.name)))
-        .collect();
+    let failures: Vec<String> =
+        outcomes.iter().filter_map(|o| o.difference.as_ref().map(|d| format!("{}: {d}", o.name))).collect();
     assert!(failures.is_empty(), "{plugin}:\n{}", failures.join("\n"));
 }
 
@@ -110,9 +106,18 @@ fn lifecycle_state_spans_batches() {
             r#"{{"type":"THREAT","id":"{id}","eventTime":"{t}","changeType":"UPDATED","target":{{"type":"DEVICE","id":"{device}"}},"details":{{"id":"{threat}","action":"{action}","severity":"HIGH","type":"OS"}}}}"#
         )
     };
-    let mut lines = vec![ev(1, "2024-01-01T00:00:00Z", "DETECTED", "keep", "k"), ev(2, "2024-01-01T00:00:00Z", "DETECTED", "fix", "f")];
+    let mut lines = vec![
+        ev(1, "2024-01-01T00:00:00Z", "DETECTED", "keep", "k"),
+        ev(2, "2024-01-01T00:00:00Z", "DETECTED", "fix", "f"),
+    ];
     for i in 0..(evaluate::BATCH as u64 * 2) {
-        lines.push(ev(10 + i, "2024-01-02T00:00:00Z", "DETECTED", &format!("filler-{}", i % 7), &format!("t{i}")));
+        lines.push(ev(
+            10 + i,
+            "2024-01-02T00:00:00Z",
+            "DETECTED",
+            &format!("filler-{}", i % 7),
+            &format!("t{i}"),
+        ));
     }
     lines.push(ev(99_998, "2024-01-03T00:00:00Z", "RESOLVED", "fix", "f"));
     lines.push(ev(99_999, "2024-01-01T12:00:00Z", "DETECTED", "fix", "f"));
@@ -139,13 +144,19 @@ fn the_harness_reports_the_first_difference() {
         .replace("\"medium\"", "\"high\"");
     std::fs::write(dir.path().join("v1-threat-lifecycle.expected.json"), wrong_level).unwrap();
     let mut missing: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(src.join("unknown-values.expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(src.join("unknown-values.expected.json")).unwrap())
+            .unwrap();
     missing["diagnostics"].as_array_mut().unwrap().pop();
     std::fs::write(dir.path().join("unknown-values.expected.json"), missing.to_string()).unwrap();
     // v2-stream has no expectation file at all.
     let outcomes = run_all("lookout", dir.path());
-    let diff = |n: &str| outcomes.iter().find(|o| o.name == n).unwrap().difference.clone().unwrap_or_default();
-    assert!(diff("v1-threat-lifecycle").contains("is medium, expected high"), "{}", diff("v1-threat-lifecycle"));
+    let diff =
+        |n: &str| outcomes.iter().find(|o| o.name == n).unwrap().difference.clone().unwrap_or_default();
+    assert!(
+        diff("v1-threat-lifecycle").contains("is medium, expected high"),
+        "{}",
+        diff("v1-threat-lifecycle")
+    );
     assert!(diff("unknown-values").starts_with("unexpected diagnostic 7"), "{}", diff("unknown-values"));
     assert!(diff("v2-stream").contains("v2-stream.expected.json"), "{}", diff("v2-stream"));
 }

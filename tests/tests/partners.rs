@@ -235,7 +235,7 @@ fn defender_alerts_and_machine_risk() {
     // Graph alerts_v2 evidence shape, lower-case status.
     expect(
         &p,
-        r#"{"id":"g","severity":"medium","status":"resolved","category":"x","evidence":[{"@odata.type":"#microsoft.graph.security.deviceEvidence","mdeDeviceId":"m1"}]}"#,
+        r##"{"id":"g","severity":"medium","status":"resolved","category":"x","evidence":[{"@odata.type":"#microsoft.graph.security.deviceEvidence","mdeDeviceId":"m1"}]}"##,
         &[("m1", Secured)],
     );
     expect(&p, r#"{"id":"m2","riskScore":"Medium"}"#, &[("m2", Medium)]);
@@ -264,7 +264,8 @@ fn check_point_levels() {
       {"id":4,"device_id":"cp-4","severity":"Critical","event":"Ended","attack_vector":"Device","threat_factors":"Root"}
     ]}"#;
     expect(&p, raw, &[("cp-1", High), ("2", Medium), ("cp-3", Secured), ("cp-4", Secured)]);
-    let relaxed = load("checkpoint", r#"{"severity-levels":{"Warning":"low"},"status-levels":{"3":"medium"}}"#);
+    let relaxed =
+        load("checkpoint", r#"{"severity-levels":{"Warning":"low"},"status-levels":{"3":"medium"}}"#);
     expect(
         &relaxed,
         r#"{"objects":[{"id":2,"device_id":2,"severity":"Warning","event":"Detected"},{"internal_id":"d","risk":"3"}]}"#,

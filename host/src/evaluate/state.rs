@@ -123,7 +123,8 @@ impl Tally {
             let r = usize::from(t.level.rank());
             device.active[r] += 1;
             if t.level != ThreatLevel::Secured && device.named[r].len() < NAMED {
-                device.named[r].push((k, format!("{} ({} {})", t.threat_id, t.classification, t.partner_severity)));
+                device.named[r]
+                    .push((k, format!("{} ({} {})", t.threat_id, t.classification, t.partner_severity)));
             }
         } else {
             device.inactive += 1;
@@ -155,7 +156,8 @@ impl DeviceTally {
         let top = (1..4).rev().find(|r| self.active[*r] > 0).map(|r| ThreatLevel::from_rank(r as u8));
         let active: u64 = self.active.iter().map(|n| u64::from(*n)).sum();
         let status = self.status.as_ref().map(|(_, w, l)| (w.as_str(), *l));
-        let level = top.unwrap_or(ThreatLevel::Secured).max_level(status.map_or(ThreatLevel::Secured, |s| s.1));
+        let level =
+            top.unwrap_or(ThreatLevel::Secured).max_level(status.map_or(ThreatLevel::Secured, |s| s.1));
         let mut names = Vec::new();
         if let Some(t) = top.filter(|t| *t == level) {
             let r = usize::from(t.rank());
@@ -167,13 +169,7 @@ impl DeviceTally {
         } else if let Some((w, _)) = status.filter(|(_, l)| *l == level && level != ThreatLevel::Secured) {
             names.push(format!("(device status {w})"));
         }
-        let reason = device_reason(
-            level,
-            top,
-            active as usize,
-            self.inactive as usize,
-            status,
-        );
+        let reason = device_reason(level, top, active as usize, self.inactive as usize, status);
         (level, active, names, reason)
     }
 }
@@ -194,7 +190,9 @@ fn device_reason(
         (a, n) => format!("{a} active threat(s) none above secured, {n} resolved or ignored"),
     };
     match (top, status_part) {
-        (Some(l), Some(sp)) if l == level => format!("{active} active threat(s), highest {}; {sp}", l.as_str()),
+        (Some(l), Some(sp)) if l == level => {
+            format!("{active} active threat(s), highest {}; {sp}", l.as_str())
+        }
         (Some(l), Some(sp)) => format!("{sp}; {active} active threat(s), highest {}", l.as_str()),
         (Some(l), None) => format!("{active} active threat(s), highest {}", l.as_str()),
         (None, Some(sp)) if active + inactive == 0 => sp,

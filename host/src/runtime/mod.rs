@@ -23,8 +23,8 @@ use std::sync::Arc;
 pub use bindings::{
     Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
     Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
-    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict,
-    CONTRACT_PACKAGE, CONTRACT_VERSION,
+    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
+    ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
 };
 pub use cache::{Cache, CacheOutcome};
 pub use error::{CallError, Failure, LoadError, RuntimeError};

@@ -39,7 +39,11 @@ pub fn spec() -> PartnerSpec {
         severities: severities(&[
             ("Critical", High, "alert severity Critical (vendor doc; mapping: our assumption)"),
             ("Warning", Medium, "alert severity Warning (vendor doc; mapping: our assumption)"),
-            ("Information", Secured, "alert severity Information: informational (vendor doc; mapping: our assumption)"),
+            (
+                "Information",
+                Secured,
+                "alert severity Information: informational (vendor doc; mapping: our assumption)",
+            ),
             ("High", High, "High (Device Alert) risk level (vendor doc; mapping unverified)"),
             ("High (Device Alert)", High, "alerts the device (vendor doc)"),
             ("Medium", Medium, "medium risk (vendor doc)"),
@@ -79,9 +83,13 @@ pub fn spec() -> PartnerSpec {
 
 /// What `mtdhost plugin inspect` shows.
 pub fn info() -> PluginInfo {
-    PluginInfo::new("checkpoint", "0.2.0", "Check Point Harmony Mobile alerts and device risk to Intune levels")
-        .with_partner("Check Point Harmony Mobile")
-        .with_capability(Capability::ThreatMapping)
+    PluginInfo::new(
+        "checkpoint",
+        "0.2.0",
+        "Check Point Harmony Mobile alerts and device risk to Intune levels",
+    )
+    .with_partner("Check Point Harmony Mobile")
+    .with_capability(Capability::ThreatMapping)
 }
 
 mtd_sdk::partner_plugin!(CheckPoint, info(), spec(), variants: &[]);

@@ -80,7 +80,12 @@ fn shapes() -> Vec<Shape> {
             &["guid", "deviceId"],
             &["riskCategory"],
         ),
-        Shape::status("Jamf Risk API v1 device", vec![Match::has("risk")], &["deviceId", "externalId"], &["risk"]),
+        Shape::status(
+            "Jamf Risk API v1 device",
+            vec![Match::has("risk")],
+            &["deviceId", "externalId"],
+            &["risk"],
+        ),
     ]
 }
 

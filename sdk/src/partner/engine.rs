@@ -119,10 +119,8 @@ pub fn map_events(spec: &PartnerSpec, s: &PartnerSettings, batch: EventBatch) ->
         }
     }
     for (shape, (count, why)) in std::mem::take(&mut run.skipped) {
-        run.out.diagnostic(Diagnostic::info(
-            "",
-            format!("{count} {shape} record(s) read and skipped: {why}"),
-        ));
+        run.out
+            .diagnostic(Diagnostic::info("", format!("{count} {shape} record(s) read and skipped: {why}")));
     }
     run.out.finish()
 }
@@ -205,7 +203,15 @@ impl Run<'_> {
         Observation { at_ms, sequence, record_number: number }
     }
 
-    fn threat(&mut self, shape: &Shape, f: &ThreatFields, v: &Value, at: &str, device: String, observed: Observation) {
+    fn threat(
+        &mut self,
+        shape: &Shape,
+        f: &ThreatFields,
+        v: &Value,
+        at: &str,
+        device: String,
+        observed: Observation,
+    ) {
         let spec = self.spec;
         let threat_id = field(v, &f.threat_id)
             .map(|(_, id)| id)
@@ -213,9 +219,10 @@ impl Run<'_> {
             .unwrap_or_else(|| at.to_string());
         let classification = field(v, &f.classification).map(|(_, c)| c).unwrap_or_default();
         let lifecycle = field(v, &f.status);
-        let flagged = f.resolved_flag.iter().any(|p| {
-            lookup(v, p).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case("true"))
-        });
+        let flagged = f
+            .resolved_flag
+            .iter()
+            .any(|p| lookup(v, p).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case("true")));
         let mut active = !flagged;
         let mut lifecycle_note = String::new();
         if let Some((path, word)) = &lifecycle {
@@ -301,7 +308,15 @@ impl Run<'_> {
         self.out.push(v);
     }
 
-    fn status(&mut self, shape: &Shape, paths: &[String], v: &Value, at: &str, device: String, observed: Observation) {
+    fn status(
+        &mut self,
+        shape: &Shape,
+        paths: &[String],
+        v: &Value,
+        at: &str,
+        device: String,
+        observed: Observation,
+    ) {
         let spec = self.spec;
         let Some((path, word)) = field(v, paths) else {
             self.out.diagnostic(Diagnostic::info(
