@@ -65,7 +65,7 @@ impl Plugin for Hostile {
     }
 
     fn map_events(s: &Settings, _batch: EventBatch) -> Result<MappingOutput, String> {
-        let mut out = MappingBuilder::starting_at(batch.first_record);
+        let mut out = MappingBuilder::default();
         match s.behaviour.as_str() {
             "spin" => {
                 let mut n: u64 = 0;
