@@ -292,7 +292,7 @@ fn evaluate_shows_levels_verdicts_and_a_summary() {
     csv_args.extend(["--output", "csv"]);
     let r = mtdhost(&csv_args, cache.path());
     assert!(
-        r.stdout.starts_with("device_id,level,active_threats,threats,MTD - Zimperium - Android\n"),
+        r.stdout.starts_with("device_id,level,active_threats,threats,MTD - Zimperium - Android,reason\n"),
         "{}",
         r.stdout
     );
