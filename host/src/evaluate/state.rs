@@ -4,12 +4,13 @@
 //! A plugin sees one batch at a time and returns the latest state of each
 //! threat *in that batch*; the same threat may be detected in batch 3 and
 //! resolved in batch 40, or arrive out of order. So the evaluation keeps, per
-//! threat, only what ordering needs: a 64-bit key (hash of device and threat
-//! id), the observation time, and a tie-break packed with the level and the
-//! active flag — 16 bytes of value per threat. Per device it keeps counters
-//! of active threats per level, the latest status, and a few threat names
-//! for display. Memory grows with devices and distinct threats, never with
-//! events.
+//! threat, only what ordering needs, in 16 bytes: a 64-bit key (hash of
+//! device and threat id) and one word packing the observation time, a
+//! tie-break, the level and the active flag. The table is split into 256
+//! shards so that growing it never holds two copies of the whole table at
+//! once. Per device it keeps counters of active threats per level, the
+//! latest status, and a few threat names for display. Memory grows with
+//! devices and distinct threats, never with events.
 //!
 //! The device rule is the SDK's (`mtd_sdk::MappingBuilder`): the highest of
 //! the active threats' levels and the latest status; the reason wording is
@@ -22,9 +23,15 @@ use crate::runtime::{Observation, StatusVerdict, ThreatLevel, ThreatVerdict};
 
 /// Threat names kept per device and level, for display.
 const NAMED: usize = 10;
-/// Tie-breaks use 60 bits; the top bit of those says "partner sequence".
-const TIE_BITS: u64 = (1 << 59) - 1;
-const HAS_SEQUENCE: u64 = 1 << 59;
+/// Shards of the threat table (by the key's top byte).
+const SHARDS: usize = 256;
+/// Packed order: [timed:1][ms since 1970, or arrival, when untimed:43][tie:17][state:3].
+/// 43 bits of milliseconds reach the year 2248; the 17-bit tie (partner
+/// sequence, else arrival, modulo 2^17) only separates states of one threat
+/// observed in the same millisecond.
+const WHEN_BITS: u64 = (1 << 43) - 1;
+const TIE_BITS: u64 = (1 << 17) - 1;
+const TIMED: u64 = 1 << 63;
 
 /// Keys are already hashes: no need to hash them again.
 #[derive(Default)]
@@ -44,30 +51,28 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// One threat's latest state: when, and (tie << 3 | active << 2 | level).
+/// One threat's latest state, packed (see `TIMED`, `WHEN_BITS`, `TIE_BITS`).
 #[derive(Clone, Copy)]
-struct Slot {
-    at: i64,
-    packed: u64,
-}
+struct Slot(u64);
 
 impl Slot {
     fn new(o: &Observation, arrival: u64, level: ThreatLevel, active: bool) -> Self {
-        let tie = match o.sequence {
-            Some(s) => HAS_SEQUENCE | s.min(TIE_BITS),
-            None => arrival.min(TIE_BITS),
+        let when = match o.at_ms {
+            Some(ms) => TIMED | (ms.clamp(0, WHEN_BITS as i64) as u64) << 20,
+            None => arrival.min(WHEN_BITS) << 20,
         };
+        let tie = o.sequence.unwrap_or(arrival) & TIE_BITS;
         let state = (u64::from(active) << 2) | u64::from(level.rank());
-        Slot { at: o.at_ms.unwrap_or(i64::MIN), packed: (tie << 3) | state }
+        Slot(when | tie << 3 | state)
     }
-    fn order(&self) -> (i64, u64) {
-        (self.at, self.packed >> 3)
+    fn order(&self) -> u64 {
+        self.0 >> 3
     }
     fn active(&self) -> bool {
-        self.packed & 0b100 != 0
+        self.0 & 0b100 != 0
     }
     fn level(&self) -> ThreatLevel {
-        ThreatLevel::from_rank((self.packed & 0b11) as u8)
+        ThreatLevel::from_rank((self.0 & 0b11) as u8)
     }
 }
 
@@ -78,17 +83,26 @@ pub struct DeviceTally {
     active: [u32; 4],
     inactive: u32,
     /// Latest status: (order, word, level).
-    status: Option<((i64, u64), String, ThreatLevel)>,
+    status: Option<(u64, String, ThreatLevel)>,
     /// A few active threat names per level rank: (key, "id (class severity)").
     named: [Vec<(u64, String)>; 4],
 }
 
 /// All lifecycle state of one evaluation.
-#[derive(Default)]
 pub struct Tally {
-    threats: HashMap<u64, Slot, BuildHasherDefault<KeyHasher>>,
+    threats: Vec<HashMap<u64, Slot, BuildHasherDefault<KeyHasher>>>,
     pub devices: BTreeMap<String, DeviceTally>,
     arrival: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            threats: (0..SHARDS).map(|_| HashMap::default()).collect(),
+            devices: BTreeMap::new(),
+            arrival: 0,
+        }
+    }
 }
 
 fn key(device: &str, threat: &str) -> u64 {
@@ -104,11 +118,12 @@ impl Tally {
         self.arrival += 1;
         let k = key(&t.device_id, &t.threat_id);
         let new = Slot::new(&t.observed, self.arrival, t.level, t.active);
-        let old = self.threats.get(&k).copied();
+        let shard = &mut self.threats[(k >> 56) as usize % SHARDS];
+        let old = shard.get(&k).copied();
         if old.is_some_and(|o| o.order() > new.order()) {
             return;
         }
-        self.threats.insert(k, new);
+        shard.insert(k, new);
         let device = self.devices.entry(t.device_id.clone()).or_default();
         if let Some(o) = old {
             let r = usize::from(o.level().rank());
@@ -144,8 +159,9 @@ impl Tally {
 
     /// Distinct threats, and how many of them are active now.
     pub fn counts(&self) -> (u64, u64) {
-        let active = self.threats.values().filter(|s| s.active()).count() as u64;
-        (self.threats.len() as u64, active)
+        let all = self.threats.iter().flat_map(|shard| shard.values());
+        let active = all.filter(|s| s.active()).count() as u64;
+        (self.threats.iter().map(|shard| shard.len() as u64).sum(), active)
     }
 }
 
