@@ -14,6 +14,7 @@ pub mod graph;
 pub mod job;
 pub mod pipeline;
 pub mod plan;
+pub mod plugin_test;
 pub mod runtime;
 pub mod sanitize;
 pub mod session;

@@ -66,43 +66,146 @@ fn looks_like_lines(text: &str) -> bool {
         })
 }
 
+/// JSON Lines, and the Server-Sent Events framing of Lookout's v2 stream
+/// (`event:events` then `data:{"events":[…]}`; `id:`, `retry:` and `:` comment
+/// lines; heartbeats). Every non-empty line keeps its own record number, as
+/// the host counts lines, so framing lines use a number and yield nothing.
 fn json_lines(raw: &str, first_record: u64) -> Vec<RawRecord> {
     let mut out = Vec::new();
     let mut number = first_record;
+    let mut event = String::new();
+    // A `data:` payload split over several lines (SSE allows it).
+    let mut pending: Option<(u64, u64, String)> = None;
     for (idx, line) in raw.lines().enumerate() {
         let text = line.trim();
         if text.is_empty() {
             continue;
         }
-        let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
-        out.push(RawRecord { number, line: idx as u64 + 1, value });
+        let this = (number, idx as u64 + 1);
         number += 1;
+        if let Some(data) = text.strip_prefix("data:") {
+            if is_framing_only(&event) {
+                continue;
+            }
+            let (n, l, mut buf) = pending.take().unwrap_or((this.0, this.1, String::new()));
+            if !buf.is_empty() {
+                buf.push('\n');
+            }
+            buf.push_str(data.trim());
+            if buf.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(&buf) {
+                Ok(v) => out.push(RawRecord { number: n, line: l, value: Ok(v) }),
+                Err(_) => pending = Some((n, l, buf)),
+            }
+            continue;
+        }
+        if let Some((n, l, buf)) = pending.take() {
+            out.push(unparsable(n, l, &buf));
+        }
+        if let Some(name) = text.strip_prefix("event:") {
+            event = name.trim().to_ascii_lowercase();
+            continue;
+        }
+        if text.starts_with(':') || text.starts_with("id:") || text.starts_with("retry:") {
+            continue;
+        }
+        let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
+        out.push(RawRecord { number: this.0, line: this.1, value });
+    }
+    if let Some((n, l, buf)) = pending {
+        out.push(unparsable(n, l, &buf));
     }
     out
 }
 
+fn unparsable(number: u64, line: u64, data: &str) -> RawRecord {
+    let value = serde_json::from_str::<Value>(data).map(|_| Value::Null);
+    let reason = value.err().map_or_else(String::new, |e| e.to_string());
+    RawRecord { number, line, value: Err(format!("the event-stream data is not valid JSON: {reason}")) }
+}
+
+/// SSE events that carry no records: keep-alives and stream control.
+fn is_framing_only(event: &str) -> bool {
+    matches!(event, "heartbeat" | "ping" | "keepalive" | "reconnect" | "end")
+}
+
 /// Reads a string field, trying several spellings (partners renamed fields
-/// between API versions). Nested fields use dots: `details.securityStatus`.
+/// between API versions). Paths use [`lookup`]'s syntax.
 pub fn str_field<'a>(value: &'a Value, paths: &[&str]) -> Option<&'a str> {
     paths.iter().find_map(|p| lookup(value, p).and_then(Value::as_str))
 }
 
-/// Like [`str_field`], but numbers are returned as text too.
+/// Like [`str_field`], but numbers and booleans are returned as text too
+/// (ids are strings in one export and integers in another). `null` and
+/// empty text count as absent.
 pub fn text_field(value: &Value, paths: &[&str]) -> Option<String> {
-    paths.iter().find_map(|p| match lookup(value, p)? {
-        Value::String(s) => Some(s.clone()),
+    paths.iter().find_map(|p| scalar_text(lookup(value, p)?))
+}
+
+/// A scalar as text; `None` for null, empty text, objects and lists.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    })
+    }
 }
 
-/// Follows a dotted path into nested objects.
+/// Follows a path into nested objects. Segments are separated by dots; a
+/// numeric segment indexes a list; `*` tries every element of a list (the
+/// first that has the rest of the path wins); `key[field=value]` takes the
+/// child `key` only if its `field` equals `value` (case-insensitive) — or,
+/// for a list, its first element that does. A bracketed field may contain
+/// dots: `evidence[@odata.type=#microsoft.graph.security.deviceEvidence].mdeDeviceId`.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |v, key| match (v, key.parse::<usize>()) {
-        (Value::Array(items), Ok(i)) => items.get(i),
-        _ => v.get(key),
-    })
+    walk(value, path)
+}
+
+/// Splits off the first segment at a dot outside brackets (no allocation:
+/// this runs for every field of every record).
+fn first_segment(path: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    for (i, c) in path.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => return (&path[..i], Some(&path[i + 1..])),
+            _ => {}
+        }
+    }
+    (path, None)
+}
+
+fn walk<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let (first, rest) = first_segment(path);
+    let next = |v: &'a Value| match rest {
+        Some(r) => walk(v, r),
+        None => Some(v).filter(|v| !v.is_null()),
+    };
+    if first == "*" {
+        return value.as_array()?.iter().find_map(next);
+    }
+    let (key, filter) = match first.split_once('[') {
+        Some((k, f)) => (k, f.strip_suffix(']').and_then(|f| f.split_once('='))),
+        None => (first, None),
+    };
+    let child = match (value, key.parse::<usize>()) {
+        (Value::Array(items), Ok(i)) => items.get(i)?,
+        _ => value.get(key)?,
+    };
+    let Some((field, want)) = filter else {
+        return next(child);
+    };
+    let matches =
+        |v: &Value| v.get(field).and_then(scalar_text).is_some_and(|t| t.eq_ignore_ascii_case(want));
+    match child {
+        Value::Array(items) => items.iter().filter(|i| matches(i)).find_map(next),
+        other if matches(other) => next(other),
+        _ => None,
+    }
 }
 
 /// The batch's structured records plus the records of its raw text read in
@@ -168,6 +271,18 @@ mod tests {
     }
 
     #[test]
+    fn server_sent_events() {
+        let raw = "event:events\nid:7\ndata:{\"events\":[{\"a\":1}]}\n\n: comment\nevent:heartbeat\ndata:\nevent:events\ndata:{\"events\":\ndata:[]}\ndata:{broken\n";
+        let r = records(raw, 1);
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!((r[0].number, r[0].line), (3, 3));
+        assert!(r[0].value.as_ref().is_ok_and(|v| v["events"][0]["a"] == 1));
+        assert_eq!(r[1].number, 8, "a payload over two data lines is one record");
+        assert!(r[1].value.is_ok());
+        assert!(r[2].value.as_ref().unwrap_err().contains("event-stream data"));
+    }
+
+    #[test]
     fn broken_array_is_one_error() {
         let r = records("[{\"a\":1},", 1);
         assert_eq!(r.len(), 1);
@@ -187,8 +302,29 @@ mod tests {
 
     #[test]
     fn fields() {
-        let v: Value = serde_json::json!({"details": {"securityStatus": "SECURE"}, "severity": 3});
+        let v: Value =
+            serde_json::json!({"details": {"securityStatus": "SECURE"}, "severity": 3, "n": null, "e": " "});
         assert_eq!(str_field(&v, &["x", "details.securityStatus"]), Some("SECURE"));
         assert_eq!(text_field(&v, &["severity"]).as_deref(), Some("3"));
+        assert_eq!(text_field(&v, &["n", "e"]), None, "null and blank are absent");
+    }
+
+    #[test]
+    fn wildcards_and_filters() {
+        let v: Value = serde_json::json!({
+            "evidence": [
+                {"@odata.type": "#microsoft.graph.security.userEvidence", "userAccount": {}},
+                {"@odata.type": "#microsoft.graph.security.deviceEvidence", "mdeDeviceId": "m1"},
+            ],
+            "actor": {"type": "DEVICE", "guid": "d"},
+            "target": {"type": "THREAT", "guid": "t"},
+        });
+        assert_eq!(
+            str_field(&v, &["evidence[@odata.type=#microsoft.graph.security.deviceEvidence].mdeDeviceId"]),
+            Some("m1")
+        );
+        assert_eq!(str_field(&v, &["evidence.*.mdeDeviceId"]), Some("m1"));
+        assert_eq!(str_field(&v, &["actor[type=device].guid"]), Some("d"));
+        assert_eq!(str_field(&v, &["target[type=DEVICE].guid"]), None);
     }
 }

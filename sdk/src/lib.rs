@@ -1,7 +1,7 @@
 //! # mtd-sdk — write an mtdhost plugin in a few dozen lines
 //!
 //! mtdhost runs plugins as WebAssembly components in a sandbox. This crate holds
-//! the contract they implement (the WIT package `mtd:plugin@0.1.0`, shipped in
+//! the contract they implement (the WIT package `mtd:plugin@0.2.0`, shipped in
 //! `wit/`), ergonomic helpers on its types, and [`export_plugin!`], which turns
 //! a type implementing [`Plugin`] into a component when built for
 //! `wasm32-wasip2`. The same code builds natively, so plugin logic is unit-tested
@@ -52,7 +52,7 @@
 //!
 //!     fn map_events(settings: &Settings, batch: EventBatch) -> Result<MappingOutput, String> {
 //!         let fallback = settings.unknown_level.as_deref().and_then(ThreatLevel::parse);
-//!         let mut out = MappingBuilder::default();
+//!         let mut out = MappingBuilder::starting_at(batch.first_record);
 //!         for record in batch.records {
 //!             let level = match translate::<Self>(settings, &record.severity) {
 //!                 Ok(level) => level,
@@ -89,19 +89,21 @@ mod log;
 mod mapping;
 pub mod partner;
 mod plugin;
+pub mod time;
 mod types;
 
 pub use bindings::mtd::plugin::types::{
     Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
-    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform, PluginInfo, Policy,
-    RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict,
+    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
+    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
+    ThreatVerdict,
 };
 pub use log::{debug, error, info, trace, warn};
-pub use mapping::MappingBuilder;
+pub use mapping::{order_key, MappingBuilder};
 pub use plugin::{parse_settings, translate, Plugin};
 
 /// The contract version this SDK implements; written into every plugin's info.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {

@@ -167,7 +167,7 @@ fn incompatible_contract_version_is_explained() {
     let err = load_err(&rt, &source("mtd-test-future-contract"));
     assert!(matches!(err, LoadError::IncompatibleContract { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.ends_with("was built for mtd:plugin 2.0.0; this host supports mtd:plugin 0.1.x"), "{msg}");
+    assert!(msg.ends_with("was built for mtd:plugin 2.0.0; this host supports mtd:plugin 0.2.x"), "{msg}");
     assert!(!msg.contains("linker") && !msg.contains("import"), "{msg}");
     assert_host_healthy(&rt);
 }
@@ -178,7 +178,7 @@ fn component_of_another_world_is_not_a_plugin() {
     let err = load_err(&rt, &source("mtd-test-other-world"));
     assert!(matches!(err, LoadError::NotAPlugin { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("exports example:other/greeter@1.0.0 instead of mtd:plugin/guest@0.1.0"),
+        err.to_string().contains("exports example:other/greeter@1.0.0 instead of mtd:plugin/guest@0.2.0"),
         "{err}"
     );
     assert_host_healthy(&rt);

@@ -1,7 +1,8 @@
-//! Golden tests for the partner mapping plugins, run as real wasm
-//! components through the host: every documented severity, several
-//! classifications, v1/v2 spellings, resolved and ignored threats, unknown
-//! values, overrides and threshold translation.
+//! Vocabulary and settings tests for the partner mapping plugins, run as
+//! real wasm components through the host: every documented severity,
+//! resolved and ignored threats, unknown values, overrides and threshold
+//! translation. Records are in the partners' documented shapes; the golden
+//! per-shape cases are in `golden.rs` and `plugins/<name>/fixtures/`.
 
 use std::collections::BTreeMap;
 
@@ -49,9 +50,10 @@ fn lookout() {
             ("medium", Medium),
         ],
     );
+    // Lookout v1 THREAT events (device in target.id, lifecycle in details.action).
     let ev = |dev: &str, class: &str, sev: &str, action: &str| {
         format!(
-            r#"{{"target":{{"guid":"{dev}"}},"threat":{{"guid":"{dev}-{class}","classifications":["{class}"],"severity":"{sev}","action":"{action}"}}}}"#
+            r#"{{"type":"THREAT","id":"1","eventTime":"2024-01-01T00:00:00Z","changeType":"CREATED","target":{{"type":"DEVICE","id":"{dev}"}},"details":{{"type":"APPLICATION","id":"{dev}-{class}","classifications":["{class}"],"severity":"{sev}","action":"{action}"}}}}"#
         )
     };
     let raw = [
@@ -64,16 +66,16 @@ fn lookout() {
     ]
     .join("\n");
     expect(&p, &raw, &[("a", High), ("b", Medium), ("c", Secured), ("d", Secured)]);
-    // v2 spelling: device.guid, threat.id / classification / status.
+    // v2 THREAT item: the device is the actor.
     expect(
         &p,
-        r#"{"device":{"guid":"v2"},"threat":{"id":"t","classification":"BOT","severity":"MEDIUM","status":"OPEN"}}"#,
+        r#"{"id":"x","type":"THREAT","created_time":"2025-02-20T09:55:18.817+00:00","threat":{"guid":"t","classifications":["BOT"],"severity":"MEDIUM","status":"OPEN"},"target":{"guid":"v2","type":"THREAT"},"actor":{"guid":"v2","type":"DEVICE"}}"#,
         &[("v2", Medium)],
     );
-    // Device status records, v1 and v2 spellings.
+    // Device status records, v1 and v2.
     expect(
         &p,
-        "{\"guid\":\"s1\",\"details\":{\"securityStatus\":\"SECURE\"}}\n{\"guid\":\"s2\",\"details\":{\"securityStatus\":\"THREAT_HIGH\"}}\n{\"device\":{\"guid\":\"s3\",\"details\":{\"securityStatus\":\"THREATS_LOW\"}}}",
+        "{\"type\":\"DEVICE\",\"id\":\"5\",\"target\":{\"id\":\"s1\"},\"details\":{\"securityStatus\":\"SECURE\"}}\n{\"type\":\"DEVICE\",\"id\":\"6\",\"target\":{\"id\":\"s2\"},\"details\":{\"securityStatus\":\"THREAT_HIGH\"}}\n{\"type\":\"DEVICE\",\"device\":{\"guid\":\"s3\",\"status\":{\"security_status\":\"THREATS_LOW\"}}}",
         &[("s1", Secured), ("s2", High), ("s3", Low)],
     );
     // Unknown severity: reported, fail closed to high; or to the configured level.
@@ -121,14 +123,15 @@ fn zimperium_and_its_variants() {
             ("2", Medium),
         ],
     );
-    let raw = r#"[
-      {"id":"1","zdeviceId":"a","severity":3,"severityName":"CRITICAL","threatTypeName":"SYSTEM TAMPERING","state":"ACTIVE"},
-      {"id":"2","zdeviceId":"b","severity":2,"severityName":"ELEVATED","threatTypeName":"UNKNOWN SOURCES ON","state":"ACTIVE"},
-      {"id":"3","zdeviceId":"c","severity":1,"threatTypeName":"USB DEBUGGING","state":"ACTIVE"},
-      {"id":"4","zdeviceId":"d","severity":3,"severityName":"CRITICAL","threatTypeName":"MITM","state":"RESOLVED"},
-      {"id":"5","zdeviceId":"e","severityName":"NORMAL","threatTypeName":"PIN DISABLED","state":"ACTIVE"},
-      {"zdeviceId":"f","riskPostureName":"CRITICAL"}
-    ]"#;
+    // MTD API threats (device in deviceId; state 1 is active) and a device's risk posture.
+    let raw = r#"{"content":[
+      {"id":"1","deviceId":"a","severity":3,"severityName":"CRITICAL","threatTypeName":"SYSTEM TAMPERING","state":1},
+      {"id":"2","deviceId":"b","severity":2,"severityName":"ELEVATED","threatTypeName":"UNKNOWN SOURCES ON","state":1},
+      {"id":"3","deviceId":"c","severity":1,"threatTypeName":"USB DEBUGGING","state":1},
+      {"id":"4","deviceId":"d","severity":3,"severityName":"CRITICAL","threatTypeName":"MITM","state":"MITIGATED"},
+      {"id":"5","deviceId":"e","severityName":"NORMAL","threatTypeName":"PIN DISABLED","state":1},
+      {"id":"f","riskPosture":3,"riskPostureName":"CRITICAL"}
+    ]}"#;
     expect(&p, raw, &[("a", High), ("b", Medium), ("c", Low), ("d", Secured), ("e", Secured), ("f", High)]);
     for variant in ["trellix", "sentinelone"] {
         let v = load("zimperium", &format!(r#"{{"variant":"{variant}"}}"#));
@@ -162,9 +165,10 @@ fn jamf_categories_and_risk_switch() {
             ("INFO", Secured),
         ],
     );
+    // Threat Events Stream events without a severity take their category's default.
     let ev = |dev: &str, cat: &str, action: &str| {
         format!(
-            r#"{{"eventId":"{dev}{cat}","device":{{"deviceId":"{dev}"}},"category":"{cat}","action":"{action}"}}"#
+            r#"{{"event":{{"timestamp":"2024-01-10T12:20:37.059Z","alertId":"{dev}{cat}","device":{{"deviceId":"{dev}"}},"eventType":{{"id":"1","name":"{cat}"}},"action":"{action}"}}}}"#
         )
     };
     let raw = [
@@ -185,7 +189,7 @@ fn jamf_categories_and_risk_switch() {
     // An explicit severity wins over the category default; the risk switch is configurable.
     expect(
         &p,
-        r#"{"eventId":"x","device":{"deviceId":"h"},"category":"OS_JAILBREAK","severity":"INFO","action":"Detected"}"#,
+        r#"{"event":{"device":{"deviceId":"h"},"eventType":{"id":204,"name":"OS_JAILBREAK"},"severity":2,"action":"Detected"}}"#,
         &[("h", Secured)],
     );
     let switched = load("jamf", r#"{"not-affecting-risk":["OS_JAILBREAK"]}"#);
@@ -204,7 +208,7 @@ fn jamf_categories_and_risk_switch() {
         .unwrap();
     assert_eq!(out.devices[0].level, High);
     assert!(out.diagnostics[0].message.contains("unknown classification 'BRAND_NEW_THREAT'"));
-    expect(&p, r#"{"deviceId":"r","riskLevel":"LOW"}"#, &[("r", Low)]);
+    expect(&p, r#"{"records":[{"deviceId":"r","risk":"LOW"}]}"#, &[("r", Low)]);
 }
 
 #[test]
@@ -217,8 +221,7 @@ fn defender_alerts_and_machine_risk() {
             ("Medium", Medium),
             ("Low", Low),
             ("Informational", Secured),
-            ("None", Secured),
-            ("Clear", Secured),
+            ("UnSpecified", High),
         ],
     );
     let raw = r#"{"value":[
@@ -232,7 +235,7 @@ fn defender_alerts_and_machine_risk() {
     // Graph alerts_v2 evidence shape, lower-case status.
     expect(
         &p,
-        r#"{"id":"g","severity":"medium","status":"resolved","category":"x","evidence":[{"mdeDeviceId":"m1"}]}"#,
+        r##"{"id":"g","severity":"medium","status":"resolved","category":"x","evidence":[{"@odata.type":"#microsoft.graph.security.deviceEvidence","mdeDeviceId":"m1"}]}"##,
         &[("m1", Secured)],
     );
     expect(&p, r#"{"id":"m2","riskScore":"Medium"}"#, &[("m2", Medium)]);
@@ -254,13 +257,19 @@ fn check_point_levels() {
             ("Off", Secured),
         ],
     );
-    let raw =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/events/checkpoint.json"))
-            .unwrap();
+    let raw = r#"{"objects":[
+      {"id":1,"device_id":"cp-1","severity":"Critical","event":"Detected","attack_vector":"Device","threat_factors":"Root"},
+      {"id":2,"device_id":2,"severity":"Warning","event":"Detected","attack_vector":"NetworkSecurity","threat_factors":"MitM"},
+      {"id":3,"device_id":"cp-3","severity":"Information","event":"Detected","attack_vector":"Application","threat_factors":"PUA"},
+      {"id":4,"device_id":"cp-4","severity":"Critical","event":"Ended","attack_vector":"Device","threat_factors":"Root"}
+    ]}"#;
+    expect(&p, raw, &[("cp-1", High), ("2", Medium), ("cp-3", Secured), ("cp-4", Secured)]);
+    let relaxed =
+        load("checkpoint", r#"{"severity-levels":{"Warning":"low"},"status-levels":{"3":"medium"}}"#);
     expect(
-        &p,
-        &raw,
-        &[("cp-android-2", Medium), ("cp-android-3", Low), ("cp-iphone-1", High), ("cp-iphone-4", Secured)],
+        &relaxed,
+        r#"{"objects":[{"id":2,"device_id":2,"severity":"Warning","event":"Detected"},{"internal_id":"d","risk":"3"}]}"#,
+        &[("2", Low), ("d", Medium)],
     );
 }
 
@@ -285,7 +294,7 @@ fn generic_plugin_takes_everything_from_settings() {
 #[test]
 fn malformed_records_are_named_by_number() {
     let p = load("lookout", "{}");
-    let raw = "{\"target\":{\"guid\":\"a\"},\"threat\":{\"guid\":\"t\",\"severity\":\"LOW\"}}\nnot json\n[1,2]\n{\"threat\":{\"severity\":\"LOW\"}}";
+    let raw = "{\"type\":\"THREAT\",\"target\":{\"id\":\"a\"},\"details\":{\"id\":\"t\",\"severity\":\"LOW\"}}\nnot json\n[1,2]\n{\"type\":\"THREAT\",\"details\":{\"severity\":\"LOW\"}}";
     let out = p.map_events(&EventBatch { raw: Some(raw.into()), records: vec![], first_record: 41 }).unwrap();
     let paths: Vec<&str> = out.diagnostics.iter().map(|d| d.path.as_str()).collect();
     assert_eq!(paths, vec!["record 42 (line 2)", "record 43 (line 3)", "record 44 (line 4)"]);
@@ -296,7 +305,7 @@ fn malformed_records_are_named_by_number() {
 fn every_partner_plugin_inspects_cleanly() {
     for name in ["lookout", "zimperium", "jamf", "defender", "checkpoint", "generic", "example"] {
         let p = load(name, if name == "generic" { r#"{"severities":{"High":"high"}}"# } else { "{}" });
-        assert_eq!(p.info().contract_version, "0.1.0");
+        assert_eq!(p.info().contract_version, "0.2.0");
         assert!(p.has(mtdhost::runtime::Capability::ThreatMapping));
         assert!(!p.severity_vocabulary().unwrap().is_empty(), "{name}");
     }

@@ -8,6 +8,7 @@ mod evaluate_cmd;
 pub mod out;
 mod plan_cmd;
 mod plugin_cmd;
+mod plugin_test_cmd;
 mod render;
 mod settings;
 mod tenant_cmd;

@@ -58,6 +58,24 @@ pub enum PluginCommand {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Run a mapping plugin over a folder of fixture cases (NAME.json or NAME.jsonl with
+    /// NAME.expected.json: every device's level, every diagnostic) and print a pass/fail
+    /// table with the first difference per case; exits 1 if any case fails.
+    Test {
+        #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
+        plugin: String,
+        /// The folder of cases.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Default settings as a TOML file (a case's own "settings" replace them).
+        #[arg(long, value_name = "FILE.toml")]
+        settings: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Compile plugins into the cache so later loads are fast.
     Precompile {
         /// One or more plugins: .wasm component files or builtin:NAME.
@@ -97,6 +115,9 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
             out!("{}", render::mapping(&loaded, &out, output))?;
             Ok(0)
         }
+        PluginCommand::Test { plugin, dir, settings: file, output, load } => {
+            super::plugin_test_cmd::run(&plugin, &dir, file.as_deref(), output, &load)
+        }
         PluginCommand::Precompile { plugins, load } => {
             let runtime = runtime(&load)?;
             let dir = runtime.cache().dir().map(|d| d.display().to_string());
@@ -131,7 +152,7 @@ fn read_events(path: &Path) -> anyhow::Result<String> {
     })
 }
 
-fn runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
+pub(super) fn runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
     let cache = if load.no_cache {
         Cache::disabled()
     } else {
@@ -153,7 +174,11 @@ fn prepare(
     Ok((runtime(load)?, source, opts))
 }
 
-fn options(source: &PluginSource, load: &LoadArgs, settings_json: String) -> anyhow::Result<LoadOptions> {
+pub(super) fn options(
+    source: &PluginSource,
+    load: &LoadArgs,
+    settings_json: String,
+) -> anyhow::Result<LoadOptions> {
     let mut limits = Limits::default();
     if let Some(ms) = load.deadline_ms {
         limits.deadline_ms = ms;

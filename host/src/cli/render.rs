@@ -96,6 +96,13 @@ pub fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> S
                 "device_id": sanitize(&d.device_id),
                 "level": d.level.as_str(),
                 "threat_ids": d.threat_ids.iter().map(|t| sanitize(t)).collect::<Vec<_>>(),
+                "reason": sanitize(&d.reason),
+            })).collect::<Vec<_>>(),
+            "statuses": out.statuses.iter().map(|st| json!({
+                "device_id": sanitize(&st.device_id),
+                "partner_status": sanitize(&st.partner_status),
+                "level": st.level.as_str(),
+                "reason": sanitize(&st.reason),
             })).collect::<Vec<_>>(),
             "threats": out.threats.iter().map(|t| json!({
                 "device_id": sanitize(&t.device_id),
@@ -111,11 +118,12 @@ pub fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> S
     }
     let mut s = String::new();
     let width = out.devices.iter().map(|d| d.device_id.len()).max().unwrap_or(6).max(6);
-    let _ = writeln!(s, "{:width$}  {:8}  THREATS", "DEVICE", "LEVEL");
+    let _ = writeln!(s, "{:width$}  {:8}  THREATS — WHY", "DEVICE", "LEVEL");
     for d in &out.devices {
         let threats =
             if d.threat_ids.is_empty() { "-".to_string() } else { sanitize(&d.threat_ids.join(", ")) };
-        let _ = writeln!(s, "{:width$}  {:8}  {threats}", sanitize(&d.device_id), d.level.as_str());
+        let why = sanitize(&d.reason);
+        let _ = writeln!(s, "{:width$}  {:8}  {threats} — {why}", sanitize(&d.device_id), d.level.as_str());
     }
     for d in &out.diagnostics {
         let _ = writeln!(s, "{}", describe_diagnostic(d));
@@ -123,10 +131,11 @@ pub fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> S
     let active = out.threats.iter().filter(|t| t.active).count();
     let _ = writeln!(
         s,
-        "{} device(s), {} threat(s) ({} active) mapped by {} {}",
+        "{} device(s), {} threat(s) ({} active), {} device status(es) mapped by {} {}",
         out.devices.len(),
         out.threats.len(),
         active,
+        out.statuses.len(),
         sanitize(&p.info().name),
         sanitize(&p.info().version)
     );

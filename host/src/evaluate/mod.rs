@@ -4,11 +4,14 @@
 //! compliant — before the policy is enforced.
 //!
 //! The export is streamed in batches; memory grows with the number of
-//! devices, not of events (per device only the level and a few threat ids
-//! are kept; diagnostics beyond the first hundred are counted, not kept).
+//! devices and distinct threats, not of events: per threat only its latest
+//! state is kept in 24 bytes (see `state`), per device its counters, latest
+//! status and a few threat names; diagnostics beyond the first hundred are
+//! counted, not kept.
 
 mod reader;
 mod render;
+mod state;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -19,16 +22,18 @@ use crate::runtime::{describe_diagnostic, DiagnosticSeverity, EventBatch, Loaded
 
 /// Records per plugin call.
 pub const BATCH: usize = 2_000;
-const KEPT_THREATS: usize = 10;
 const KEPT_DIAGNOSTICS: usize = 100;
 
 /// One device's result.
 #[derive(Debug, Clone)]
 pub struct DeviceResult {
     pub level: ThreatLevel,
-    /// Active threats at the device's level (at most ten kept).
+    /// Active threats at the device's level (at most ten named), or the
+    /// device status that set it.
     pub threats: Vec<String>,
     pub active_threats: u64,
+    /// Why the device has its level ("all 2 threat(s) resolved or ignored").
+    pub reason: String,
 }
 
 /// A policy the evaluation judges devices against.
@@ -43,8 +48,12 @@ pub struct PolicyCheck {
 pub struct Evaluation {
     pub plugin: String,
     pub records: u64,
+    /// Distinct threats (each counted once, in its latest state).
     pub threats: u64,
+    /// Distinct threats active in their latest state.
     pub active: u64,
+    /// Device-status records read.
+    pub statuses: u64,
     pub devices: BTreeMap<String, DeviceResult>,
     /// The first diagnostics, rendered.
     pub diagnostics: Vec<String>,
@@ -84,6 +93,7 @@ pub fn evaluate<R: Read>(
         ..Evaluation::default()
     };
     let mut failure: Option<EvaluateError> = None;
+    let mut tally = state::Tally::default();
     let records = reader::for_each_batch(input, BATCH, |batch| {
         let out = match plugin.map_events(&EventBatch {
             raw: Some(batch.text),
@@ -107,38 +117,12 @@ pub fn evaluate<R: Read>(
             }
         }
         for t in &out.threats {
-            ev.threats += 1;
-            let entry = ev.devices.entry(t.device_id.clone()).or_insert(DeviceResult {
-                level: ThreatLevel::Secured,
-                threats: Vec::new(),
-                active_threats: 0,
-            });
-            if !t.active {
-                continue;
-            }
-            ev.active += 1;
-            entry.active_threats += 1;
-            if t.level.rank() > entry.level.rank() {
-                entry.level = t.level;
-                entry.threats.clear();
-            }
-            if t.level == entry.level && t.level != ThreatLevel::Secured && entry.threats.len() < KEPT_THREATS
-            {
-                entry.threats.push(format!("{} ({} {})", t.threat_id, t.classification, t.partner_severity));
-            }
+            tally.threat(t);
         }
-        // Device-level records (no threat): the plugin's device verdicts.
-        for d in &out.devices {
-            let entry = ev.devices.entry(d.device_id.clone()).or_insert(DeviceResult {
-                level: ThreatLevel::Secured,
-                threats: Vec::new(),
-                active_threats: 0,
-            });
-            if d.level.rank() > entry.level.rank() {
-                entry.level = d.level;
-                entry.threats.clear();
-                entry.threats.push("(device status)".into());
-            }
+        // Device-status records: the partner's own verdict, never a threat.
+        for st in &out.statuses {
+            ev.statuses += 1;
+            tally.status(st);
         }
         Ok(())
     });
@@ -146,5 +130,10 @@ pub fn evaluate<R: Read>(
         return Err(f);
     }
     ev.records = records.map_err(EvaluateError::Read)?;
+    (ev.threats, ev.active) = tally.counts();
+    for (id, device) in std::mem::take(&mut tally.devices) {
+        let (level, active_threats, threats, reason) = device.verdict();
+        ev.devices.insert(id, DeviceResult { level, threats, active_threats, reason });
+    }
     Ok(ev)
 }

@@ -27,7 +27,7 @@ pub fn render_text(ev: &Evaluation) -> String {
     for p in &ev.policies {
         let _ = write!(s, "  {}", sanitize(&p.name));
     }
-    let _ = writeln!(s, "  THREATS");
+    let _ = writeln!(s, "  THREATS — WHY");
     for (id, d) in &ev.devices {
         let _ = write!(s, "{:width$}  {:8}", sanitize(id), d.level.as_str());
         for p in &ev.policies {
@@ -35,7 +35,7 @@ pub fn render_text(ev: &Evaluation) -> String {
             let _ = write!(s, "  {:w$}", verdict, w = p.name.len());
         }
         let threats = if d.threats.is_empty() { "-".to_string() } else { sanitize(&d.threats.join(", ")) };
-        let _ = writeln!(s, "  {threats}");
+        let _ = writeln!(s, "  {threats} — {}", sanitize(&d.reason));
     }
     for d in &ev.diagnostics {
         let _ = writeln!(s, "{d}");
@@ -45,10 +45,11 @@ pub fn render_text(ev: &Evaluation) -> String {
     }
     let _ = writeln!(
         s,
-        "{} records, {} threats ({} active) on {} devices, mapped by {}.",
+        "{} records, {} distinct threats ({} active in their latest state), {} device statuses, on {} devices, mapped by {}.",
         thousands(ev.records as usize),
         thousands(ev.threats as usize),
         thousands(ev.active as usize),
+        thousands(ev.statuses as usize),
         thousands(ev.devices.len()),
         ev.plugin
     );
@@ -72,11 +73,13 @@ pub fn render_json(ev: &Evaluation) -> serde_json::Value {
         "records": ev.records,
         "threats": ev.threats,
         "active_threats": ev.active,
+        "device_statuses": ev.statuses,
         "devices": ev.devices.iter().map(|(id, d)| json!({
             "device_id": sanitize(id),
             "level": d.level.as_str(),
             "active_threats": d.active_threats,
             "threats": d.threats.iter().map(|t| sanitize(t)).collect::<Vec<_>>(),
+            "reason": sanitize(&d.reason),
             "policies": ev.policies.iter().map(|p| json!({"name": p.name, "compliant": d.level.rank() <= p.max_level.rank()})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "policies": ev.policies.iter().map(|p| json!({
@@ -103,7 +106,7 @@ pub fn render_csv(ev: &Evaluation) -> String {
         s.push(',');
         s.push_str(&csv_field(&p.name));
     }
-    s.push('\n');
+    s.push_str(",reason\n");
     for (id, d) in &ev.devices {
         let _ = write!(
             s,
@@ -116,6 +119,8 @@ pub fn render_csv(ev: &Evaluation) -> String {
         for p in &ev.policies {
             s.push_str(if d.level.rank() > p.max_level.rank() { ",noncompliant" } else { ",compliant" });
         }
+        s.push(',');
+        s.push_str(&csv_field(&d.reason));
         s.push('\n');
     }
     s

@@ -1,4 +1,4 @@
-//! Host-side bindings for the `mtd:plugin@0.1.0` world, generated from the
+//! Host-side bindings for the `mtd:plugin@0.2.0` world, generated from the
 //! SDK's WIT so host and SDK can never disagree on the contract.
 
 wasmtime::component::bindgen!({
@@ -14,4 +14,4 @@ pub use mtd::plugin::types::*;
 /// The contract line this host implements.
 pub const CONTRACT_PACKAGE: &str = "mtd:plugin";
 /// The exact contract version of the bundled WIT.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";

@@ -3,7 +3,7 @@
 //!
 //! Checking the component's import and export names before instantiation is
 //! what turns wasmtime's linker errors into "built for mtd:plugin 2.0.0; this
-//! host supports 0.1.x".
+//! host supports 0.2.x".
 
 use wasmtime::component::Component;
 use wasmtime::Engine;
@@ -140,12 +140,13 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert!(compatible("0.1.0"));
-        assert!(compatible("0.1.7"));
-        assert!(!compatible("0.2.0"));
+        assert!(compatible("0.2.0"));
+        assert!(compatible("0.2.7"));
+        assert!(!compatible("0.1.0"), "0.1 verdicts lack observations: refused, not misread");
+        assert!(!compatible("0.3.0"));
         assert!(!compatible("2.0.0"));
         assert!(!compatible("junk"));
-        assert_eq!(supported_line(), "mtd:plugin 0.1.x");
+        assert_eq!(supported_line(), "mtd:plugin 0.2.x");
         let n = InterfaceName::parse("mtd:plugin/guest@0.1.0").unwrap();
         assert_eq!((n.package, n.interface, n.version), ("mtd:plugin", "guest", Some("0.1.0")));
     }

@@ -25,9 +25,9 @@ use std::sync::Arc;
 pub use crate::sanitize::clean as sanitize;
 pub use bindings::{
     Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
-    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Platform, PluginInfo, Policy,
-    RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord, ThreatVerdict, CONTRACT_PACKAGE,
-    CONTRACT_VERSION,
+    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
+    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
+    ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
 };
 pub use cache::{Cache, CacheOutcome};
 pub use capture::{LINE_COST, MAX_LINE_CHARS};
@@ -290,6 +290,20 @@ impl ThreatLevel {
             ThreatLevel::Low => 1,
             ThreatLevel::Medium => 2,
             ThreatLevel::High => 3,
+        }
+    }
+
+    /// The level at a rank (see [`ThreatLevel::rank`]); ranks above 3 are high.
+    pub fn from_rank(rank: u8) -> ThreatLevel {
+        Self::ALL[usize::from(rank.min(3))]
+    }
+
+    /// The higher (less secure) of two levels.
+    pub fn max_level(self, other: ThreatLevel) -> ThreatLevel {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
         }
     }
 

@@ -38,7 +38,18 @@ impl<T: WireSize, E: WireSize> WireSize for Result<T, E> {
 macro_rules! fixed {
     ($($t:ty),*) => { $(impl WireSize for $t { fn wire_size(&self) -> usize { 8 } })* };
 }
-fixed!(ThreatLevel, Capability, DiagnosticSeverity, Platform, ActionType, ConnectorState, bool, u32, u64);
+fixed!(
+    ThreatLevel,
+    Capability,
+    DiagnosticSeverity,
+    Platform,
+    ActionType,
+    ConnectorState,
+    bool,
+    u32,
+    u64,
+    i64
+);
 
 macro_rules! record {
     ($t:ty { $($f:ident),* }) => {
@@ -49,9 +60,20 @@ macro_rules! record {
 }
 record!(PluginInfo { name, version, partner, description, capabilities, contract_version });
 record!(Diagnostic { severity, path, message });
-record!(ThreatVerdict { device_id, threat_id, classification, partner_severity, level, active, reason });
-record!(DeviceVerdict { device_id, level, threat_ids });
-record!(MappingOutput { threats, devices, diagnostics });
+record!(Observation { at_ms, sequence, record_number });
+record!(ThreatVerdict {
+    device_id,
+    threat_id,
+    classification,
+    partner_severity,
+    level,
+    active,
+    reason,
+    observed
+});
+record!(StatusVerdict { device_id, partner_status, level, reason, observed });
+record!(DeviceVerdict { device_id, level, threat_ids, reason });
+record!(MappingOutput { threats, statuses, devices, diagnostics });
 record!(SeverityTerm { term, level, description });
 record!(Action { action_type, grace_period_hours, notification_template, cc_groups });
 record!(Assignments { include_groups, exclude_groups, all_users, all_devices });

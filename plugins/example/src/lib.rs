@@ -35,7 +35,7 @@ impl Plugin for Example {
     }
 
     fn map_events(s: &Settings, batch: EventBatch) -> Result<MappingOutput, String> {
-        let mut out = MappingBuilder::default();
+        let mut out = MappingBuilder::starting_at(batch.first_record);
         let (records, problems) = mtd_sdk::events::generic_records(&batch);
         problems.into_iter().for_each(|d| out.diagnostic(d));
         for r in &records {

@@ -49,12 +49,13 @@ fn spec(s: &Settings) -> PartnerSpec {
         classification: strs(&["classification", "type"]),
         severity: strs(&["severity"]),
         status: strs(&["status"]),
+        time: strs(&["detected_at", "detectedAt"]),
     });
     let inactive = if s.inactive.is_empty() { strs(&["RESOLVED", "IGNORED"]) } else { s.inactive.clone() };
     PartnerSpec {
         partner: s.partner.clone().unwrap_or_else(|| "the partner".into()),
         severities,
-        fields,
+        shapes: vec![fields.shape("record")],
         inactive,
         wrappers: strs(&["events", "threats", "data", "value"]),
         ..PartnerSpec::default()
@@ -67,7 +68,7 @@ impl Plugin for Generic {
     fn info() -> PluginInfo {
         PluginInfo::new(
             "generic",
-            "0.1.0",
+            "0.2.0",
             "Maps any partner whose vocabulary and fields are given in settings",
         )
         .with_capability(Capability::ThreatMapping)

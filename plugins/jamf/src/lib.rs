@@ -1,18 +1,18 @@
-//! Jamf Mobile Threat Defense (Jamf Security Cloud; connector "Wandera") →
-//! Intune levels.
+//! Jamf Mobile Threat Defense (Jamf Security Cloud, ex-Wandera) → Intune levels.
 //!
-//! Events carry a category id; the category's default severity applies
-//! unless the event carries its own. HIGHEST and HIGH → high, MEDIUM →
-//! medium, LOW and LOWEST → low, INFO → secured; numeric severities 5..1 are
-//! read as HIGHEST..LOWEST (that correspondence is unverified). Jamf's own
-//! device-risk algorithm is proprietary: a device record with `riskLevel`
-//! (Secure/Low/Medium/High) sets the level directly. DEVICE_APP_INACTIVITY is
-//! log-only by default and does not count (`not-affecting-risk` replaces
-//! that list). Resolved events do not count; Blocked ones still do.
-use mtd_sdk::partner::{severities, strs, DeviceStatus, Fields, PartnerSpec};
+//! Reads the Threat Events Stream (`{"event":{…}}`: device in
+//! `event.device.deviceId`, integer severity 2/4/6/8/10 in `event.severity`,
+//! `event.action` Detected/Blocked, `event.eventType` with an id that is an
+//! integer or a string) and the Risk API device risk (v1 `records[]` with
+//! `risk`, v2 `userDeviceList[]` with `riskCategory`; SECURE, LOW, MEDIUM,
+//! HIGH, NOT_APPLICABLE). A stream threat is identified by its event type on
+//! its device (the stream has no id linking a detection to a later
+//! resolution); records without a severity take their category's default.
+use mtd_sdk::partner::{severities, strs, threat_fields, Match, PartnerSpec, Shape};
 use mtd_sdk::prelude::*;
 
-/// Category ids and their default severities.
+/// Jamf's categories and their default severities (policy API), for records
+/// that carry a category but no severity.
 pub const CATEGORIES: &[(&str, &str)] = &[
     ("ACCESS_PHISHING_HOST", "HIGHEST"),
     ("APP_LEAK_CREDIT_CARD", "HIGH"),
@@ -60,63 +60,79 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("DEVICE_FIREWALL_DISABLED", "MEDIUM"),
 ];
 
+fn shapes() -> Vec<Shape> {
+    vec![
+        Shape::threat(
+            "Jamf Threat Events Stream event",
+            vec![Match::has("event.device")],
+            &["event.device.deviceId", "event.device.externalId"],
+            threat_fields(
+                &["event.eventType.name", "event.eventType.id", "event.alertId"],
+                &["event.eventType.name", "event.eventType.description"],
+                &["event.severity"],
+                &["event.action"],
+            ),
+        )
+        .timed(&["event.timestamp"]),
+        Shape::status(
+            "Jamf Risk API v2 device",
+            vec![Match::has("riskCategory")],
+            &["guid", "deviceId"],
+            &["riskCategory"],
+        ),
+        Shape::status(
+            "Jamf Risk API v1 device",
+            vec![Match::has("risk")],
+            &["deviceId", "externalId"],
+            &["risk"],
+        ),
+    ]
+}
+
 pub fn spec() -> PartnerSpec {
     use ThreatLevel::*;
     PartnerSpec {
         partner: "Jamf".into(),
         severities: severities(&[
-            ("HIGHEST", High, "most severe"),
-            ("HIGH", High, "severe"),
-            ("MEDIUM", Medium, "medium"),
-            ("LOW", Low, "low"),
-            ("LOWEST", Low, "least severe that still counts"),
-            ("INFO", Secured, "informational; the device stays secured"),
-            ("5", High, "numeric 5 (HIGHEST, unverified)"),
-            ("4", High, "numeric 4 (HIGH, unverified)"),
-            ("3", Medium, "numeric 3 (MEDIUM, unverified)"),
-            ("2", Low, "numeric 2 (LOW, unverified)"),
-            ("1", Low, "numeric 1 (LOWEST, unverified)"),
+            ("10", High, "stream severity 10 (Jamf's Sentinel parser: High)"),
+            ("8", High, "stream severity 8 (Jamf's Sentinel parser: High)"),
+            ("6", Medium, "stream severity 6 (Jamf's Sentinel parser: Medium)"),
+            ("4", Low, "stream severity 4 (Jamf's Sentinel parser: Low)"),
+            (
+                "2",
+                Secured,
+                "stream severity 2 (Jamf's Sentinel parser: Informational; Intune: info leaves the device secured)",
+            ),
+            ("HIGHEST", High, "policy severity, category defaults (vendor doc)"),
+            ("HIGH", High, "policy severity (vendor doc)"),
+            ("MEDIUM", Medium, "policy severity (vendor doc)"),
+            ("LOW", Low, "policy severity (vendor doc)"),
+            ("LOWEST", Low, "least severe that still counts (our assumption)"),
+            ("INFO", Secured, "informational; the device stays secured (vendor doc)"),
         ]),
-        fields: Fields {
-            device: strs(&[
-                "device.deviceId",
-                "device.externalId",
-                "deviceId",
-                "device_id",
-                "device.id",
-                "externalId",
-            ]),
-            threat_id: strs(&["eventId", "event.id", "id", "threatId"]),
-            classification: strs(&[
-                "category",
-                "categoryId",
-                "event.category",
-                "event.type.id",
-                "type.id",
-                "threatCategory",
-            ]),
-            severity: strs(&["severity", "event.severity", "risk"]),
-            status: strs(&["action", "event.action", "state", "status"]),
-        },
-        inactive: strs(&["RESOLVED", "Resolved", "DISMISSED"]),
+        statuses: severities(&[
+            ("SECURE", Secured, "device risk Secure (vendor doc)"),
+            ("LOW", Low, "device risk Low (vendor doc)"),
+            ("MEDIUM", Medium, "device risk Medium (vendor doc)"),
+            ("HIGH", High, "device risk High (vendor doc)"),
+            (
+                "NOT_APPLICABLE",
+                Secured,
+                "no risk calculated for the device (AWS Verified Access doc); secured (our assumption)",
+            ),
+        ]),
+        inactive: strs(&["Resolved", "Dismissed"]),
+        active: strs(&["Detected", "Blocked"]),
         classification_severity: CATEGORIES.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect(),
         log_only: strs(&["DEVICE_APP_INACTIVITY"]),
-        device_status: Some(DeviceStatus {
-            status: strs(&["riskLevel", "deviceRisk", "risk_level", "device.riskLevel"]),
-            levels: vec![
-                ("SECURE".into(), Secured),
-                ("LOW".into(), Low),
-                ("MEDIUM".into(), Medium),
-                ("HIGH".into(), High),
-            ],
-        }),
-        wrappers: strs(&["events", "threats", "devices", "data", "records"]),
+        shapes: shapes(),
+        wrappers: strs(&["records", "userDeviceList", "events"]),
     }
 }
 
 /// What `mtdhost plugin inspect` shows.
 pub fn info() -> PluginInfo {
-    PluginInfo::new("jamf", "0.1.0", "Jamf Mobile Threat Defense events and device risk to Intune levels")
+    PluginInfo::new("jamf", "0.2.0", "Jamf Mobile Threat Defense events and device risk to Intune levels")
         .with_partner("Jamf Mobile Threat Defense")
         .with_capability(Capability::ThreatMapping)
 }
