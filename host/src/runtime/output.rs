@@ -142,8 +142,9 @@ macro_rules! clean_fields {
 clean_fields!(PluginInfo { name, version, partner, description, capabilities, contract_version });
 clean_fields!(Diagnostic { path, message });
 clean_fields!(ThreatVerdict { device_id, threat_id, classification, partner_severity, reason });
-clean_fields!(DeviceVerdict { device_id, threat_ids });
-clean_fields!(MappingOutput { threats, devices, diagnostics });
+clean_fields!(StatusVerdict { device_id, partner_status, reason });
+clean_fields!(DeviceVerdict { device_id, threat_ids, reason });
+clean_fields!(MappingOutput { threats, statuses, devices, diagnostics });
 clean_fields!(SeverityTerm { term, description });
 clean_fields!(Action { notification_template, cc_groups });
 clean_fields!(Assignments { include_groups, exclude_groups });
