@@ -33,7 +33,6 @@ pub enum PluginCommand {
         #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// The plugin's settings as a TOML file (the table you would put under [plugins.NAME.settings]).
-        /// The plugin's settings as a TOML file.
         #[arg(long, value_name = "FILE.toml")]
         settings: Option<PathBuf>,
         /// Output format.
