@@ -7,6 +7,8 @@
 //! `api = "beta"` is chosen only when a non-default beta-only value needs it.
 //! Policy-set assignments are not the policy's own and are not exported.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use toml::{Table, Value as Toml};
 
@@ -17,6 +19,7 @@ use crate::graph::model::{AssignmentTarget, Target};
 use crate::graph::schema::ApiVersion;
 use crate::graph::{GraphClient, GraphError};
 use crate::pipeline::marker::{self, Ownership};
+use crate::plan::{Resolver, Wanted};
 
 /// What `export` produced.
 pub struct Exported {
@@ -56,41 +59,65 @@ fn filter_ref(filters: &[Named], id: &str) -> String {
     }
 }
 
-/// A group's unique display name, or its id when the name is not unique.
-async fn group_ref(client: &GraphClient, id: &str) -> Result<String, GraphError> {
-    let Some(g) = client.get_group(id).await? else { return Ok(id.to_string()) };
-    Ok(match client.find_group(&g.display_name).await? {
-        crate::graph::intune::GroupLookup::One(_) => g.display_name,
+/// A group's unique display name, or its id when the name is not unique
+/// (or the group is gone). Answered from the resolver's cache.
+fn group_ref(r: &Resolver<'_>, id: &str) -> String {
+    match r.cached_group_name(id) {
+        Some(name) if r.cached_group(name).is_some_and(|g| g.as_deref() == Ok(id)) => name.to_string(),
         _ => id.to_string(),
-    })
+    }
+}
+
+/// Every group id, template and filter the exported policies point at.
+fn wanted(policies: &[&RemotePolicy]) -> Wanted {
+    let mut w = Wanted::default();
+    for p in policies {
+        for a in p.assignments.iter().filter(|a| a.is_direct()) {
+            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &a.target.kind {
+                w.group_ids.insert(id.clone());
+            }
+            w.filters |= a.target.filter.is_some();
+        }
+        for a in &p.actions {
+            w.group_ids.extend(a.notification_message_cc_list.iter().cloned());
+            w.templates |= !a.normalized().notification_template_id.is_empty();
+        }
+    }
+    w
 }
 
 /// Exports MTD policies (those requiring a device threat level), or every
 /// compliance policy with `all`, as `[[policy]]` entries under `tenant`.
+///
+/// Reads in a handful of round trips: the policies with actions and
+/// assignments in one paged read, then the group ids, templates and filters
+/// they use (overlapped), then the groups' names once more to learn which
+/// names are unique.
 pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, GraphError> {
     let policies = client.list_policies(ApiVersion::Beta).await?;
-    let templates = client.list_notification_templates().await?;
-    let filters = if policies.iter().flat_map(|p| &p.assignments).any(|a| a.target.filter.is_some()) {
-        client.list_assignment_filters().await?
-    } else {
-        Vec::new()
-    };
+    let selected: Vec<&RemotePolicy> = policies
+        .iter()
+        .filter(|p| p.policy_type.is_some())
+        .filter(|p| all || p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)))
+        .collect();
+    let mut resolver = Resolver::new(client);
+    resolver.prefetch(&wanted(&selected)).await?;
+    // A name is written only when it names exactly one group.
+    let names: BTreeSet<String> = wanted(&selected)
+        .group_ids
+        .iter()
+        .filter_map(|id| resolver.cached_group_name(id).map(str::to_string))
+        .collect();
+    resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
     let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
-    let ctx = Context { templates: &templates, filters: &filters, owner: owner.as_deref() };
+    let ctx = Context { resolver: &resolver, owner: owner.as_deref() };
     let mut out = Vec::new();
     let mut warnings = Vec::new();
-    for p in &policies {
-        if p.policy_type.is_none() {
-            continue;
-        }
-        let mtd = p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true));
-        if !all && !mtd {
-            continue;
-        }
+    for p in selected {
         for what in &p.problems {
             warnings.push(format!("{}: {what}; not in the export", p.label()));
         }
-        out.push(policy_entry(client, p, &ctx, &mut warnings).await?);
+        out.push(policy_entry(p, &ctx, &mut warnings)?);
     }
     // Two documents so [tenant] comes first (tables serialise in key order).
     let write = |key: &str, value: Toml| {
@@ -111,19 +138,18 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
 
 /// What every exported entry is resolved against.
 struct Context<'a> {
-    templates: &'a [(String, String)],
-    filters: &'a [Named],
+    /// Groups, templates and filters, prefetched.
+    resolver: &'a Resolver<'a>,
     /// `[tenant] owner` of the export's tenant table.
     owner: Option<&'a str>,
 }
 
-async fn policy_entry(
-    client: &GraphClient,
+fn policy_entry(
     p: &RemotePolicy,
     ctx: &Context<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<Table, GraphError> {
-    let templates = ctx.templates;
+    let templates = ctx.resolver.cached_templates();
     let ty = p.policy_type.expect("checked by the caller");
     let mut t = Table::new();
     t.insert("name".into(), Toml::String(p.display_name.clone()));
@@ -203,7 +229,7 @@ async fn policy_entry(
         if !a.notification_message_cc_list.is_empty() {
             let mut cc = Vec::new();
             for id in &a.notification_message_cc_list {
-                cc.push(Toml::String(group_ref(client, id).await?));
+                cc.push(Toml::String(group_ref(ctx.resolver, id)));
             }
             at.insert("cc".into(), Toml::Array(cc));
         }
@@ -221,14 +247,14 @@ async fn policy_entry(
         let filter = |t: &Target| {
             t.filter.as_ref().map(|f| {
                 let mut ft = Table::new();
-                ft.insert("filter".into(), Toml::String(filter_ref(ctx.filters, &f.id)));
+                ft.insert("filter".into(), Toml::String(filter_ref(ctx.resolver.cached_filters(), &f.id)));
                 ft.insert("filter-mode".into(), Toml::String(f.mode.as_str().into()));
                 ft
             })
         };
         match &a.target.kind {
             AssignmentTarget::Group(id) => {
-                let group = Toml::String(group_ref(client, id).await?);
+                let group = Toml::String(group_ref(ctx.resolver, id));
                 include.push(match filter(&a.target) {
                     Some(mut ft) => {
                         ft.insert("group".into(), group);
@@ -244,7 +270,7 @@ async fn policy_entry(
                         p.display_name
                     ));
                 }
-                exclude.push(Toml::String(group_ref(client, id).await?));
+                exclude.push(Toml::String(group_ref(ctx.resolver, id)));
             }
             AssignmentTarget::AllLicensedUsers => {
                 let v = filter(&a.target).map_or(Toml::Boolean(true), Toml::Table);

@@ -58,6 +58,12 @@ pub fn runtime() -> Result<Runtime, JobError> {
     Ok(Runtime::new(cache))
 }
 
+/// Graph client settings for a config: default retries and timeouts, its
+/// write limit.
+pub fn client_options(config: &Config) -> ClientOptions {
+    ClientOptions { pace: config.pace_limit(), ..ClientOptions::default() }
+}
+
 pub fn load_config(path: &Path) -> Result<Config, JobError> {
     Ok(Config::load(path)?)
 }
@@ -67,10 +73,12 @@ pub fn empty_context() -> TenantContext {
     TenantContext { groups: Vec::new(), connectors: Vec::new(), platforms: Vec::new() }
 }
 
-/// What rules plugins may know about the tenant.
-async fn tenant_context(s: &Session) -> Result<TenantContext, JobError> {
-    let groups = s.client.list_groups().await?;
-    let connectors = s.client.list_connectors(ApiVersion::Beta).await?;
+/// What rules plugins may know about the tenant, and the groups read for it
+/// (the plan resolves names from them instead of asking again).
+async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph::model::Group>), JobError> {
+    let (groups, connectors) =
+        tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta));
+    let (groups, connectors) = (groups?, connectors?);
     let state = |s: &str| match s {
         "unavailable" => ConnectorState::Unavailable,
         "available" => ConnectorState::Available,
@@ -80,8 +88,11 @@ async fn tenant_context(s: &Session) -> Result<TenantContext, JobError> {
         "error" => ConnectorState::Error,
         _ => ConnectorState::Unknown,
     };
-    Ok(TenantContext {
-        groups: groups.into_iter().map(|g| Group { id: g.id, display_name: g.display_name }).collect(),
+    let context = TenantContext {
+        groups: groups
+            .iter()
+            .map(|g| Group { id: g.id.clone(), display_name: g.display_name.clone() })
+            .collect(),
         connectors: connectors
             .into_iter()
             .map(|c| Connector {
@@ -102,7 +113,8 @@ async fn tenant_context(s: &Session) -> Result<TenantContext, JobError> {
             WitPlatform::Macos,
             WitPlatform::Windows,
         ],
-    })
+    };
+    Ok((context, groups))
 }
 
 /// Everything up to and including the plan; reads only.
@@ -122,25 +134,31 @@ pub async fn prepare(path: &Path, prune: bool) -> Result<Prepared, JobError> {
 pub async fn prepare_with(path: &Path, prune: bool, adopt_owner: bool) -> Result<Prepared, JobError> {
     let config = load_config(path)?;
     let runtime = runtime()?;
+    let client_options = client_options(&config);
     // Without rules plugins, everything is checked before the tenant is
     // touched; rules need the tenant context, read first. Either way nothing
     // is written before the plan is complete.
-    let (session, desired) = if config.file.rules.is_empty() {
+    let (session, desired, directory) = if config.file.rules.is_empty() {
         let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &empty_context()))?;
-        (session::connect(&config, ClientOptions::default()).await?, desired)
+        (session::connect(&config, client_options).await?, desired, None)
     } else {
-        let session = session::connect(&config, ClientOptions::default()).await?;
-        let ctx = tenant_context(&session).await?;
+        let session = session::connect(&config, client_options).await?;
+        let (ctx, groups) = tenant_context(&session).await?;
         let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &ctx))?;
-        (session, desired)
+        (session, desired, Some(groups))
     };
     let options = plan::PlanOptions {
         prune,
         adopt_owner,
         owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
+        directory,
     };
-    let mut plan = plan::compute_with(&session.client, &desired.policies, &session.label, &options).await?;
-    let connectors = session.client.read_connectors(ApiVersion::Beta).await?;
+    // The connectors (for warnings) are read alongside the plan's reads.
+    let (plan, connectors) = tokio::join!(
+        plan::compute_with(&session.client, &desired.policies, &session.label, &options),
+        session.client.read_connectors(ApiVersion::Beta)
+    );
+    let (mut plan, connectors) = (plan?, connectors?);
     plan.warnings.extend(connectors.warnings);
     plan.warnings.extend(plan::connector_warnings(
         &desired.policies,

@@ -65,6 +65,7 @@ pub mod graph {
             pace: PaceLimit { max: 10_000, window: Duration::from_secs(1) },
             timeout: Duration::from_secs(10),
             create_settle: Duration::from_millis(300),
+            ..ClientOptions::default()
         }
     }
 

@@ -61,12 +61,21 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     })
 }
 
-struct Bar(indicatif::ProgressBar);
+/// The apply progress bar. Its ETA comes from the write pacer — how long
+/// the remaining writes take at the write limit — since a rate measured
+/// over the first, unthrottled writes would promise far too little.
+struct Bar<'a> {
+    bar: indicatif::ProgressBar,
+    pacer: &'a crate::graph::pacer::Pacer,
+}
 
-impl ApplyProgress for Bar {
+impl ApplyProgress for Bar<'_> {
     fn step(&self, message: &str) {
-        self.0.set_message(message.to_string());
-        self.0.inc(1);
+        self.bar.inc(1);
+        let remaining = self.bar.length().unwrap_or(0).saturating_sub(self.bar.position()) as usize;
+        let eta = self.pacer.eta(remaining + 1).as_secs();
+        let eta = if eta >= 60 { format!("{}m{:02}s", eta / 60, eta % 60) } else { format!("{eta}s") };
+        self.bar.set_message(format!("ETA {eta}  {message}"));
     }
 }
 
@@ -86,7 +95,8 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} writes  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        let result = plan::apply(&p.session.client, &p.plan, &Bar(bar.clone())).await;
+        let progress = Bar { bar: bar.clone(), pacer: p.session.client.pacer() };
+        let result = plan::apply(&p.session.client, &p.plan, &progress).await;
         bar.finish_and_clear();
         let done = result?;
         outln!(

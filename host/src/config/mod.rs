@@ -24,6 +24,9 @@ pub struct Config {
     pub file: ConfigFile,
 }
 
+/// Intune's write limit: per app per tenant, per 20 seconds.
+const MAX_WRITES_PER_WINDOW: i64 = 100;
+
 impl Config {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -255,6 +258,15 @@ impl Config {
         Ok(())
     }
 
+    /// Write pacing for this tenant: `[tenant] write-limit` per 20 s.
+    pub fn pace_limit(&self) -> crate::graph::pacer::PaceLimit {
+        let default = crate::graph::pacer::PaceLimit::default();
+        match &self.file.tenant.write_limit {
+            Some(w) => crate::graph::pacer::PaceLimit { max: *w.get_ref() as usize, ..default },
+            None => default,
+        }
+    }
+
     fn check_tenant(&self) -> Result<(), ConfigError> {
         let t = &self.file.tenant;
         if let Some(o) = &t.owner {
@@ -263,6 +275,15 @@ impl Config {
                     o.span(),
                     format!("[tenant] owner '{}' is not a valid owner id", o.get_ref()),
                     Some("use 1 to 64 letters, digits, '.', '_' or '-', e.g. owner = \"contoso-prod\""),
+                ));
+            }
+        }
+        if let Some(w) = &t.write_limit {
+            if !(1..=MAX_WRITES_PER_WINDOW).contains(w.get_ref()) {
+                return Err(self.err(
+                    w.span(),
+                    format!("[tenant] write-limit {} is outside 1–{MAX_WRITES_PER_WINDOW}", w.get_ref()),
+                    Some("it counts writes per 20 seconds; Intune allows 100 per app per tenant, so more only earns 429s"),
                 ));
             }
         }

@@ -48,6 +48,9 @@ pub struct TenantConfig {
     /// Partner (plugin) name → MTD connector id, since connectors carry no partner name.
     #[serde(default)]
     pub connectors: BTreeMap<String, String>,
+    /// Writes per 20 seconds mtdhost allows itself (1–100; default 90, under
+    /// Intune's 100 per app per tenant).
+    pub write_limit: Option<Spanned<i64>>,
 }
 
 /// The embedded emulator tenant.

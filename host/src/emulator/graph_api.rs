@@ -180,10 +180,17 @@ fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value>
 }
 
 fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, Reply> {
-    let conds = match query.get("$filter") {
-        Some(f) => odata::parse_filter(f).map_err(|m| bad_request(&m))?,
-        None => Vec::new(),
+    let Some(filter) = query.get("$filter") else {
+        // Without a filter only the requested page is rendered, so paging
+        // through a large tenant costs each page, not the tenant, per request.
+        let visible: Vec<&StoredPolicy> =
+            ctx.tenant.ordered_policies().filter(|p| visible_in(p, ctx.version)).collect();
+        let (skip, size, _) = odata::page_bounds(query, ctx.page_size)?;
+        let slice =
+            visible.iter().skip(skip).take(size).filter_map(|p| render(p, ctx.version, query)).collect();
+        return Ok(Reply::json(200, odata::page_of(slice, visible.len(), query, self_url, ctx.page_size)?));
     };
+    let conds = odata::parse_filter(filter).map_err(|m| bad_request(&m))?;
     let items: Vec<Value> = ctx
         .tenant
         .ordered_policies()
@@ -191,6 +198,15 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
         .filter(|v| odata::matches(v, &conds))
         .collect();
     Ok(Reply::json(200, odata::page(items, query, self_url, ctx.page_size)?))
+}
+
+/// True if the policy's type exists in `version` (what `render` shows).
+fn visible_in(p: &StoredPolicy, version: ApiVersion) -> bool {
+    p.properties
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .and_then(PolicyType::from_odata_type)
+        .is_some_and(|ty| ty.min_version() <= version)
 }
 
 fn get_policy(ctx: &Ctx<'_>, id: &str, query: &Query) -> Result<Reply, Reply> {

@@ -175,8 +175,8 @@ pub fn matches(entity: &Value, conds: &[Condition]) -> bool {
     })
 }
 
-/// One page of `items`, with a full `@odata.nextLink` when more remain.
-pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) -> Result<Value, Reply> {
+/// Which slice of a collection a request asks for: `(skip, size, top given)`.
+pub fn page_bounds(query: &Query, page_size: usize) -> Result<(usize, usize, bool), Reply> {
     let skip: usize = match query.get("$skiptoken") {
         Some(t) => t.parse().map_err(|_| bad_request("The skip token is not valid."))?,
         None => 0,
@@ -185,11 +185,29 @@ pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) 
         Some(t) => Some(t.parse::<usize>().map_err(|_| bad_request("Invalid value for $top."))?),
         None => None,
     };
-    let size = top.unwrap_or(page_size).min(page_size).max(1);
+    Ok((skip, top.unwrap_or(page_size).min(page_size).max(1), top.is_some()))
+}
+
+/// One page of `items`, with a full `@odata.nextLink` when more remain.
+pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) -> Result<Value, Reply> {
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
-    let mut body = json!({ "value": page });
-    if skip + size < total && top.is_none() {
+    let (skip, size, _) = page_bounds(query, page_size)?;
+    let slice: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+    page_of(slice, total, query, self_url, page_size)
+}
+
+/// The page body for `slice`, already cut from a collection of `total`
+/// items with [`page_bounds`] (so large collections render one page only).
+pub fn page_of(
+    slice: Vec<Value>,
+    total: usize,
+    query: &Query,
+    self_url: &str,
+    page_size: usize,
+) -> Result<Value, Reply> {
+    let (skip, size, top) = page_bounds(query, page_size)?;
+    let mut body = json!({ "value": slice });
+    if skip + size < total && !top {
         let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
             .into_owned()
             .filter(|(k, _)| k != "$skiptoken")

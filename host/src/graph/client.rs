@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use secrecy::ExposeSecret;
@@ -25,6 +26,7 @@ use super::error::{parse_odata_error, GraphError};
 use super::pacer::{PaceLimit, Pacer};
 use super::retry::{retryable_status, RetryPolicy};
 use super::schema::ApiVersion;
+use tokio::sync::Semaphore;
 
 /// Client settings.
 #[derive(Debug, Clone)]
@@ -38,6 +40,10 @@ pub struct ClientOptions {
     /// it again. Longer than `timeout`: a POST still running on Graph's side
     /// when the client gave up lands later.
     pub create_settle: Duration,
+    /// Requests in flight at once (reads overlap; writes of different
+    /// policies overlap under the pacer). Small: Graph's per-app limits are
+    /// per tenant, and a burst gains nothing once the write pacer decides.
+    pub max_in_flight: usize,
 }
 
 impl Default for ClientOptions {
@@ -47,6 +53,7 @@ impl Default for ClientOptions {
             pace: PaceLimit::default(),
             timeout: Duration::from_secs(60),
             create_settle: Duration::from_secs(150),
+            max_in_flight: 4,
         }
     }
 }
@@ -83,6 +90,7 @@ pub struct GraphClient {
     tokens: Arc<TokenProvider>,
     options: ClientOptions,
     pacer: Pacer,
+    in_flight: Semaphore,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -112,7 +120,8 @@ impl GraphClient {
         options: ClientOptions,
     ) -> Self {
         let pacer = Pacer::new(options.pace);
-        GraphClient { http, endpoints, tokens, options, pacer }
+        let in_flight = Semaphore::new(options.max_in_flight.max(1));
+        GraphClient { http, endpoints, tokens, options, pacer, in_flight }
     }
 
     pub fn endpoints(&self) -> &Endpoints {
@@ -139,6 +148,11 @@ impl GraphClient {
     /// The client's settings.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// The write pacer (for progress estimates).
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     /// Display form of a URL for messages: the path and query, no host.
@@ -183,9 +197,13 @@ impl GraphClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if is_write(&method) {
-                self.pacer.acquire().await;
-            }
+            // A `$batch` of reads is a POST but writes nothing; it is not
+            // counted against the write limit.
+            let permit = if is_write(&method) && !url.ends_with("/$batch") {
+                Some(self.pacer.acquire().await)
+            } else {
+                None
+            };
             let token = self.tokens.token().await?;
             let mut req = self
                 .http
@@ -198,12 +216,14 @@ impl GraphClient {
             }
             // Sending and reading the body fail the same way: the answer is lost.
             let exchange = async {
+                let _slot = self.in_flight.acquire().await;
                 let resp = req.send().await?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 Ok::<_, reqwest::Error>((status, headers, resp.bytes().await?))
             }
             .await;
+            drop(permit);
             let (status, headers, bytes) = match exchange {
                 Ok(x) => x,
                 Err(e) => {
@@ -271,6 +291,17 @@ impl GraphClient {
 
     /// GETs a collection, following every `@odata.nextLink` to the end.
     pub async fn get_all(&self, url: &str) -> Result<Vec<Value>, GraphError> {
+        self.get_pages(url, Ok).await
+    }
+
+    /// GETs a collection page by page, turning each item into a `T` as its
+    /// page arrives, so a large tenant is never held twice (as JSON and as
+    /// `T`) in memory.
+    pub async fn get_pages<T>(
+        &self,
+        url: &str,
+        mut item: impl FnMut(Value) -> Result<T, GraphError>,
+    ) -> Result<Vec<T>, GraphError> {
         let mut out = Vec::new();
         let mut next = Some(url.to_string());
         let mut pages = 0;
@@ -283,100 +314,121 @@ impl GraphClient {
                 )));
             }
             let resp = self.request(Method::GET, &u, None).await?;
-            let items =
-                resp.body.get("value").and_then(Value::as_array).ok_or_else(|| GraphError::Decode {
-                    method: "GET".into(),
-                    path: Self::shown(&u),
-                    reason: "no \"value\" array in a collection response".into(),
-                })?;
-            out.extend(items.iter().cloned());
-            next = resp.body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+            let Value::Object(mut body) = resp.body else {
+                return Err(no_value(&u));
+            };
+            next = body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+            let Some(Value::Array(items)) = body.remove("value") else {
+                return Err(no_value(&u));
+            };
+            out.reserve(items.len());
+            for v in items {
+                out.push(item(v)?);
+            }
         }
         Ok(out)
     }
 
-    /// GETs many relative paths through `$batch` (20 per batch), retrying
-    /// throttled items on their own. Results come back in input order.
+    /// GETs many relative paths through `$batch` (20 per batch, up to
+    /// `max_in_flight` batches at once), retrying throttled items on their
+    /// own. Results come back in input order.
     pub async fn batch_get(
         &self,
         version: ApiVersion,
         paths: &[String],
     ) -> Result<Vec<Result<Value, GraphError>>, GraphError> {
+        let chunks: Vec<&[String]> = paths.chunks(20).collect();
+        let answered: Vec<Vec<Result<Value, GraphError>>> =
+            futures_util::stream::iter(chunks.into_iter().map(|c| self.batch_chunk(version, c)))
+                .buffered(self.options.max_in_flight.max(1))
+                .try_collect()
+                .await?;
+        Ok(answered.into_iter().flatten().collect())
+    }
+
+    /// One `$batch` of at most 20 GETs, with per-item retries.
+    async fn batch_chunk(
+        &self,
+        version: ApiVersion,
+        paths: &[String],
+    ) -> Result<Vec<Result<Value, GraphError>>, GraphError> {
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..paths.len()).map(|_| None).collect();
-        for chunk_start in (0..paths.len()).step_by(20) {
-            let mut pending: Vec<usize> = (chunk_start..(chunk_start + 20).min(paths.len())).collect();
-            let mut round = 0;
-            while !pending.is_empty() {
-                round += 1;
-                let requests: Vec<Value> = pending
-                    .iter()
-                    .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": paths[i]}))
-                    .collect();
-                let resp = self
-                    .request(
-                        Method::POST,
-                        &self.url(version, "/$batch"),
-                        Some(&json!({"requests": requests})),
-                    )
-                    .await?;
-                let answers =
-                    resp.body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
-                let mut retry_wait = Duration::ZERO;
-                let mut still = Vec::new();
-                for &i in &pending {
-                    let Some(a) =
-                        answers.iter().find(|a| a.get("id").and_then(Value::as_str) == Some(&i.to_string()))
-                    else {
-                        still.push(i);
-                        continue;
-                    };
-                    let status = a.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                    let body = a.get("body").cloned().unwrap_or(Value::Null);
-                    if (200..300).contains(&status) {
-                        results[i] = Some(Ok(body));
-                    } else if retryable_status(status) && round < self.options.retry.max_attempts {
-                        let mut h = HeaderMap::new();
-                        if let Some(ra) =
-                            a.pointer("/headers/Retry-After").or_else(|| a.pointer("/headers/retry-after"))
-                        {
-                            let text = ra.as_str().map(str::to_string).unwrap_or_else(|| ra.to_string());
-                            if let Ok(v) = text.parse() {
-                                h.insert(reqwest::header::RETRY_AFTER, v);
-                            }
+        let mut pending: Vec<usize> = (0..paths.len()).collect();
+        let mut round = 0;
+        while !pending.is_empty() {
+            round += 1;
+            let requests: Vec<Value> = pending
+                .iter()
+                .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": paths[i]}))
+                .collect();
+            let resp = self
+                .request(Method::POST, &self.url(version, "/$batch"), Some(&json!({"requests": requests})))
+                .await?;
+            let answers = resp.body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut retry_wait = Duration::ZERO;
+            let mut still = Vec::new();
+            for &i in &pending {
+                let Some(a) =
+                    answers.iter().find(|a| a.get("id").and_then(Value::as_str) == Some(&i.to_string()))
+                else {
+                    still.push(i);
+                    continue;
+                };
+                let status = a.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+                let body = a.get("body").cloned().unwrap_or(Value::Null);
+                if (200..300).contains(&status) {
+                    results[i] = Some(Ok(body));
+                } else if retryable_status(status) && round < self.options.retry.max_attempts {
+                    let mut h = HeaderMap::new();
+                    if let Some(ra) =
+                        a.pointer("/headers/Retry-After").or_else(|| a.pointer("/headers/retry-after"))
+                    {
+                        let text = ra.as_str().map(str::to_string).unwrap_or_else(|| ra.to_string());
+                        if let Ok(v) = text.parse() {
+                            h.insert(reqwest::header::RETRY_AFTER, v);
                         }
-                        retry_wait = retry_wait.max(self.options.retry.delay(round, Some(&h)));
-                        still.push(i);
-                    } else {
-                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                        results[i] =
-                            Some(Err(api_error(&Method::GET, &paths[i], status, &HeaderMap::new(), &bytes)));
                     }
+                    retry_wait = retry_wait.max(self.options.retry.delay(round, Some(&h)));
+                    still.push(i);
+                } else {
+                    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                    results[i] =
+                        Some(Err(api_error(&Method::GET, &paths[i], status, &HeaderMap::new(), &bytes)));
                 }
-                if !still.is_empty() && round >= self.options.retry.max_attempts {
-                    for &i in &still {
-                        results[i] = Some(Err(GraphError::GaveUp {
-                            method: "GET".into(),
-                            path: paths[i].clone(),
-                            attempts: round,
-                            last: "throttled inside $batch".into(),
-                        }));
-                    }
-                    break;
-                }
-                if !still.is_empty() {
-                    tracing::debug!(
-                        items = still.len(),
-                        wait_ms = retry_wait.as_millis() as u64,
-                        "retrying throttled $batch items"
-                    );
-                    tokio::time::sleep(retry_wait).await;
-                }
-                pending = still;
             }
+            if !still.is_empty() && round >= self.options.retry.max_attempts {
+                for &i in &still {
+                    results[i] = Some(Err(GraphError::GaveUp {
+                        method: "GET".into(),
+                        path: paths[i].clone(),
+                        attempts: round,
+                        last: "throttled inside $batch".into(),
+                    }));
+                }
+                break;
+            }
+            if !still.is_empty() {
+                tracing::debug!(
+                    items = still.len(),
+                    wait_ms = retry_wait.as_millis() as u64,
+                    "retrying throttled $batch items"
+                );
+                tokio::time::sleep(retry_wait).await;
+            }
+            pending = still;
         }
         Ok(results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(GraphError::Invalid("batch item lost".into()))))
+            .zip(paths)
+            .map(|(r, p)| {
+                r.unwrap_or_else(|| {
+                    Err(GraphError::Decode {
+                        method: "GET".into(),
+                        path: p.clone(),
+                        reason: "the $batch answer has no response for this request".into(),
+                    })
+                })
+            })
             .collect())
     }
 
@@ -395,6 +447,14 @@ impl GraphClient {
                 u.origin().ascii_serialization()
             )))
         }
+    }
+}
+
+fn no_value(url: &str) -> GraphError {
+    GraphError::Decode {
+        method: "GET".into(),
+        path: GraphClient::shown(url),
+        reason: "no \"value\" array in a collection response".into(),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{Connector, Group};
-use super::query::display_name_eq;
+use super::query::{display_name_eq, relative};
 use super::schema::ApiVersion;
 
 const GROUP_FIELDS: &str = "id,displayName,securityEnabled";
@@ -67,20 +67,91 @@ fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
     Ok(Named { id: id.to_string(), display_name })
 }
 
+fn lookup(name: &str, mut groups: Vec<Group>) -> GroupLookup {
+    groups.retain(|g| g.display_name == name);
+    match groups.len() {
+        0 => GroupLookup::None,
+        1 => GroupLookup::One(groups.remove(0)),
+        _ => GroupLookup::Many(groups),
+    }
+}
+
 impl GraphClient {
-    /// Groups with exactly this display name.
-    pub async fn find_group(&self, name: &str) -> Result<GroupLookup, GraphError> {
+    /// Groups by display name, many at once (`$batch`es of 20, overlapped).
+    /// One lookup per name, in input order.
+    pub async fn find_groups(&self, names: &[String]) -> Result<Vec<GroupLookup>, GraphError> {
+        let paths = names
+            .iter()
+            .map(|n| {
+                let filter = display_name_eq(n);
+                relative(&["groups"], &[("$filter", &filter), ("$select", GROUP_FIELDS)])
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(names.len());
+        for (name, r) in names.iter().zip(self.batch_get(ApiVersion::V1, &paths).await?) {
+            let body = r?;
+            let items = if body.get("@odata.nextLink").is_some() {
+                // More than a page of groups with one name: read them all.
+                self.find_group_items(name).await?
+            } else {
+                body.get("value")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .ok_or_else(|| decode("/groups", "no \"value\" array in a collection response".into()))?
+            };
+            let groups = items.into_iter().map(|v| group(v, "/groups")).collect::<Result<Vec<_>, _>>()?;
+            out.push(lookup(name, groups));
+        }
+        Ok(out)
+    }
+
+    /// Groups by object id, many at once (`$batch`es of 20); None for an
+    /// id that does not exist. In input order.
+    pub async fn get_groups(&self, ids: &[String]) -> Result<Vec<Option<Group>>, GraphError> {
+        let paths = ids
+            .iter()
+            .map(|id| relative(&["groups", id], &[("$select", GROUP_FIELDS)]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in self.batch_get(ApiVersion::V1, &paths).await? {
+            match r {
+                Ok(v) => out.push(Some(group(v, "/groups/{id}")?)),
+                Err(e) if e.status() == Some(404) => out.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Policy sets by id (beta), many at once; None for one that does not exist.
+    pub async fn get_policy_sets(&self, ids: &[String]) -> Result<Vec<Option<Named>>, GraphError> {
+        let paths = ids
+            .iter()
+            .map(|id| relative(&["deviceAppManagement", "policySets", id], &[("$select", "id,displayName")]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in self.batch_get(ApiVersion::Beta, &paths).await? {
+            match r {
+                Ok(v) => out.push(Some(named(&v, "/deviceAppManagement/policySets/{id}", "policy set")?)),
+                Err(e) if e.status() == Some(404) => out.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn find_group_items(&self, name: &str) -> Result<Vec<Value>, GraphError> {
         let filter = display_name_eq(name);
         let url =
             self.endpoint(ApiVersion::V1, &["groups"], &[("$filter", &filter), ("$select", GROUP_FIELDS)])?;
-        let items = self.get_all(&url).await?;
-        let mut groups = items.into_iter().map(|v| group(v, "/groups")).collect::<Result<Vec<_>, _>>()?;
-        groups.retain(|g| g.display_name == name);
-        Ok(match groups.len() {
-            0 => GroupLookup::None,
-            1 => GroupLookup::One(groups.remove(0)),
-            _ => GroupLookup::Many(groups),
-        })
+        self.get_all(&url).await
+    }
+
+    /// Groups with exactly this display name.
+    pub async fn find_group(&self, name: &str) -> Result<GroupLookup, GraphError> {
+        let items = self.find_group_items(name).await?;
+        let groups = items.into_iter().map(|v| group(v, "/groups")).collect::<Result<Vec<_>, _>>()?;
+        Ok(lookup(name, groups))
     }
 
     /// Every group (id and name), for rules plugins' tenant context.

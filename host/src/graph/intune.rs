@@ -1,14 +1,8 @@
-//! Intune compliance policy operations: read with actions and assignments,
-//! create, update, reschedule actions, assign, delete — each the way Graph
-//! documents it and the way other tools got wrong (see the crate's README).
-//! Groups, templates, connectors, filters and policy sets are in
-//! [`super::directory`].
-//!
-//! Assignments are always read on beta, whatever version the policy body
-//! uses: only beta shows an assignment's `source`/`sourceId` (policy sets)
-//! and its assignment filter. Nothing read is dropped: what cannot be
-//! understood is kept in [`RemotePolicy::problems`] for the plan to refuse
-//! (a policy it would write) or warn about (anything else).
+//! Intune compliance policy writes: create, update, reschedule actions,
+//! assign, delete — each the way Graph documents it and the way other tools
+//! got wrong (see the crate's README). Reading is in
+//! [`super::policy_read`]; groups, templates, connectors, filters and policy
+//! sets are in [`super::directory`].
 
 use std::time::Duration;
 
@@ -18,112 +12,13 @@ use serde_json::{Map, Value};
 use super::client::{Attempt, GraphClient, Retry};
 use super::error::GraphError;
 use super::model::{assign_body, scheduled_actions_json, ActionItem, Assignment, Target, RULE_NAME};
-use super::query::{display_name_eq, relative};
+use super::policy_read::{parse_policy, POLICIES, POLICY_SEGS};
 use super::schema::{check_property, ApiVersion, PolicyType};
 
 pub use super::directory::GroupLookup;
-
-const POLICIES: &str = "/deviceManagement/deviceCompliancePolicies";
-const POLICY_SEGS: [&str; 2] = ["deviceManagement", "deviceCompliancePolicies"];
-const EXPAND_ACTIONS: &str = "scheduledActionsForRule($expand=scheduledActionConfigurations)";
-
-/// A compliance policy read from the tenant, with its actions and assignments.
-#[derive(Debug, Clone)]
-pub struct RemotePolicy {
-    pub id: String,
-    pub policy_type: Option<PolicyType>,
-    pub odata_type: String,
-    pub display_name: String,
-    pub description: String,
-    /// Every property Graph returned (settings included).
-    pub raw: Map<String, Value>,
-    pub actions: Vec<ActionItem>,
-    /// Read on beta: direct ones and ones from policy sets, with filters.
-    pub assignments: Vec<Assignment>,
-    /// What could not be read, each naming the field and value.
-    pub problems: Vec<String>,
-}
-
-impl RemotePolicy {
-    /// "'Name' (id …)", for messages.
-    pub fn label(&self) -> String {
-        format!("'{}' (id {})", self.display_name, self.id)
-    }
-}
+pub use super::policy_read::RemotePolicy;
 
 impl GraphClient {
-    /// All compliance policies with actions (`$expand`), and their
-    /// assignments read on beta through `$batch`.
-    pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
-        let url = self.endpoint(version, &POLICY_SEGS, &[("$expand", EXPAND_ACTIONS)])?;
-        let items = self.get_all(&url).await?;
-        let mut policies = items.into_iter().map(parse_policy).collect::<Result<Vec<_>, _>>()?;
-        self.read_assignments(&mut policies).await?;
-        Ok(policies)
-    }
-
-    /// Fills in each policy's assignments, read on beta.
-    async fn read_assignments(&self, policies: &mut [RemotePolicy]) -> Result<(), GraphError> {
-        let paths = policies
-            .iter()
-            .map(|p| relative(&[POLICY_SEGS[0], POLICY_SEGS[1], &p.id, "assignments"], &[]))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = self.batch_get(ApiVersion::Beta, &paths).await?;
-        for (p, r) in policies.iter_mut().zip(results) {
-            let body = r?;
-            let mut list =
-                body.get("value").and_then(Value::as_array).cloned().ok_or_else(|| GraphError::Decode {
-                    method: "GET".into(),
-                    path: format!("{POLICIES}/{}/assignments", p.id),
-                    reason: "no \"value\" array in a collection response".into(),
-                })?;
-            if body.get("@odata.nextLink").is_some() {
-                // Rare (more than a page of assignments): read the rest directly.
-                let url = self.endpoint(
-                    ApiVersion::Beta,
-                    &[POLICY_SEGS[0], POLICY_SEGS[1], &p.id, "assignments"],
-                    &[],
-                )?;
-                list = self.get_all(&url).await?;
-            }
-            p.assignments.clear();
-            for (i, a) in list.iter().enumerate() {
-                match Assignment::from_json(a) {
-                    Ok(a) => p.assignments.push(a),
-                    Err(e) => p.problems.push(format!("assignment {}: {e}", i + 1)),
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Policies with this display name and type (normally zero or one).
-    pub async fn find_policies(
-        &self,
-        version: ApiVersion,
-        name: &str,
-        ty: PolicyType,
-    ) -> Result<Vec<RemotePolicy>, GraphError> {
-        let filter = display_name_eq(name);
-        let url = self.endpoint(
-            version,
-            &POLICY_SEGS,
-            &[("$filter", filter.as_str()), ("$expand", EXPAND_ACTIONS)],
-        )?;
-        let items = self.get_all(&url).await?;
-        // The filter narrows by name; the type is checked here, since names
-        // are unique only per type.
-        let mut found: Vec<RemotePolicy> = items
-            .into_iter()
-            .map(parse_policy)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|p| p.policy_type == Some(ty) && p.display_name == name)
-            .collect();
-        self.read_assignments(&mut found).await?;
-        Ok(found)
-    }
-
     /// Creates a policy with its actions inline (exactly one block action is
     /// required). After a lost answer it re-reads by name and type before
     /// trying again, so it never leaves a duplicate.
@@ -342,41 +237,4 @@ pub fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// Reads one policy. Without an id it cannot be named or matched: an
-/// error. Unreadable actions are kept as problems.
-fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
-    let decode = |reason: String| GraphError::Decode { method: "GET".into(), path: POLICIES.into(), reason };
-    let Value::Object(raw) = v else {
-        return Err(decode(format!("a compliance policy is not an object: {v}")));
-    };
-    let s = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let id = raw
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| decode(format!("policy '{}' has no id", s("displayName"))))?
-        .to_string();
-    let odata_type = s("@odata.type");
-    let mut actions = Vec::new();
-    let mut problems = Vec::new();
-    for (i, a) in
-        super::model::actions_of(&Value::Object(raw.clone())).unwrap_or_default().into_iter().enumerate()
-    {
-        match a {
-            Ok(a) => actions.push(a),
-            Err(e) => problems.push(format!("action {}: {e}", i + 1)),
-        }
-    }
-    Ok(RemotePolicy {
-        id,
-        policy_type: PolicyType::from_odata_type(&odata_type),
-        display_name: s("displayName"),
-        description: s("description"),
-        odata_type,
-        actions,
-        assignments: Vec::new(),
-        problems,
-        raw,
-    })
 }

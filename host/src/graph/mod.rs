@@ -11,6 +11,7 @@ pub mod error;
 pub mod intune;
 pub mod model;
 pub mod pacer;
+pub mod policy_read;
 pub mod query;
 pub mod retry;
 pub mod schema;

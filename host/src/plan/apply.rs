@@ -3,13 +3,22 @@
 //! reschedule actions only when they differ and post the full assignment set
 //! once; deletes of managed policies only (with --prune).
 //!
+//! Different policies are written concurrently (a few at a time, as the
+//! client allows in flight) under the client's shared write pacer, so a
+//! large apply runs at Intune's write limit rather than at one round trip
+//! per write; each policy's own writes stay in order. After the first
+//! failure nothing new is started; writes already under way finish.
+//!
 //! Every step is safe to interrupt: the next run re-plans from the tenant,
 //! finds what exists by name and type, and finishes the rest without
 //! duplicates.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use super::{ChangeKind, Plan};
+use super::{Change, ChangeKind, Plan};
 use crate::graph::{GraphClient, GraphError};
 
 /// What was done.
@@ -21,8 +30,18 @@ pub struct ApplySummary {
     pub writes: usize,
 }
 
+impl ApplySummary {
+    fn add(&mut self, other: &ApplySummary) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.writes += other.writes;
+    }
+}
+
 /// Told about each step, for a progress bar.
-pub trait ApplyProgress {
+pub trait ApplyProgress: Sync {
+    /// A write is about to be sent.
     fn step(&self, message: &str);
 }
 
@@ -32,11 +51,19 @@ impl ApplyProgress for () {
 
 /// Why an apply stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("apply stopped at '{policy}' after {} write(s): {source}; nothing is left half-done that a re-run cannot finish — run apply again", .done.writes)]
+#[error("apply stopped at '{policy}' after {} write(s): {source}{}; nothing is left half-done that a re-run cannot finish — run apply again", .done.writes, also(.also_failed))]
 pub struct ApplyError {
+    /// The first policy (in plan order) whose write failed.
     pub policy: String,
+    /// Everything that was done, by all policies.
     pub done: ApplySummary,
     pub source: GraphError,
+    /// Other policies whose writes failed while they were under way.
+    pub also_failed: Vec<(String, GraphError)>,
+}
+
+fn also(failed: &[(String, GraphError)]) -> String {
+    failed.iter().map(|(p, e)| format!("; '{p}' also failed: {e}")).collect()
 }
 
 /// Applies `plan`.
@@ -45,64 +72,89 @@ pub async fn apply(
     plan: &Plan,
     progress: &dyn ApplyProgress,
 ) -> Result<ApplySummary, ApplyError> {
+    let stop = AtomicBool::new(false);
+    let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged).collect();
+    let results: Vec<(&Change, ApplySummary, Option<GraphError>)> =
+        futures_util::stream::iter(changes.into_iter().map(|c| {
+            let stop = &stop;
+            async move {
+                let mut done = ApplySummary::default();
+                if stop.load(Ordering::SeqCst) {
+                    return (c, done, None);
+                }
+                let failed = apply_one(client, c, progress, &mut done).await.err();
+                if failed.is_some() {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                (c, done, failed)
+            }
+        }))
+        .buffered(client.options().max_in_flight.max(1))
+        .collect()
+        .await;
     let mut done = ApplySummary::default();
-    for c in plan.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged) {
-        let fail = |source: GraphError, done: &ApplySummary| ApplyError {
-            policy: c.name.clone(),
-            done: done.clone(),
-            source,
-        };
-        match c.kind {
-            ChangeKind::Create => {
-                progress.step(&format!("creating {}", c.name));
-                let actions = c.actions.as_ref().map(|a| a.after.clone()).unwrap_or_default();
-                let created = client
-                    .create_policy(c.version, c.policy_type, &c.body, &actions)
-                    .await
-                    .map_err(|e| fail(e, &done))?;
-                done.writes += 1;
-                if let Some(a) = c.assignments.as_ref().filter(|a| !a.after.is_empty()) {
-                    progress.step(&format!("assigning {}", c.name));
-                    client.assign(c.version, &created.id, &a.after).await.map_err(|e| fail(e, &done))?;
-                    done.writes += 1;
-                }
-                done.created += 1;
-            }
-            ChangeKind::Update => {
-                let id = c.id.as_deref().unwrap_or_default();
-                if !c.settings.is_empty() {
-                    progress.step(&format!("updating {}", c.name));
-                    let changed: Map<String, Value> =
-                        c.settings.iter().map(|s| (s.property.clone(), s.after.clone())).collect();
-                    client
-                        .update_policy(c.version, c.policy_type, id, &changed)
-                        .await
-                        .map_err(|e| fail(e, &done))?;
-                    done.writes += 1;
-                }
-                if let Some(a) = &c.actions {
-                    progress.step(&format!("setting actions of {}", c.name));
-                    client.schedule_actions(c.version, id, &a.after).await.map_err(|e| fail(e, &done))?;
-                    done.writes += 1;
-                }
-                if let Some(a) = &c.assignments {
-                    progress.step(&format!("assigning {}", c.name));
-                    client.assign(c.version, id, &a.after).await.map_err(|e| fail(e, &done))?;
-                    done.writes += 1;
-                }
-                done.updated += 1;
-            }
-            ChangeKind::Delete => {
-                progress.step(&format!("deleting {}", c.name));
-                client
-                    .delete_policy(c.version, c.id.as_deref().unwrap_or_default())
-                    .await
-                    .map_err(|e| fail(e, &done))?;
-                done.writes += 1;
-                done.deleted += 1;
-            }
-            ChangeKind::Unchanged => {}
+    let mut failures = Vec::new();
+    for (c, d, e) in results {
+        done.add(&d);
+        if let Some(e) = e {
+            failures.push((c.name.clone(), e));
         }
     }
-    Ok(done)
+    if failures.is_empty() {
+        return Ok(done);
+    }
+    let (policy, source) = failures.remove(0);
+    Err(ApplyError { policy, done, source, also_failed: failures })
+}
+
+/// One policy's writes, in order; `done` counts what succeeded.
+async fn apply_one(
+    client: &GraphClient,
+    c: &Change,
+    progress: &dyn ApplyProgress,
+    done: &mut ApplySummary,
+) -> Result<(), GraphError> {
+    match c.kind {
+        ChangeKind::Create => {
+            progress.step(&format!("creating {}", c.name));
+            let actions = c.actions.as_ref().map(|a| a.after.clone()).unwrap_or_default();
+            let created = client.create_policy(c.version, c.policy_type, &c.body, &actions).await?;
+            done.writes += 1;
+            if let Some(a) = c.assignments.as_ref().filter(|a| !a.after.is_empty()) {
+                progress.step(&format!("assigning {}", c.name));
+                client.assign(c.version, &created.id, &a.after).await?;
+                done.writes += 1;
+            }
+            done.created += 1;
+        }
+        ChangeKind::Update => {
+            let id = c.id.as_deref().unwrap_or_default();
+            if !c.settings.is_empty() {
+                progress.step(&format!("updating {}", c.name));
+                let changed: Map<String, Value> =
+                    c.settings.iter().map(|s| (s.property.clone(), s.after.clone())).collect();
+                client.update_policy(c.version, c.policy_type, id, &changed).await?;
+                done.writes += 1;
+            }
+            if let Some(a) = &c.actions {
+                progress.step(&format!("setting actions of {}", c.name));
+                client.schedule_actions(c.version, id, &a.after).await?;
+                done.writes += 1;
+            }
+            if let Some(a) = &c.assignments {
+                progress.step(&format!("assigning {}", c.name));
+                client.assign(c.version, id, &a.after).await?;
+                done.writes += 1;
+            }
+            done.updated += 1;
+        }
+        ChangeKind::Delete => {
+            progress.step(&format!("deleting {}", c.name));
+            client.delete_policy(c.version, c.id.as_deref().unwrap_or_default()).await?;
+            done.writes += 1;
+            done.deleted += 1;
+        }
+        ChangeKind::Unchanged => {}
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::compare::settings_diff;
 use super::prune::{verdict, Verdict};
-use super::resolve::Resolver;
+use super::resolve::{Resolver, Wanted};
 use super::targets::resolve;
 use super::{Change, ChangeKind, ListChange, Plan, PlanError, SettingChange};
 use crate::config::Platform;
@@ -27,6 +27,9 @@ pub struct PlanOptions {
     pub adopt_owner: bool,
     /// `[tenant] owner`.
     pub owner: Option<String>,
+    /// Every group of the tenant, when it was read already (for rules
+    /// plugins): group names are then resolved without asking Graph again.
+    pub directory: Option<Vec<crate::graph::model::Group>>,
 }
 
 fn sorted_actions(actions: &[ActionItem]) -> Vec<ActionItem> {
@@ -56,7 +59,7 @@ pub async fn compute(
     prune: bool,
 ) -> Result<Plan, PlanError> {
     let owner = desired.iter().find_map(|d| d.owner.clone());
-    compute_with(client, desired, tenant, &PlanOptions { prune, adopt_owner: false, owner }).await
+    compute_with(client, desired, tenant, &PlanOptions { prune, owner, ..PlanOptions::default() }).await
 }
 
 /// Why a matched tenant policy may not be written by this config, if so.
@@ -75,6 +78,42 @@ fn ownership_problem(d: &DesiredPolicy, p: &RemotePolicy, o: &PlanOptions) -> Op
     }
 }
 
+/// Every name the config refers to, to read before planning.
+fn wanted_by_config(desired: &[DesiredPolicy]) -> Wanted {
+    let mut w = Wanted::default();
+    for d in desired {
+        w.groups.extend(d.assignments.include.iter().cloned());
+        w.groups.extend(d.assignments.exclude.iter().cloned());
+        for a in &d.actions {
+            w.groups.extend(a.cc.iter().cloned());
+            w.templates |= a.template.is_some();
+        }
+        w.filters |= !d.assignments.filters.is_empty();
+    }
+    w
+}
+
+/// Every id the plan will show for the tenant policies the config names.
+fn wanted_by_tenant<'p>(matched: impl Iterator<Item = &'p RemotePolicy>) -> Wanted {
+    let mut w = Wanted::default();
+    for p in matched {
+        for a in &p.assignments {
+            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &a.target.kind {
+                w.group_ids.insert(id.clone());
+            }
+            w.filters |= a.target.filter.is_some();
+            if let Some(set) = a.policy_set() {
+                w.policy_sets.insert(set.to_string());
+            }
+        }
+        for a in &p.actions {
+            w.group_ids.extend(a.notification_message_cc_list.iter().cloned());
+            w.templates |= !a.normalized().notification_template_id.is_empty();
+        }
+    }
+    w
+}
+
 /// Plans with options (prune, adopt, owner). Only reads.
 pub async fn compute_with(
     client: &GraphClient,
@@ -89,14 +128,28 @@ pub async fn compute_with(
                 .to_string(),
         );
     }
+    // The version deletes are sent on, as before the tenant was read on beta.
     let read_version =
         if desired.iter().any(|d| d.version == ApiVersion::Beta) { ApiVersion::Beta } else { ApiVersion::V1 };
-    let remote = client.list_policies(read_version).await?;
+    let mut resolver = match &options.directory {
+        Some(groups) => Resolver::with_directory(client, groups.clone()),
+        None => Resolver::new(client),
+    };
+    // Policies (beta: actions and assignments in one paged read) and the
+    // names the config uses, overlapped.
+    let by_config = wanted_by_config(desired);
+    let (remote, prefetched) =
+        tokio::join!(client.list_policies(ApiVersion::Beta), resolver.prefetch(&by_config));
+    let remote = remote?;
+    prefetched?;
     let mut by_key: BTreeMap<(String, String), Vec<&RemotePolicy>> = BTreeMap::new();
     for p in &remote {
         by_key.entry((p.display_name.clone(), p.odata_type.clone())).or_default().push(p);
     }
-    let mut resolver = Resolver::new(client);
+    let matched = desired.iter().filter_map(|d| {
+        by_key.get(&(d.display_name.clone(), d.policy_type().odata_type())).and_then(|v| v.first().copied())
+    });
+    resolver.prefetch(&wanted_by_tenant(matched)).await?;
     let mut resolved = Vec::new();
     for d in desired {
         let key = (d.display_name.clone(), d.policy_type().odata_type());

@@ -23,7 +23,7 @@ pub use apply::{apply, ApplyProgress, ApplySummary};
 pub use compare::{is_default, normalize, same};
 pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
 pub use render::{render_json, render_text};
-pub use resolve::is_guid;
+pub use resolve::{is_guid, Resolver, Wanted};
 
 use crate::graph::model::{ActionItem, Target};
 use crate::graph::schema::{ApiVersion, PolicyType};

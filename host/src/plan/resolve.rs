@@ -1,12 +1,14 @@
 //! Resolving names in the desired state against the tenant: groups by
 //! display name or id (0 or many matches is an error naming the group),
 //! notification templates and assignment filters by name or id, and policy
-//! set names for display. Lookups are cached per run.
+//! set names for display. What a run needs is gathered first and read in
+//! overlapped `$batch`es ([`Resolver::prefetch`]); lookups are cached per run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::graph::directory::Named;
 use crate::graph::intune::GroupLookup;
+use crate::graph::model::Group;
 use crate::graph::{GraphClient, GraphError};
 
 /// True for an Entra object id (a GUID).
@@ -22,14 +24,47 @@ pub fn is_guid(s: &str) -> bool {
         })
 }
 
-/// Cached name lookups for one plan.
+/// What a plan or export will look up, gathered before reading so it can
+/// be fetched in a few overlapped `$batch`es instead of one GET at a time.
+#[derive(Debug, Default, Clone)]
+pub struct Wanted {
+    /// Group names or ids (from the config).
+    pub groups: BTreeSet<String>,
+    /// Group ids whose display names are shown (from the tenant).
+    pub group_ids: BTreeSet<String>,
+    pub policy_sets: BTreeSet<String>,
+    pub templates: bool,
+    pub filters: bool,
+}
+
+/// Cached name lookups for one plan or export: groups, templates,
+/// assignment filters, policy sets. [`Resolver::prefetch`] reads what a run
+/// needs in overlapped batches; the single lookups after it are answered
+/// from the cache (and still fall back to Graph for anything not prefetched).
 pub struct Resolver<'a> {
     client: &'a GraphClient,
     groups: HashMap<String, Result<String, String>>,
     names: HashMap<String, String>,
+    /// Group ids known not to exist.
+    deleted: HashSet<String>,
+    /// Every group of the tenant, when it was read anyway (rules context):
+    /// name lookups are then answered without asking Graph.
+    directory: Option<Vec<Group>>,
     templates: Option<Vec<(String, String)>>,
     filters: Option<Vec<Named>>,
     policy_sets: HashMap<String, String>,
+}
+
+fn by_name(name_or_id: &str, lookup: GroupLookup) -> Result<String, String> {
+    match lookup {
+        GroupLookup::One(g) => Ok(g.id),
+        GroupLookup::None => Err(format!("group '{name_or_id}' was not found")),
+        GroupLookup::Many(gs) => Err(format!(
+            "group name '{name_or_id}' is ambiguous: {} groups have it ({}); use the id instead",
+            gs.len(),
+            gs.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 impl<'a> Resolver<'a> {
@@ -38,10 +73,138 @@ impl<'a> Resolver<'a> {
             client,
             groups: HashMap::new(),
             names: HashMap::new(),
+            deleted: HashSet::new(),
+            directory: None,
             templates: None,
             filters: None,
             policy_sets: HashMap::new(),
         }
+    }
+
+    /// A resolver that answers group lookups from `groups`, every group of
+    /// the tenant (already read for rules plugins).
+    pub fn with_directory(client: &'a GraphClient, groups: Vec<Group>) -> Self {
+        let mut r = Resolver::new(client);
+        for g in &groups {
+            r.names.insert(g.id.clone(), g.display_name.clone());
+        }
+        r.directory = Some(groups);
+        r
+    }
+
+    /// Reads everything in `wanted` that is not cached yet: group names and
+    /// ids in `$batch`es of 20, templates and filters in one list each, all
+    /// overlapped (the client keeps at most a few requests in flight).
+    pub async fn prefetch(&mut self, wanted: &Wanted) -> Result<(), GraphError> {
+        let client = self.client;
+        let (ids, names): (Vec<String>, Vec<String>) =
+            wanted.groups.iter().filter(|g| !self.groups.contains_key(*g)).cloned().partition(|g| is_guid(g));
+        // An id already seen (in the directory or an earlier lookup) exists.
+        let (known, ids): (Vec<String>, Vec<String>) =
+            ids.into_iter().partition(|id| self.names.contains_key(id) || self.directory.is_some());
+        for id in known {
+            let r = if self.names.contains_key(&id) {
+                Ok(id.clone())
+            } else {
+                Err(format!("group id {id} does not exist"))
+            };
+            self.groups.insert(id, r);
+        }
+        let names = if let Some(dir) = &self.directory {
+            for n in names {
+                let found: Vec<Group> = dir.iter().filter(|g| g.display_name == n).cloned().collect();
+                let lookup = match found.len() {
+                    0 => GroupLookup::None,
+                    1 => GroupLookup::One(found.into_iter().next().expect("one")),
+                    _ => GroupLookup::Many(found),
+                };
+                self.groups.insert(n.clone(), by_name(&n, lookup));
+            }
+            Vec::new()
+        } else {
+            names
+        };
+        let mut ids: BTreeSet<String> = ids.into_iter().collect();
+        if self.directory.is_none() {
+            ids.extend(
+                wanted
+                    .group_ids
+                    .iter()
+                    .filter(|id| !self.names.contains_key(*id) && !self.deleted.contains(*id))
+                    .cloned(),
+            );
+        }
+        let ids: Vec<String> = ids.into_iter().collect();
+        let sets: Vec<String> =
+            wanted.policy_sets.iter().filter(|s| !self.policy_sets.contains_key(*s)).cloned().collect();
+        let need_templates = wanted.templates && self.templates.is_none();
+        let need_filters = wanted.filters && self.filters.is_none();
+        let (found, got, set_names, templates, filters) = tokio::join!(
+            async {
+                if names.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.find_groups(&names).await
+                }
+            },
+            async {
+                if ids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.get_groups(&ids).await
+                }
+            },
+            async {
+                if sets.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.get_policy_sets(&sets).await
+                }
+            },
+            async {
+                if need_templates {
+                    client.list_notification_templates().await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+            async {
+                if need_filters {
+                    client.list_assignment_filters().await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        );
+        for (name, lookup) in names.iter().zip(found?) {
+            if let GroupLookup::One(g) = &lookup {
+                self.names.insert(g.id.clone(), g.display_name.clone());
+            }
+            self.groups.insert(name.clone(), by_name(name, lookup));
+        }
+        for (id, g) in ids.iter().zip(got?) {
+            match g {
+                Some(g) => {
+                    self.names.insert(g.id.clone(), g.display_name.clone());
+                    self.groups.insert(id.clone(), Ok(g.id));
+                }
+                None => {
+                    self.deleted.insert(id.clone());
+                    self.groups.insert(id.clone(), Err(format!("group id {id} does not exist")));
+                }
+            }
+        }
+        for (id, set) in sets.iter().zip(set_names?) {
+            let name = set.map_or_else(|| format!("(policy set {id})"), |s| s.display_name);
+            self.policy_sets.insert(id.clone(), name);
+        }
+        if let Some(t) = templates? {
+            self.templates = Some(t);
+        }
+        if let Some(f) = filters? {
+            self.filters = Some(f);
+        }
+        Ok(())
     }
 
     /// The object id of a group given by name or id; Err is a user-facing reason.
@@ -49,30 +212,13 @@ impl<'a> Resolver<'a> {
         if let Some(r) = self.groups.get(name_or_id) {
             return Ok(r.clone());
         }
-        let r = if is_guid(name_or_id) {
-            match self.client.get_group(name_or_id).await? {
-                Some(g) => {
-                    self.names.insert(g.id.clone(), g.display_name.clone());
-                    Ok(g.id)
-                }
-                None => Err(format!("group id {name_or_id} does not exist")),
-            }
-        } else {
-            match self.client.find_group(name_or_id).await? {
-                GroupLookup::One(g) => {
-                    self.names.insert(g.id.clone(), g.display_name.clone());
-                    Ok(g.id)
-                }
-                GroupLookup::None => Err(format!("group '{name_or_id}' was not found")),
-                GroupLookup::Many(gs) => Err(format!(
-                    "group name '{name_or_id}' is ambiguous: {} groups have it ({}); use the id instead",
-                    gs.len(),
-                    gs.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ")
-                )),
-            }
-        };
-        self.groups.insert(name_or_id.to_string(), r.clone());
-        Ok(r)
+        let wanted = Wanted { groups: BTreeSet::from([name_or_id.to_string()]), ..Wanted::default() };
+        self.prefetch(&wanted).await?;
+        Ok(self
+            .groups
+            .get(name_or_id)
+            .cloned()
+            .unwrap_or_else(|| Err(format!("group '{name_or_id}' was not found"))))
     }
 
     /// A display name for a group id (looked up if unknown), for plans.
@@ -80,12 +226,12 @@ impl<'a> Resolver<'a> {
         if let Some(n) = self.names.get(id) {
             return Ok(n.clone());
         }
-        let name = match self.client.get_group(id).await? {
-            Some(g) => g.display_name,
-            None => format!("(deleted group {id})"),
-        };
-        self.names.insert(id.to_string(), name.clone());
-        Ok(name)
+        if self.deleted.contains(id) {
+            return Ok(format!("(deleted group {id})"));
+        }
+        let wanted = Wanted { group_ids: BTreeSet::from([id.to_string()]), ..Wanted::default() };
+        self.prefetch(&wanted).await?;
+        Ok(self.names.get(id).cloned().unwrap_or_else(|| format!("(deleted group {id})")))
     }
 
     /// The id of a notification template given by name or id.
@@ -149,6 +295,26 @@ impl<'a> Resolver<'a> {
         };
         self.policy_sets.insert(id.to_string(), name.clone());
         Ok(name)
+    }
+
+    /// A group's display name, if the id was looked up and exists.
+    pub fn cached_group_name(&self, id: &str) -> Option<&str> {
+        self.names.get(id).map(String::as_str)
+    }
+
+    /// What a group name or id resolved to, if it was looked up.
+    pub fn cached_group(&self, name_or_id: &str) -> Option<&Result<String, String>> {
+        self.groups.get(name_or_id)
+    }
+
+    /// The notification templates, if they were read.
+    pub fn cached_templates(&self) -> &[(String, String)] {
+        self.templates.as_deref().unwrap_or_default()
+    }
+
+    /// The assignment filters, if they were read.
+    pub fn cached_filters(&self) -> &[Named] {
+        self.filters.as_deref().unwrap_or_default()
     }
 
     /// A template's display name for an id, for plans.

@@ -1,0 +1,262 @@
+//! Reading compliance policies with their actions for noncompliance and
+//! their assignments, in as few round trips as Graph allows.
+//!
+//! On beta one paged read carries everything:
+//! `$expand=assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)`.
+//! Only a policy whose expansion is missing, `null` or cut short (an
+//! `assignments@odata.nextLink`) is read again, through `$batch`. On v1.0 the
+//! actions are expanded and the assignments still read on beta — v1.0's
+//! expansion has neither the assignment's `source` (policy sets) nor its
+//! filter.
+//!
+//! Nothing read is dropped: what cannot be understood is kept in
+//! [`RemotePolicy::problems`] for the plan to refuse (a policy it would
+//! write) or warn about (anything else).
+
+use serde_json::{json, Map, Value};
+
+use super::client::GraphClient;
+use super::error::GraphError;
+use super::model::{ActionItem, Assignment};
+use super::query::{display_name_eq, relative};
+use super::schema::{ApiVersion, PolicyType};
+
+pub(crate) const POLICIES: &str = "/deviceManagement/deviceCompliancePolicies";
+pub(crate) const POLICY_SEGS: [&str; 2] = ["deviceManagement", "deviceCompliancePolicies"];
+const EXPAND_ACTIONS: &str = "scheduledActionsForRule($expand=scheduledActionConfigurations)";
+const EXPAND_ALL: &str = "assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)";
+
+/// A compliance policy read from the tenant, with its actions and assignments.
+#[derive(Debug, Clone)]
+pub struct RemotePolicy {
+    pub id: String,
+    pub policy_type: Option<PolicyType>,
+    pub odata_type: String,
+    pub display_name: String,
+    pub description: String,
+    /// Every property Graph returned (settings included; the expanded
+    /// navigation properties are parsed into `actions` and `assignments`).
+    pub raw: Map<String, Value>,
+    pub actions: Vec<ActionItem>,
+    /// Read on beta: direct ones and ones from policy sets, with filters.
+    pub assignments: Vec<Assignment>,
+    /// What could not be read, each naming the field and value.
+    pub problems: Vec<String>,
+}
+
+impl RemotePolicy {
+    /// "'Name' (id …)", for messages.
+    pub fn label(&self) -> String {
+        format!("'{}' (id {})", self.display_name, self.id)
+    }
+}
+
+/// Which expansions a listed policy came back without.
+#[derive(Debug, Clone, Copy, Default)]
+struct Missing {
+    actions: bool,
+    assignments: bool,
+}
+
+impl GraphClient {
+    /// All compliance policies with their actions and assignments. Beta:
+    /// one paged read (see the module doc); v1.0: actions expanded,
+    /// assignments read on beta through `$batch`.
+    pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
+        let expand = if version == ApiVersion::Beta { EXPAND_ALL } else { EXPAND_ACTIONS };
+        let url = self.endpoint(version, &POLICY_SEGS, &[("$expand", expand)])?;
+        let listed = self.get_pages(&url, parse_listed).await?;
+        let (mut policies, missing): (Vec<RemotePolicy>, Vec<Missing>) = listed.into_iter().unzip();
+        let needs_actions: Vec<usize> = (0..policies.len()).filter(|&i| missing[i].actions).collect();
+        let needs_assignments: Vec<usize> =
+            (0..policies.len()).filter(|&i| version != ApiVersion::Beta || missing[i].assignments).collect();
+        if !needs_actions.is_empty() {
+            tracing::debug!(
+                policies = needs_actions.len(),
+                "actions were not expanded; reading them one by one"
+            );
+            self.read_actions(version, &mut policies, &needs_actions).await?;
+        }
+        if version == ApiVersion::Beta && !needs_assignments.is_empty() {
+            tracing::debug!(
+                policies = needs_assignments.len(),
+                "assignments were not expanded in full; reading them one by one"
+            );
+        }
+        self.read_assignments(&mut policies, &needs_assignments).await?;
+        Ok(policies)
+    }
+
+    /// Policies with this display name and type (normally zero or one).
+    pub async fn find_policies(
+        &self,
+        version: ApiVersion,
+        name: &str,
+        ty: PolicyType,
+    ) -> Result<Vec<RemotePolicy>, GraphError> {
+        let filter = display_name_eq(name);
+        let url = self.endpoint(
+            version,
+            &POLICY_SEGS,
+            &[("$filter", filter.as_str()), ("$expand", EXPAND_ACTIONS)],
+        )?;
+        // The filter narrows by name; the type is checked here, since names
+        // are unique only per type.
+        let mut found: Vec<RemotePolicy> = self
+            .get_pages(&url, parse_policy)
+            .await?
+            .into_iter()
+            .filter(|p| p.policy_type == Some(ty) && p.display_name == name)
+            .collect();
+        let all: Vec<usize> = (0..found.len()).collect();
+        self.read_assignments(&mut found, &all).await?;
+        Ok(found)
+    }
+
+    /// Reads the actions of `which` policies, one `$batch` item each.
+    async fn read_actions(
+        &self,
+        version: ApiVersion,
+        policies: &mut [RemotePolicy],
+        which: &[usize],
+    ) -> Result<(), GraphError> {
+        let paths = which
+            .iter()
+            .map(|&i| {
+                relative(
+                    &[POLICY_SEGS[0], POLICY_SEGS[1], &policies[i].id],
+                    &[("$select", "id"), ("$expand", EXPAND_ACTIONS)],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.batch_get(version, &paths).await?;
+        for (&i, r) in which.iter().zip(results) {
+            let p = &mut policies[i];
+            let body = r?;
+            match body.get("scheduledActionsForRule") {
+                None | Some(Value::Null) => {
+                    p.problems.push("Graph did not return its actions for noncompliance".into())
+                }
+                Some(rules) => {
+                    p.actions.clear();
+                    push_actions(rules, &mut p.actions, &mut p.problems);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills in the assignments of `which` policies, read on beta.
+    async fn read_assignments(
+        &self,
+        policies: &mut [RemotePolicy],
+        which: &[usize],
+    ) -> Result<(), GraphError> {
+        let paths = which
+            .iter()
+            .map(|&i| relative(&[POLICY_SEGS[0], POLICY_SEGS[1], &policies[i].id, "assignments"], &[]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.batch_get(ApiVersion::Beta, &paths).await?;
+        for (&i, r) in which.iter().zip(results) {
+            let p = &mut policies[i];
+            let body = r?;
+            let mut list =
+                body.get("value").and_then(Value::as_array).cloned().ok_or_else(|| GraphError::Decode {
+                    method: "GET".into(),
+                    path: format!("{POLICIES}/{}/assignments", p.id),
+                    reason: "no \"value\" array in a collection response".into(),
+                })?;
+            if body.get("@odata.nextLink").is_some() {
+                // Rare (more than a page of assignments): read the rest directly.
+                let url = self.endpoint(
+                    ApiVersion::Beta,
+                    &[POLICY_SEGS[0], POLICY_SEGS[1], &p.id, "assignments"],
+                    &[],
+                )?;
+                list = self.get_all(&url).await?;
+            }
+            p.assignments.clear();
+            push_assignments(&list, &mut p.assignments, &mut p.problems);
+        }
+        Ok(())
+    }
+}
+
+fn push_actions(rules: &Value, actions: &mut Vec<ActionItem>, problems: &mut Vec<String>) {
+    let wrapped = json!({ "scheduledActionsForRule": rules });
+    match super::model::actions_of(&wrapped) {
+        Some(items) => {
+            for (i, a) in items.into_iter().enumerate() {
+                match a {
+                    Ok(a) => actions.push(a),
+                    Err(e) => problems.push(format!("action {}: {e}", i + 1)),
+                }
+            }
+        }
+        None => problems.push(format!("field 'scheduledActionsForRule' has value {rules}")),
+    }
+}
+
+fn push_assignments(list: &[Value], out: &mut Vec<Assignment>, problems: &mut Vec<String>) {
+    for (i, a) in list.iter().enumerate() {
+        match Assignment::from_json(a) {
+            Ok(a) => out.push(a),
+            Err(e) => problems.push(format!("assignment {}: {e}", i + 1)),
+        }
+    }
+}
+
+/// Reads one listed policy and says which expansions it lacks.
+fn parse_listed(v: Value) -> Result<(RemotePolicy, Missing), GraphError> {
+    let mut missing =
+        Missing { actions: v.get("scheduledActionsForRule").is_none_or(Value::is_null), assignments: false };
+    let mut p = parse_policy(v)?;
+    // Annotations of the expansions (`…@odata.context`, `…@odata.nextLink`):
+    // a next link means the expansion was cut short.
+    let truncated = p.raw.contains_key("assignments@odata.nextLink");
+    p.raw.retain(|k, _| !k.starts_with("assignments@") && !k.starts_with("scheduledActionsForRule@"));
+    p.raw.remove("scheduledActionsForRule");
+    match p.raw.remove("assignments") {
+        Some(Value::Array(list)) if !truncated => {
+            push_assignments(&list, &mut p.assignments, &mut p.problems);
+        }
+        _ => missing.assignments = true,
+    }
+    Ok((p, missing))
+}
+
+/// Reads one policy (its settings; actions if they were expanded). Without
+/// an id it cannot be named or matched: an error. Unreadable actions are
+/// kept as problems.
+pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
+    let decode = |reason: String| GraphError::Decode { method: "GET".into(), path: POLICIES.into(), reason };
+    let Value::Object(mut raw) = v else {
+        return Err(decode(format!("a compliance policy is not an object: {v}")));
+    };
+    let s = |raw: &Map<String, Value>, k: &str| {
+        raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    };
+    let id = raw
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| decode(format!("policy '{}' has no id", s(&raw, "displayName"))))?
+        .to_string();
+    let odata_type = s(&raw, "@odata.type");
+    let mut actions = Vec::new();
+    let mut problems = Vec::new();
+    if let Some(rules) = raw.get("scheduledActionsForRule").filter(|r| !r.is_null()) {
+        push_actions(rules, &mut actions, &mut problems);
+        raw.remove("scheduledActionsForRule");
+    }
+    Ok(RemotePolicy {
+        id,
+        policy_type: PolicyType::from_odata_type(&odata_type),
+        display_name: s(&raw, "displayName"),
+        description: s(&raw, "description"),
+        odata_type,
+        actions,
+        assignments: Vec::new(),
+        problems,
+        raw,
+    })
+}
