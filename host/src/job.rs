@@ -132,9 +132,25 @@ pub async fn prepare(path: &Path, prune: bool) -> Result<Prepared, JobError> {
 /// [`prepare`] with `--adopt-owner`: take over policies with the old plain
 /// marker or another owner's marker.
 pub async fn prepare_with(path: &Path, prune: bool, adopt_owner: bool) -> Result<Prepared, JobError> {
+    prepare_opts(path, &PrepareOptions { prune, adopt_owner, client: None }).await
+}
+
+/// How to prepare a plan.
+#[derive(Debug, Clone, Default)]
+pub struct PrepareOptions {
+    pub prune: bool,
+    pub adopt_owner: bool,
+    /// Graph client settings to use instead of the config's (tests and
+    /// benchmarks: fast retries, no pacing while seeding).
+    pub client: Option<ClientOptions>,
+}
+
+/// [`prepare`] with every option.
+pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, JobError> {
+    let (prune, adopt_owner) = (o.prune, o.adopt_owner);
     let config = load_config(path)?;
     let runtime = runtime()?;
-    let client_options = client_options(&config);
+    let client_options = o.client.clone().unwrap_or_else(|| client_options(&config));
     // Without rules plugins, everything is checked before the tenant is
     // touched; rules need the tenant context, read first. Either way nothing
     // is written before the plan is complete.

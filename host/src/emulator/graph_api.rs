@@ -30,6 +30,7 @@ pub struct Ctx<'a> {
     /// `http://host:port`, for nextLinks.
     pub base: &'a str,
     pub page_size: usize,
+    pub quirks: super::ExpansionQuirks,
 }
 
 /// Serves one Graph request. The bool says whether the tenant changed.
@@ -151,6 +152,18 @@ fn assignment_view(a: &Value, version: ApiVersion) -> Value {
 /// A policy as Graph returns it in `version`: every property of the type
 /// with its default when unset; beta-only ones hidden on v1.0.
 fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value> {
+    render_with(p, version, query, None, "")
+}
+
+/// [`render`], with the assignments expansion cut after `cut` items (a
+/// production quirk; `base` roots the next link).
+fn render_with(
+    p: &StoredPolicy,
+    version: ApiVersion,
+    query: &Query,
+    cut: Option<usize>,
+    base: &str,
+) -> Option<Value> {
     let ty = PolicyType::from_odata_type(p.properties.get("@odata.type")?.as_str()?)?;
     if ty.min_version() > version {
         return None;
@@ -171,10 +184,23 @@ fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value>
         out.insert("scheduledActionsForRule".into(), json!([rule]));
     }
     if query.expands("assignments") {
-        out.insert(
-            "assignments".into(),
-            Value::Array(p.assignments.iter().map(|a| assignment_view(a, version)).collect()),
-        );
+        let all: Vec<Value> = p.assignments.iter().map(|a| assignment_view(a, version)).collect();
+        match cut {
+            Some(k) if all.len() > k => {
+                let id = p.properties.get("id").and_then(Value::as_str).unwrap_or_default();
+                out.insert("assignments".into(), Value::Array(all.into_iter().take(k).collect()));
+                out.insert(
+                    "assignments@odata.nextLink".into(),
+                    Value::String(format!(
+                        "{base}/{}/deviceManagement/deviceCompliancePolicies/{id}/assignments?$skiptoken={k}",
+                        version.segment()
+                    )),
+                );
+            }
+            _ => {
+                out.insert("assignments".into(), Value::Array(all));
+            }
+        }
     }
     Some(Value::Object(out))
 }
@@ -186,8 +212,13 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
         let visible: Vec<&StoredPolicy> =
             ctx.tenant.ordered_policies().filter(|p| visible_in(p, ctx.version)).collect();
         let (skip, size, _) = odata::page_bounds(query, ctx.page_size)?;
-        let slice =
-            visible.iter().skip(skip).take(size).filter_map(|p| render(p, ctx.version, query)).collect();
+        let cut = ctx.quirks.truncate_assignments_over;
+        let slice = visible
+            .iter()
+            .skip(skip)
+            .take(size)
+            .filter_map(|p| render_with(p, ctx.version, query, cut, ctx.base))
+            .collect();
         return Ok(Reply::json(200, odata::page_of(slice, visible.len(), query, self_url, ctx.page_size)?));
     };
     let conds = odata::parse_filter(filter).map_err(|m| bad_request(&m))?;

@@ -16,6 +16,7 @@ mod graph_api;
 mod identity;
 pub mod metadata;
 mod odata;
+mod scale;
 mod server;
 mod tenant;
 mod token;
@@ -32,6 +33,7 @@ use tokio::sync::watch;
 
 pub use faults::FaultSpec;
 pub use federation::TOKEN_EXCHANGE_AUDIENCE;
+pub use scale::{scale_policies, SCALE_GROUPS};
 pub use tenant::{
     App, FederatedCredential, ManagedIdentity, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES,
     DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY, DEMO_TENANT,
@@ -106,12 +108,22 @@ impl Recorded {
     }
 }
 
+/// Answers Graph gives in production that the emulator imitates on demand
+/// (off by default): expansions cut short.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpansionQuirks {
+    /// In a listed policy's `$expand=assignments`, show at most this many
+    /// and add an `assignments@odata.nextLink` for the rest.
+    pub truncate_assignments_over: Option<usize>,
+}
+
 /// State shared by the connection tasks.
 pub(crate) struct Shared {
     tenant: Mutex<Tenant>,
     tokens: Mutex<Tokens>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<Recorded>>,
+    quirks: Mutex<ExpansionQuirks>,
     page_size: usize,
     state_file: Option<PathBuf>,
     /// The secret a managed identity caller must send as `X-IDENTITY-HEADER`.
@@ -197,6 +209,7 @@ impl Emulator {
             tokens: Mutex::new(Tokens::new(config.token_lifetime)),
             faults: Mutex::new(Faults::new(config.faults.clone())),
             log: Mutex::new(Vec::new()),
+            quirks: Mutex::new(ExpansionQuirks::default()),
             page_size: config.page_size.max(1),
             state_file: config.state_file.clone(),
             identity_header: uuid::Uuid::new_v4().to_string(),
@@ -243,6 +256,11 @@ impl Emulator {
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
+    }
+
+    /// Turns production quirks of expansions on or off.
+    pub fn set_expansion_quirks(&self, quirks: ExpansionQuirks) {
+        *lock(&self.shared.quirks) = quirks;
     }
 
     /// Replaces the fault settings.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::faults::Decision;
 use super::graph_api::{self, Ctx};
 use super::odata::{self, Query, Reply};
-use super::{Recorded, Shared};
+use super::{lock, Recorded, Shared};
 use crate::graph::schema::ApiVersion;
 
 /// Returned to hyper to close the connection without an answer.
@@ -235,7 +235,13 @@ pub async fn serve(
                 batch(&shared, version, &base, &client_id, body.as_ref())
             } else {
                 let mut tenant = shared.tenant_mut();
-                let mut ctx = Ctx { tenant: &mut tenant, version, base: &base, page_size: shared.page_size };
+                let mut ctx = Ctx {
+                    tenant: &mut tenant,
+                    version,
+                    base: &base,
+                    page_size: shared.page_size,
+                    quirks: *lock(&shared.quirks),
+                };
                 graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
             };
             if mutated {
@@ -314,7 +320,13 @@ fn batch(
                     let (p, q) = url.split_once('?').unwrap_or((url, ""));
                     let path = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
                     let mut tenant = shared.tenant_mut();
-                    let mut ctx = Ctx { tenant: &mut tenant, version, base, page_size: shared.page_size };
+                    let mut ctx = Ctx {
+                        tenant: &mut tenant,
+                        version,
+                        base,
+                        page_size: shared.page_size,
+                        quirks: *lock(&shared.quirks),
+                    };
                     let (reply, m) =
                         graph_api::handle(&mut ctx, &method, &path, &Query::parse(q), r.get("body"));
                     mutated |= m;
