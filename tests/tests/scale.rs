@@ -10,7 +10,7 @@ use std::path::Path;
 
 use mtd_e2e::configs;
 use mtd_e2e::graph::{emulator, fast_options};
-use mtdhost::emulator::{scale_policies, Emulator, EmulatorConfig, Recorded, Tenant};
+use mtdhost::emulator::{scale_policies, Emulator, EmulatorConfig, ExpansionQuirks, Recorded, Tenant};
 use mtdhost::job::{prepare_opts, PrepareOptions};
 use mtdhost::plan::{self, ChangeKind};
 
@@ -104,7 +104,10 @@ async fn expansions_cut_short_are_read_again_and_nothing_is_lost() {
     let path = configs::write_owned(dir.path(), &emu, "scale", &scale_policies(30));
     let p = prepare_opts(&path, &fast()).await.expect("plan");
     plan::apply(&p.session.client, &p.plan, &()).await.expect("apply");
-    emu.set_expansion_quirks(mtdhost::emulator::ExpansionQuirks { truncate_assignments_over: Some(1) });
+    emu.set_expansion_quirks(ExpansionQuirks {
+        truncate_assignments_over: Some(1),
+        ..ExpansionQuirks::default()
+    });
     emu.clear_requests();
     let plan = plan_only(&path).await;
     assert!(!plan.has_changes(), "truncated expansions are completed, so nothing looks changed");
@@ -112,4 +115,21 @@ async fn expansions_cut_short_are_read_again_and_nothing_is_lost() {
     let batches = log.iter().filter(|r| r.path == "/beta/$batch").count();
     // 20 of the 30 policies have 2–3 assignments: one $batch of 20 reads them.
     assert!(batches >= 2, "the group-name batch and at least one for the cut assignments:\n{}", show(&log));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_refusing_two_expansions_is_read_the_proven_way() {
+    let emu = emulator(EmulatorConfig { seed: Some(Tenant::scale()), ..EmulatorConfig::default() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = configs::write_owned(dir.path(), &emu, "scale", &scale_policies(45));
+    let p = prepare_opts(&path, &fast()).await.expect("plan");
+    plan::apply(&p.session.client, &p.plan, &()).await.expect("apply");
+    emu.set_expansion_quirks(ExpansionQuirks { refuse_combined_expand: true, ..ExpansionQuirks::default() });
+    emu.clear_requests();
+    let plan = plan_only(&path).await;
+    assert!(!plan.has_changes(), "assignments read through $batch instead");
+    let log = emu.requests();
+    assert!(log.iter().any(|r| r.status == 400), "the combined expansion was refused:\n{}", show(&log));
+    // 45 policies' assignments: three $batches of ≤ 20 on beta.
+    assert_eq!(log.iter().filter(|r| r.path == "/beta/$batch").count(), 3, "{}", show(&log));
 }

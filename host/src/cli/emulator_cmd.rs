@@ -19,7 +19,7 @@ pub struct EmulatorArgs {
     /// Keep the tenant in this JSON file (loaded at start if it exists, saved after every change).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Inject faults, e.g. "429=0.3,503=0.1,drop=0.05,lose=0.05,latency=20ms,burst429=3,throttle=100/20s,retry-after=0.5,seed=7".
+    /// Inject faults, e.g. "429=0.3,503=0.1,drop=0.05,lose=0.05,latency=20ms,jitter=10ms,burst429=3,throttle=100/20s,retry-after=0.5,seed=7".
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Items per page of collections.

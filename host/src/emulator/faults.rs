@@ -4,7 +4,7 @@
 //! Intune's per-app write limit.
 //!
 //! Spec: comma-separated `key=value`, e.g.
-//! `429=0.3,503=0.1,drop=0.05,lose=0.05,latency=20ms,burst429=3,throttle=100/20s,retry-after=0.05,seed=7`.
+//! `429=0.3,503=0.1,drop=0.05,lose=0.05,latency=20ms,jitter=10ms,burst429=3,throttle=100/20s,retry-after=0.05,seed=7`.
 //! `slow-create=2s` makes every policy create take that long on the server
 //! side, finishing even after the client gave up (as Graph does);
 //! `token503=2` answers the first two token requests with 503.
@@ -28,6 +28,9 @@ pub struct FaultSpec {
     pub lose: f64,
     /// Delay before every answer.
     pub latency: Duration,
+    /// Up to this much more delay, at random per request (so concurrent
+    /// requests finish in a spread, not in lock step).
+    pub jitter: Duration,
     /// The first N Graph requests get 429.
     pub burst_429: u32,
     /// Intune's write throttle: at most `.0` writes per `.1` per app.
@@ -50,6 +53,7 @@ impl Default for FaultSpec {
             drop: 0.0,
             lose: 0.0,
             latency: Duration::ZERO,
+            jitter: Duration::ZERO,
             burst_429: 0,
             throttle: None,
             retry_after: 1.0,
@@ -94,6 +98,7 @@ impl std::str::FromStr for FaultSpec {
                 "drop" => f.drop = parse_rate(k, v)?,
                 "lose" => f.lose = parse_rate(k, v)?,
                 "latency" => f.latency = parse_duration(v)?,
+                "jitter" => f.jitter = parse_duration(v)?,
                 "slow-create" => f.slow_create = parse_duration(v)?,
                 "token503" => f.token_503 = v.parse().map_err(|_| format!("token503={v}: not a count"))?,
                 "burst429" => f.burst_429 = v.parse().map_err(|_| format!("burst429={v}: not a count"))?,
@@ -106,7 +111,7 @@ impl std::str::FromStr for FaultSpec {
                     let n = n.parse().map_err(|_| format!("throttle={v}: bad count"))?;
                     f.throttle = Some((n, parse_duration(w)?));
                 }
-                other => return Err(format!("unknown fault '{other}' (known: 429, 503, drop, lose, latency, slow-create, token503, burst429, throttle, retry-after, seed)")),
+                other => return Err(format!("unknown fault '{other}' (known: 429, 503, drop, lose, latency, jitter, slow-create, token503, burst429, throttle, retry-after, seed)")),
             }
         }
         Ok(f)
@@ -130,6 +135,8 @@ pub enum Decision {
 pub struct Faults {
     pub spec: FaultSpec,
     rng: rand::rngs::StdRng,
+    /// Its own stream, so jitter does not change which requests fail.
+    jitter_rng: rand::rngs::StdRng,
     served: u32,
     tokens_served: u32,
     writes: HashMap<String, VecDeque<Instant>>,
@@ -138,7 +145,16 @@ pub struct Faults {
 impl Faults {
     pub fn new(spec: FaultSpec) -> Self {
         let rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
-        Faults { spec, rng, served: 0, tokens_served: 0, writes: HashMap::new() }
+        let jitter_rng = rand::rngs::StdRng::seed_from_u64(spec.seed.wrapping_add(1));
+        Faults { spec, rng, jitter_rng, served: 0, tokens_served: 0, writes: HashMap::new() }
+    }
+
+    /// The delay before this answer: the latency plus its jitter.
+    pub fn delay(&mut self) -> Duration {
+        if self.spec.jitter.is_zero() {
+            return self.spec.latency;
+        }
+        self.spec.latency + self.spec.jitter.mul_f64(self.jitter_rng.random::<f64>())
     }
 
     /// True if this token request is to be answered 503.

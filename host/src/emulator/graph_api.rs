@@ -206,6 +206,12 @@ fn render_with(
 }
 
 fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, Reply> {
+    if ctx.quirks.refuse_combined_expand
+        && query.expands("assignments")
+        && query.expands("scheduledActionsForRule")
+    {
+        return Err(bad_request("Only one navigation property can be expanded in this request."));
+    }
     let Some(filter) = query.get("$filter") else {
         // Without a filter only the requested page is rendered, so paging
         // through a large tenant costs each page, not the tenant, per request.

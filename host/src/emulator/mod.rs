@@ -115,6 +115,8 @@ pub struct ExpansionQuirks {
     /// In a listed policy's `$expand=assignments`, show at most this many
     /// and add an `assignments@odata.nextLink` for the rest.
     pub truncate_assignments_over: Option<usize>,
+    /// Refuse listing policies with more than one navigation expanded (400).
+    pub refuse_combined_expand: bool,
 }
 
 /// State shared by the connection tasks.

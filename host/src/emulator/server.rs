@@ -187,7 +187,7 @@ pub async fn serve(
     let is_write = method != "GET";
     let (decision, latency, retry_after) = {
         let mut f = shared.faults();
-        (f.decide(&client_id, is_write && rest != "/$batch"), f.spec.latency, f.spec.retry_after)
+        (f.decide(&client_id, is_write && rest != "/$batch"), f.delay(), f.spec.retry_after)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -63,7 +63,22 @@ impl GraphClient {
     /// one paged read (see the module doc); v1.0: actions expanded,
     /// assignments read on beta through `$batch`.
     pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
-        let expand = if version == ApiVersion::Beta { EXPAND_ALL } else { EXPAND_ACTIONS };
+        if version != ApiVersion::Beta {
+            return self.list_with(version, EXPAND_ACTIONS).await;
+        }
+        match self.list_with(version, EXPAND_ALL).await {
+            // Tools in the field use this expansion on beta; should a tenant
+            // refuse two expansions at once, read the slower, proven way.
+            Err(e) if e.status() == Some(400) => {
+                tracing::warn!(error = %e, "Graph refused expanding assignments with the actions; reading assignments through $batch");
+                self.list_with(version, EXPAND_ACTIONS).await
+            }
+            other => other,
+        }
+    }
+
+    /// Lists with `expand`; whatever it did not bring is read through `$batch`.
+    async fn list_with(&self, version: ApiVersion, expand: &str) -> Result<Vec<RemotePolicy>, GraphError> {
         let url = self.endpoint(version, &POLICY_SEGS, &[("$expand", expand)])?;
         let listed = self.get_pages(&url, parse_listed).await?;
         let (mut policies, missing): (Vec<RemotePolicy>, Vec<Missing>) = listed.into_iter().unzip();
@@ -77,7 +92,7 @@ impl GraphClient {
             );
             self.read_actions(version, &mut policies, &needs_actions).await?;
         }
-        if version == ApiVersion::Beta && !needs_assignments.is_empty() {
+        if expand == EXPAND_ALL && !needs_assignments.is_empty() {
             tracing::debug!(
                 policies = needs_assignments.len(),
                 "assignments were not expanded in full; reading them one by one"
@@ -259,4 +274,58 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
         problems,
         raw,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(extra: Value) -> (RemotePolicy, Missing) {
+        let mut v = json!({"@odata.type": "#microsoft.graph.iosCompliancePolicy", "id": "p1",
+            "displayName": "R&D 'North'", "description": null});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        parse_listed(v).unwrap()
+    }
+
+    #[test]
+    fn full_expansions_need_no_second_read() {
+        let (p, m) = listed(json!({
+            "scheduledActionsForRule": [{"ruleName": "PasswordRequired", "scheduledActionConfigurations": [
+                {"actionType": "block", "gracePeriodHours": 0, "notificationTemplateId": null, "notificationMessageCCList": null}]}],
+            "scheduledActionsForRule@odata.context": "x",
+            "assignments": [{"id": "a", "source": "direct", "sourceId": "p1",
+                "target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}],
+        }));
+        assert!(!m.actions && !m.assignments);
+        assert_eq!((p.actions.len(), p.assignments.len()), (1, 1));
+        assert!(p.problems.is_empty());
+        assert!(p
+            .raw
+            .keys()
+            .all(|k| !k.starts_with("assignments") && !k.starts_with("scheduledActionsForRule")));
+        assert_eq!(p.description, "", "a null description reads as empty");
+    }
+
+    #[test]
+    fn missing_null_or_cut_expansions_are_read_again() {
+        let (_, m) = listed(json!({}));
+        assert!(m.actions && m.assignments);
+        let (_, m) = listed(json!({"scheduledActionsForRule": null, "assignments": null}));
+        assert!(m.actions && m.assignments);
+        let (p, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [],
+            "assignments@odata.nextLink": "https://graph.microsoft.com/beta/next"}));
+        assert!(!m.actions && m.assignments, "a next link means the expansion was cut short");
+        assert!(!p.raw.contains_key("assignments@odata.nextLink"));
+    }
+
+    #[test]
+    fn odd_assignments_are_problems_not_dropped() {
+        let (p, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [
+            {"id": "a", "target": {"@odata.type": "#microsoft.graph.someFutureTarget"}}]}));
+        assert!(!m.assignments);
+        assert!(p.assignments.is_empty());
+        assert!(p.problems[0].contains("someFutureTarget"), "{:?}", p.problems);
+    }
 }
