@@ -3,8 +3,9 @@
 //!
 //! On beta one paged read carries everything:
 //! `$expand=assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)`.
-//! Only a policy whose expansion is missing, `null` or cut short (an
-//! `assignments@odata.nextLink`) is read again, through `$batch`. On v1.0 the
+//! Only a policy whose expansion is missing, `null`, cut short (an
+//! `assignments@odata.nextLink`) or without the assignments' `source` is
+//! read again, through `$batch`. On v1.0 the
 //! actions are expanded and the assignments still read on beta — v1.0's
 //! expansion has neither the assignment's `source` (policy sets) nor its
 //! filter.
@@ -232,7 +233,9 @@ fn parse_listed(v: Value) -> Result<(RemotePolicy, Missing), GraphError> {
     p.raw.retain(|k, _| !k.starts_with("assignments@") && !k.starts_with("scheduledActionsForRule@"));
     p.raw.remove("scheduledActionsForRule");
     match p.raw.remove("assignments") {
-        Some(Value::Array(list)) if !truncated => {
+        // Only an assignment that names its `source` can be told apart from
+        // one a policy set made; without it, read the assignments directly.
+        Some(Value::Array(list)) if !truncated && list.iter().all(|a| a.get("source").is_some()) => {
             push_assignments(&list, &mut p.assignments, &mut p.problems);
         }
         _ => missing.assignments = true,
@@ -248,6 +251,10 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     let Value::Object(mut raw) = v else {
         return Err(decode(format!("a compliance policy is not an object: {v}")));
     };
+    // Graph writes `null` for every unset nullable property; everything
+    // reading `raw` treats absent and null alike, and a tenant of thousands
+    // of policies need not keep them.
+    raw.retain(|_, v| !v.is_null());
     let s = |raw: &Map<String, Value>, k: &str| {
         raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
     };
@@ -318,12 +325,15 @@ mod tests {
             "assignments@odata.nextLink": "https://graph.microsoft.com/beta/next"}));
         assert!(!m.actions && m.assignments, "a next link means the expansion was cut short");
         assert!(!p.raw.contains_key("assignments@odata.nextLink"));
+        let (_, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [
+            {"id": "a", "target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]}));
+        assert!(m.assignments, "without `source` a policy-set assignment would pass for a direct one");
     }
 
     #[test]
     fn odd_assignments_are_problems_not_dropped() {
         let (p, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [
-            {"id": "a", "target": {"@odata.type": "#microsoft.graph.someFutureTarget"}}]}));
+            {"id": "a", "source": "direct", "target": {"@odata.type": "#microsoft.graph.someFutureTarget"}}]}));
         assert!(!m.assignments);
         assert!(p.assignments.is_empty());
         assert!(p.problems[0].contains("someFutureTarget"), "{:?}", p.problems);

@@ -6,8 +6,10 @@
 //! Different policies are written concurrently (a few at a time, as the
 //! client allows in flight) under the client's shared write pacer, so a
 //! large apply runs at Intune's write limit rather than at one round trip
-//! per write; each policy's own writes stay in order. After the first
-//! failure nothing new is started; writes already under way finish.
+//! per write; each policy's own writes stay in order, and a slow policy
+//! (backing off, or settling a lost create) does not hold up the others.
+//! After the first failure no further write is started, in any policy;
+//! writes already sent finish.
 //!
 //! Every step is safe to interrupt: the next run re-plans from the tenant,
 //! finds what exists by name and type, and finishes the rest without
@@ -74,27 +76,26 @@ pub async fn apply(
 ) -> Result<ApplySummary, ApplyError> {
     let stop = AtomicBool::new(false);
     let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged).collect();
-    let results: Vec<(&Change, ApplySummary, Option<GraphError>)> =
-        futures_util::stream::iter(changes.into_iter().map(|c| {
+    let mut results: Vec<(usize, &Change, ApplySummary, Option<GraphError>)> =
+        futures_util::stream::iter(changes.into_iter().enumerate().map(|(i, c)| {
             let stop = &stop;
             async move {
                 let mut done = ApplySummary::default();
-                if stop.load(Ordering::SeqCst) {
-                    return (c, done, None);
-                }
-                let failed = apply_one(client, c, progress, &mut done).await.err();
+                let failed = apply_one(client, c, progress, stop, &mut done).await.err();
                 if failed.is_some() {
                     stop.store(true, Ordering::SeqCst);
                 }
-                (c, done, failed)
+                (i, c, done, failed)
             }
         }))
-        .buffered(client.options().max_in_flight.max(1))
+        .buffer_unordered(client.options().max_in_flight.max(1))
         .collect()
         .await;
+    // Completion order varies; the first failure is reported in plan order.
+    results.sort_by_key(|r| r.0);
     let mut done = ApplySummary::default();
     let mut failures = Vec::new();
-    for (c, d, e) in results {
+    for (_, c, d, e) in results {
         done.add(&d);
         if let Some(e) = e {
             failures.push((c.name.clone(), e));
@@ -107,20 +108,26 @@ pub async fn apply(
     Err(ApplyError { policy, done, source, also_failed: failures })
 }
 
-/// One policy's writes, in order; `done` counts what succeeded.
+/// One policy's writes, in order; `done` counts what succeeded. Stops
+/// before any write once `stop` is set (another policy failed).
 async fn apply_one(
     client: &GraphClient,
     c: &Change,
     progress: &dyn ApplyProgress,
+    stop: &AtomicBool,
     done: &mut ApplySummary,
 ) -> Result<(), GraphError> {
+    let go = || !stop.load(Ordering::SeqCst);
+    if !go() {
+        return Ok(());
+    }
     match c.kind {
         ChangeKind::Create => {
             progress.step(&format!("creating {}", c.name));
             let actions = c.actions.as_ref().map(|a| a.after.clone()).unwrap_or_default();
             let created = client.create_policy(c.version, c.policy_type, &c.body, &actions).await?;
             done.writes += 1;
-            if let Some(a) = c.assignments.as_ref().filter(|a| !a.after.is_empty()) {
+            if let Some(a) = c.assignments.as_ref().filter(|a| !a.after.is_empty() && go()) {
                 progress.step(&format!("assigning {}", c.name));
                 client.assign(c.version, &created.id, &a.after).await?;
                 done.writes += 1;
@@ -136,12 +143,12 @@ async fn apply_one(
                 client.update_policy(c.version, c.policy_type, id, &changed).await?;
                 done.writes += 1;
             }
-            if let Some(a) = &c.actions {
+            if let Some(a) = c.actions.as_ref().filter(|_| go()) {
                 progress.step(&format!("setting actions of {}", c.name));
                 client.schedule_actions(c.version, id, &a.after).await?;
                 done.writes += 1;
             }
-            if let Some(a) = &c.assignments {
+            if let Some(a) = c.assignments.as_ref().filter(|_| go()) {
                 progress.step(&format!("assigning {}", c.name));
                 client.assign(c.version, id, &a.after).await?;
                 done.writes += 1;

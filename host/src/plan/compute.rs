@@ -199,7 +199,9 @@ pub async fn compute_with(
             inherited: Vec::new(),
             origin: Some(d.location.to_string()),
             notes: d.notes.clone(),
-            body: want.clone(),
+            // Only a create sends the whole body; 5,000 unchanged policies
+            // need not carry a second copy of their desired state.
+            body: Default::default(),
         };
         if d.policy_type() == PolicyType::Android {
             warnings.push(format!(
@@ -209,6 +211,7 @@ pub async fn compute_with(
         }
         match by_key.get(&key).and_then(|v| v.first()) {
             None => {
+                change.body = want.clone();
                 change.settings = want
                     .iter()
                     .filter(|(k, _)| *k != "displayName")

@@ -99,17 +99,32 @@ impl<'a> Resolver<'a> {
         let client = self.client;
         let (ids, names): (Vec<String>, Vec<String>) =
             wanted.groups.iter().filter(|g| !self.groups.contains_key(*g)).cloned().partition(|g| is_guid(g));
-        // An id already seen (in the directory or an earlier lookup) exists.
-        let (known, ids): (Vec<String>, Vec<String>) =
-            ids.into_iter().partition(|id| self.names.contains_key(id) || self.directory.is_some());
-        for id in known {
-            let r = if self.names.contains_key(&id) {
-                Ok(id.clone())
-            } else {
-                Err(format!("group id {id} does not exist"))
-            };
+        // An id already seen (in the directory or an earlier lookup) exists;
+        // Graph's ids are case-insensitive GUIDs, written lowercase.
+        let known_id = |id: &str| {
+            self.names.get_key_value(id).map(|(k, _)| k.clone()).or_else(|| {
+                self.directory
+                    .as_ref()
+                    .and_then(|d| d.iter().find(|g| g.id.eq_ignore_ascii_case(id)).map(|g| g.id.clone()))
+            })
+        };
+        let mut fetch = Vec::new();
+        let mut known = Vec::new();
+        for id in ids {
+            match known_id(&id) {
+                Some(canonical) => known.push((id, Ok(canonical))),
+                // The directory is every group: an id not in it does not exist.
+                None if self.directory.is_some() => {
+                    let reason = format!("group id {id} does not exist");
+                    known.push((id, Err(reason)));
+                }
+                None => fetch.push(id),
+            }
+        }
+        for (id, r) in known {
             self.groups.insert(id, r);
         }
+        let ids = fetch;
         let names = if let Some(dir) = &self.directory {
             for n in names {
                 let found: Vec<Group> = dir.iter().filter(|g| g.display_name == n).cloned().collect();
