@@ -22,6 +22,10 @@ pub struct Config {
     pub path: PathBuf,
     pub text: String,
     pub file: ConfigFile,
+    /// Byte offset of each line's start, so locating a span is a binary
+    /// search, not a scan of the file (a config of thousands of policies
+    /// asks for thousands of locations).
+    line_starts: Vec<usize>,
 }
 
 /// Intune's write limit: per app per tenant, per 20 seconds.
@@ -38,14 +42,19 @@ impl Config {
     /// Parses and checks config text (the path is for messages and relative paths).
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
         let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
-        let config = Config { path: path.to_path_buf(), text, file };
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let config = Config { path: path.to_path_buf(), text, file, line_starts };
         config.check()?;
         Ok(config)
     }
 
     /// A location in this file from a byte span.
     pub fn at(&self, span: std::ops::Range<usize>) -> Location {
-        Location::new(&self.path, &self.text, span.start)
+        let offset = span.start.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let column = self.text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
+        Location { path: self.path.clone(), line, column }
     }
 
     fn err(
@@ -451,6 +460,21 @@ impl ApiChoice {
         match self {
             ApiChoice::V1 => ApiVersion::V1,
             ApiChoice::Beta => ApiVersion::Beta,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_from_the_line_index_match_a_scan() {
+        let text = "# Zürich ünïcode\n[tenant]\nemulator = {}\n\n# end\n".to_string();
+        let path = Path::new("mtdhost.toml");
+        let config = Config::parse(path, text.clone()).expect("valid");
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            assert_eq!(config.at(offset..offset), Location::new(path, &text, offset), "offset {offset}");
         }
     }
 }

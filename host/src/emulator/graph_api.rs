@@ -174,7 +174,7 @@ fn render_with(
     }
     for prop in super::metadata::properties(ty, version) {
         let v = p.properties.get(&prop.name).cloned().unwrap_or_else(|| prop.default.clone());
-        out.insert(prop.name.clone(), super::metadata::echo(&prop, v));
+        out.insert(prop.name.clone(), super::metadata::echo(prop, v));
     }
     if query.expands("scheduledActionsForRule") {
         let mut rule = json!({"id": format!("{}_rule", p.properties["id"].as_str().unwrap_or("")), "ruleName": "PasswordRequired"});
@@ -213,19 +213,30 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
         return Err(bad_request("Only one navigation property can be expanded in this request."));
     }
     let Some(filter) = query.get("$filter") else {
-        // Without a filter only the requested page is rendered, so paging
+        // Without a filter the skip token is a position in the tenant's
+        // policy order and only the requested page is rendered, so paging
         // through a large tenant costs each page, not the tenant, per request.
-        let visible: Vec<&StoredPolicy> =
-            ctx.tenant.ordered_policies().filter(|p| visible_in(p, ctx.version)).collect();
-        let (skip, size, _) = odata::page_bounds(query, ctx.page_size)?;
+        let (from, size, top) = odata::page_bounds(query, ctx.page_size)?;
+        let order = &ctx.tenant.policy_order;
         let cut = ctx.quirks.truncate_assignments_over;
-        let slice = visible
-            .iter()
-            .skip(skip)
-            .take(size)
-            .filter_map(|p| render_with(p, ctx.version, query, cut, ctx.base))
-            .collect();
-        return Ok(Reply::json(200, odata::page_of(slice, visible.len(), query, self_url, ctx.page_size)?));
+        let mut slice = Vec::with_capacity(size);
+        let mut at = from;
+        while at < order.len() && slice.len() < size {
+            if let Some(v) = ctx
+                .tenant
+                .policies
+                .get(&order[at])
+                .and_then(|p| render_with(p, ctx.version, query, cut, ctx.base))
+            {
+                slice.push(v);
+            }
+            at += 1;
+        }
+        let more = !top
+            && order[at.min(order.len())..]
+                .iter()
+                .any(|id| ctx.tenant.policies.get(id).is_some_and(|p| visible_in(p, ctx.version)));
+        return Ok(Reply::json(200, odata::page_at(slice, more.then_some(at), query, self_url)));
     };
     let conds = odata::parse_filter(filter).map_err(|m| bad_request(&m))?;
     let items: Vec<Value> = ctx

@@ -67,10 +67,10 @@ pub fn load() {
 }
 
 /// The writable settings of `ty` in `version` (no name or description).
-pub fn properties(ty: PolicyType, version: ApiVersion) -> Vec<MetaProp> {
+pub fn properties(ty: PolicyType, version: ApiVersion) -> &'static [MetaProp] {
     let s = schema();
     let map = if version == ApiVersion::V1 { &s.v1 } else { &s.beta };
-    map.get(ty.type_name()).cloned().unwrap_or_default()
+    map.get(ty.type_name()).map(Vec::as_slice).unwrap_or_default()
 }
 
 /// `deviceComplianceActionType` members in `version` (v1.0: the CSDL; beta:
@@ -83,7 +83,7 @@ pub fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
 
 /// One property, if `ty` has it in `version`.
 pub fn property(ty: PolicyType, version: ApiVersion, name: &str) -> Option<MetaProp> {
-    properties(ty, version).into_iter().find(|p| p.name == name)
+    properties(ty, version).iter().find(|p| p.name == name).cloned()
 }
 
 /// A value as Graph echoes it: complex members get their `@odata.type`

@@ -196,9 +196,8 @@ pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) 
     page_of(slice, total, query, self_url, page_size)
 }
 
-/// The page body for `slice`, already cut from a collection of `total`
-/// items with [`page_bounds`] (so large collections render one page only).
-pub fn page_of(
+/// One page of `items`, with a full `@odata.nextLink` when more remain.
+fn page_of(
     slice: Vec<Value>,
     total: usize,
     query: &Query,
@@ -206,17 +205,23 @@ pub fn page_of(
     page_size: usize,
 ) -> Result<Value, Reply> {
     let (skip, size, top) = page_bounds(query, page_size)?;
+    let next = (skip + size < total && !top).then_some(skip + size);
+    Ok(page_at(slice, next, query, self_url))
+}
+
+/// A page body for `slice`, with a next link whose skip token is `next`.
+pub fn page_at(slice: Vec<Value>, next: Option<usize>, query: &Query, self_url: &str) -> Value {
     let mut body = json!({ "value": slice });
-    if skip + size < total && !top {
+    if let Some(next) = next {
         let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
             .into_owned()
             .filter(|(k, _)| k != "$skiptoken")
             .collect();
-        params.push(("$skiptoken".into(), (skip + size).to_string()));
+        params.push(("$skiptoken".into(), next.to_string()));
         let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         body["@odata.nextLink"] = Value::String(format!("{self_url}?{qs}"));
     }
-    Ok(body)
+    body
 }
 
 #[cfg(test)]

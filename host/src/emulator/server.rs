@@ -89,7 +89,9 @@ pub async fn serve(
                     .with_header("Retry-After", format!("{retry_after:.3}")),
             ));
         }
-        let tenant = shared.tenant();
+        // Borrowed, not cloned: a tenant of thousands of policies is not
+        // copied for every sign-in. Lock order: tenant, then tokens.
+        let tenant = shared.tenant_mut();
         let result = {
             let mut tokens = shared.tokens();
             match segs[3] {
@@ -98,6 +100,7 @@ pub async fn serve(
                 _ => Err((404, json!({"error": "not_found"}))),
             }
         };
+        drop(tenant);
         let (status, body) = match result {
             Ok(b) => (200, b),
             Err((s, b)) => (s, b),

@@ -1,6 +1,6 @@
 //! Computing the plan from the desired policies and the tenant.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
@@ -261,9 +261,11 @@ pub async fn compute_with(
         changes.push(change);
     }
 
+    let in_config: HashSet<(&str, PolicyType)> =
+        desired.iter().map(|d| (d.display_name.as_str(), d.policy_type())).collect();
     for p in &remote {
         let Some(ty) = p.policy_type else { continue };
-        let wanted = desired.iter().any(|d| d.display_name == p.display_name && d.policy_type() == ty);
+        let wanted = in_config.contains(&(p.display_name.as_str(), ty));
         if wanted {
             continue;
         }
