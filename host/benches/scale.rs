@@ -21,7 +21,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mtdhost::emulator::{
-    scale_policies, Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT,
+    raise_policy_7, scale_policies, Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET,
+    DEMO_TENANT,
 };
 use mtdhost::graph::pacer::PaceLimit;
 use mtdhost::graph::ClientOptions;
@@ -209,10 +210,8 @@ async fn steady(n: usize, a: &Args, rows: &mut Vec<Row>) {
     assert!(run.stdout.contains("No changes"), "the seeded tenant plans as no change:\n{}", run.stdout);
     rows.push(Row { n, work: "no-op plan", requests, seconds, rss, note: String::new() });
 
-    let text = std::fs::read_to_string(&path).expect("config");
-    let at = text.find("name = \"Scale 00007\"").expect("policy 7");
-    let level = at + text[at..].find("max-threat-level = \"low\"").expect("its level");
-    let changed = format!("{}max-threat-level = \"high\"{}", &text[..level], &text[level + 24..]);
+    let changed =
+        raise_policy_7(&std::fs::read_to_string(&path).expect("config")).expect("policy 7 at level low");
     std::fs::write(&path, changed).expect("config");
     let (requests, seconds, rss, run) =
         tokio::task::block_in_place(|| measured(&emu, &["apply", "-c", cfg, "--auto-approve"], &cache, 1));

@@ -101,13 +101,11 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
         .filter(|p| all || p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)))
         .collect();
     let mut resolver = Resolver::new(client);
-    resolver.prefetch(&wanted(&selected)).await?;
+    let wanted = wanted(&selected);
+    resolver.prefetch(&wanted).await?;
     // A name is written only when it names exactly one group.
-    let names: BTreeSet<String> = wanted(&selected)
-        .group_ids
-        .iter()
-        .filter_map(|id| resolver.cached_group_name(id).map(str::to_string))
-        .collect();
+    let names: BTreeSet<String> =
+        wanted.group_ids.iter().filter_map(|id| resolver.cached_group_name(id).map(str::to_string)).collect();
     resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
     let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
     let ctx = Context { resolver: &resolver, owner: owner.as_deref() };

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use mtd_e2e::configs;
 use mtd_e2e::graph::{emulator, fast_options};
-use mtdhost::emulator::{scale_policies, Emulator, EmulatorConfig, ExpansionQuirks, Recorded, Tenant};
+use mtdhost::emulator::{
+    raise_policy_7, scale_policies, Emulator, EmulatorConfig, ExpansionQuirks, Recorded, Tenant,
+};
 use mtdhost::job::{prepare_opts, PrepareOptions};
 use mtdhost::plan::{self, ChangeKind};
 
@@ -77,10 +79,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     assert!(!plan_only(&exported_path).await.has_changes());
 
     // One change: the plan's reads and exactly one write.
-    let text = std::fs::read_to_string(&path).unwrap();
-    let at = text.find("name = \"Scale 00007\"").unwrap();
-    let level = at + text[at..].find("max-threat-level = \"low\"").unwrap();
-    let changed = format!("{}max-threat-level = \"high\"{}", &text[..level], &text[level + 24..]);
+    let changed = raise_policy_7(&std::fs::read_to_string(&path).unwrap()).expect("policy 7 at level low");
     std::fs::write(&path, changed).unwrap();
     emu.clear_requests();
     let p = prepare_opts(&path, &fast()).await.expect("plan");

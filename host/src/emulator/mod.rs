@@ -33,7 +33,7 @@ use tokio::sync::watch;
 
 pub use faults::FaultSpec;
 pub use federation::TOKEN_EXCHANGE_AUDIENCE;
-pub use scale::{scale_policies, SCALE_GROUPS};
+pub use scale::{raise_policy_7, scale_policies, SCALE_GROUPS};
 pub use tenant::{
     App, FederatedCredential, ManagedIdentity, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES,
     DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY, DEMO_TENANT,

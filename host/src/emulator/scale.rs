@@ -103,3 +103,12 @@ pub fn scale_policies(n: usize) -> String {
     }
     out
 }
+
+/// `config` (text holding [`scale_policies`]) with policy "Scale 00007"
+/// raised from level `low` to `high`: the one-change scenario.
+pub fn raise_policy_7(config: &str) -> Option<String> {
+    let at = config.find("name = \"Scale 00007\"")?;
+    let from = "max-threat-level = \"low\"";
+    let level = at + config[at..].find(from)?;
+    Some(format!("{}max-threat-level = \"high\"{}", &config[..level], &config[level + from.len()..]))
+}

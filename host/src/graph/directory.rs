@@ -67,7 +67,8 @@ fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
     Ok(Named { id: id.to_string(), display_name })
 }
 
-fn lookup(name: &str, mut groups: Vec<Group>) -> GroupLookup {
+/// The groups among `groups` named exactly `name`, as a lookup result.
+pub(crate) fn lookup(name: &str, mut groups: Vec<Group>) -> GroupLookup {
     groups.retain(|g| g.display_name == name);
     match groups.len() {
         0 => GroupLookup::None,

@@ -127,12 +127,8 @@ impl<'a> Resolver<'a> {
         let ids = fetch;
         let names = if let Some(dir) = &self.directory {
             for n in names {
-                let found: Vec<Group> = dir.iter().filter(|g| g.display_name == n).cloned().collect();
-                let lookup = match found.len() {
-                    0 => GroupLookup::None,
-                    1 => GroupLookup::One(found.into_iter().next().expect("one")),
-                    _ => GroupLookup::Many(found),
-                };
+                let named = dir.iter().filter(|g| g.display_name == n).cloned().collect();
+                let lookup = crate::graph::directory::lookup(&n, named);
                 self.groups.insert(n.clone(), by_name(&n, lookup));
             }
             Vec::new()
