@@ -209,3 +209,28 @@ async fn state_persists_across_restarts() {
     let text = std::fs::read_to_string(&state).unwrap();
     assert!(text.contains("\"displayName\": \"kept\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_all_reach_the_state_file() {
+    // Apply writes different policies concurrently; each write saves the
+    // tenant, and an older snapshot must never be saved over a newer one.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.json");
+    let config = EmulatorConfig { state_file: Some(state.clone()), ..EmulatorConfig::default() };
+    let emu = emulator(config.clone()).await;
+    let raw = std::sync::Arc::new(Raw::new(emu.url()).await);
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let raw = raw.clone();
+        writes.spawn(async move {
+            let body = json!({"@odata.type": "#microsoft.graph.iosCompliancePolicy", "displayName": format!("p{i}"), "scheduledActionsForRule": block()});
+            raw.send(reqwest::Method::POST, POLICIES, Some(body)).await.0
+        });
+    }
+    while let Some(status) = writes.join_next().await {
+        assert_eq!(status.unwrap(), 201);
+    }
+    drop(emu);
+    let again = emulator(config).await;
+    assert_eq!(again.tenant().policies.len(), 32, "every create is in {}", state.display());
+}

@@ -128,6 +128,9 @@ pub(crate) struct Shared {
     quirks: Mutex<ExpansionQuirks>,
     page_size: usize,
     state_file: Option<PathBuf>,
+    /// Held from snapshot to rename, so concurrent writes cannot save an
+    /// older snapshot over a newer one.
+    persisting: Mutex<()>,
     /// The secret a managed identity caller must send as `X-IDENTITY-HEADER`.
     identity_header: String,
     /// The GitHub-Actions-style OIDC endpoint: (request token, subject) once enabled.
@@ -163,6 +166,7 @@ impl Shared {
     /// Writes the tenant to the state file atomically.
     fn persist(&self) {
         let Some(path) = &self.state_file else { return };
+        let _saving = lock(&self.persisting);
         let text = match serde_json::to_vec_pretty(&*lock(&self.tenant)) {
             Ok(t) => t,
             Err(e) => return tracing::error!(error = %e, "cannot serialise emulator state"),
@@ -214,6 +218,7 @@ impl Emulator {
             quirks: Mutex::new(ExpansionQuirks::default()),
             page_size: config.page_size.max(1),
             state_file: config.state_file.clone(),
+            persisting: Mutex::new(()),
             identity_header: uuid::Uuid::new_v4().to_string(),
             github: Mutex::new(None),
         });
