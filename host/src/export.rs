@@ -95,11 +95,15 @@ fn wanted(policies: &[&RemotePolicy]) -> Wanted {
 /// names are unique.
 pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, GraphError> {
     let policies = client.list_policies(ApiVersion::Beta).await?;
-    let selected: Vec<&RemotePolicy> = policies
+    let mut selected: Vec<&RemotePolicy> = policies
         .iter()
         .filter(|p| p.policy_type.is_some())
         .filter(|p| all || p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)))
         .collect();
+    // Graph lists in no promised order; a stable one keeps exports diffable.
+    selected.sort_by(|a, b| {
+        (&a.display_name, a.odata_type.as_str(), &a.id).cmp(&(&b.display_name, b.odata_type.as_str(), &b.id))
+    });
     let mut resolver = Resolver::new(client);
     let wanted = wanted(&selected);
     resolver.prefetch(&wanted).await?;

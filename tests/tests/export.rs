@@ -72,6 +72,14 @@ async fn exported_config_plans_no_change() {
         exported.toml.contains("\"8301b4d9-a5c6-47e8-92f9-9eafb0c1d209\""),
         "an ambiguous group name is exported as its id"
     );
+    // Graph lists in no promised order (the emulator by random id); the
+    // export is sorted by name so it diffs cleanly in version control.
+    let doc: toml::Table = toml::from_str(&exported.toml).unwrap();
+    let names: Vec<&str> =
+        doc["policy"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "{}", exported.toml);
     let out = dir.path().join("exported.toml");
     std::fs::write(&out, &exported.toml).unwrap();
 
