@@ -15,6 +15,7 @@ pub use error::{ConfigError, Location};
 pub use types::*;
 
 use crate::graph::schema::{self, ApiVersion};
+use mtd_model::rules::{self, ActionShape, Rule, MAX_GRACE_PERIOD_HOURS};
 
 /// A loaded, checked config.
 #[derive(Debug, Clone)]
@@ -217,23 +218,9 @@ impl Config {
                     ));
                 }
             }
-            let blocks = p.actions.iter().filter(|a| a.get_ref().kind == ActionKind::Block).count();
-            if blocks > 1 {
-                return Err(self.err(
-                    p.name.span(),
-                    format!("policy '{name}' has {blocks} block actions; Intune allows exactly one"),
-                    None,
-                ));
-            }
+            self.check_action_rules(p)?;
             for a in &p.actions {
                 let a_ref = a.get_ref();
-                if a_ref.grace_period_hours > 8760 {
-                    return Err(self.err(
-                        a.span(),
-                        "grace-period-hours must be at most 8760 (one year)",
-                        None,
-                    ));
-                }
                 if a_ref.kind == ActionKind::Notification && a_ref.template.is_none() {
                     return Err(self.err(
                         a.span(),
@@ -245,13 +232,6 @@ impl Config {
                     && (a_ref.template.is_some() || !a_ref.cc.is_empty())
                 {
                     return Err(self.err(a.span(), "only notification actions take template and cc", None));
-                }
-                if a_ref.kind == ActionKind::RemoteLock && p.api != ApiChoice::Beta {
-                    return Err(self.err(
-                        a.span(),
-                        "remote-lock exists only in the Graph beta API",
-                        Some("set api = \"beta\" on the policy"),
-                    ));
                 }
             }
         }
@@ -364,13 +344,51 @@ impl Config {
         }
     }
 
+    /// Intune's rules on a policy's actions (the rule table), worded for the config.
+    fn check_action_rules(&self, p: &PolicyConfig) -> Result<(), ConfigError> {
+        let name = p.name.get_ref();
+        let mut shapes: Vec<ActionShape<'_>> = p
+            .actions
+            .iter()
+            .map(|a| ActionShape::of(a.get_ref().kind, i64::from(a.get_ref().grace_period_hours)))
+            .collect();
+        // With no block action listed, the policy blocks at once (pipeline).
+        if !p.actions.iter().any(|a| a.get_ref().kind == ActionKind::Block) {
+            shapes.push(ActionShape::of(ActionKind::Block, 0));
+        }
+        let Some(broken) = rules::check_actions(p.api.version(), &shapes).into_iter().next() else {
+            return Ok(());
+        };
+        let span = |index: usize| p.actions.get(index).map_or(p.name.span(), Spanned::span);
+        Err(match broken {
+            Rule::BlockActions { found } => self.err(
+                p.name.span(),
+                format!("policy '{name}' has {found} block actions; Intune allows exactly one"),
+                None,
+            ),
+            Rule::GracePeriod { index, .. } => self.err(
+                span(index),
+                format!("grace-period-hours must be at most {MAX_GRACE_PERIOD_HOURS} (one year)"),
+                None,
+            ),
+            Rule::ActionNotInVersion { index, kind, since } => self.err(
+                span(index),
+                format!("{} exists only in the Graph {} API", kind.key(), since.label()),
+                Some("set api = \"beta\" on the policy"),
+            ),
+            other => self.err(p.name.span(), format!("policy '{name}': {other}"), None),
+        })
+    }
+
     fn check_settings(&self, p: &PolicyConfig, platform: Platform) -> Result<(), ConfigError> {
         let ty = platform.policy_type();
         let version = p.api.version();
         let check = |table: &Spanned<toml::Table>| -> Result<(), ConfigError> {
             for (k, v) in table.get_ref() {
                 let json = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
-                if let Err(e) = schema::check_property(ty, version, k, &json) {
+                if let Some(Rule::Setting(e)) =
+                    rules::check_settings(ty, version, false, &[(k.as_str(), &json)]).into_iter().next()
+                {
                     let hint = match e {
                         schema::Violation::BetaOnly { .. } => {
                             Some("set api = \"beta\" on this policy".to_string())
@@ -421,29 +439,31 @@ impl Config {
                 ));
             }
         }
-        if p.max_threat_level.is_some() {
-            match ty.mtd_level_version() {
-                None => {
-                    return Err(self.err(p.name.span(), format!("{} compliance policies have no device threat level in Graph", platform.label()), None))
-                }
-                Some(v) if v > version => {
-                    return Err(self.err(
-                        p.name.span(),
-                        format!("{} has no third-party MTD threat level in Graph v1.0 (deviceThreatProtectionRequiredSecurityLevel is beta-only)", platform.label()),
-                        Some("set api = \"beta\" on this policy to use it"),
-                    ))
-                }
-                _ => {}
-            }
-        }
-        if ty.min_version() > version {
-            return Err(self.err(
+        let broken = rules::check_settings(ty, version, p.max_threat_level.is_some(), &[]);
+        // The threat level is the policy's point: its problem is named first.
+        let first = broken
+            .iter()
+            .find(|r| matches!(r, Rule::NoThreatLevel { .. } | Rule::ThreatLevelNotInVersion { .. }))
+            .or(broken.first());
+        match first {
+            None => Ok(()),
+            Some(Rule::NoThreatLevel { .. }) => Err(self.err(
+                p.name.span(),
+                format!("{} compliance policies have no device threat level in Graph", platform.label()),
+                None,
+            )),
+            Some(Rule::ThreatLevelNotInVersion { .. }) => Err(self.err(
+                p.name.span(),
+                format!("{} has no third-party MTD threat level in Graph v1.0 (deviceThreatProtectionRequiredSecurityLevel is beta-only)", platform.label()),
+                Some("set api = \"beta\" on this policy to use it"),
+            )),
+            Some(Rule::TypeNotInVersion { .. }) => Err(self.err(
                 p.name.span(),
                 format!("{} compliance policies exist only in the Graph beta API", platform.label()),
                 Some("set api = \"beta\" on this policy"),
-            ));
+            )),
+            Some(other) => Err(self.err(p.name.span(), format!("policy '{}': {other}", p.name.get_ref()), None)),
         }
-        Ok(())
     }
 }
 

@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 pub use toml::Spanned;
 
 use crate::graph::cloud::Cloud;
-use crate::graph::schema::PolicyType;
 use crate::runtime::Limits;
 
 /// The whole file.
@@ -129,70 +128,7 @@ impl PluginConfig {
     }
 }
 
-/// Platforms; each becomes one Intune policy type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Platform {
-    Ios,
-    Android,
-    AndroidWorkProfile,
-    AndroidDeviceOwner,
-    Macos,
-    Windows,
-    Aosp,
-}
-
-impl Platform {
-    pub fn policy_type(self) -> PolicyType {
-        match self {
-            Platform::Ios => PolicyType::Ios,
-            Platform::Android => PolicyType::Android,
-            Platform::AndroidWorkProfile => PolicyType::AndroidWorkProfile,
-            Platform::AndroidDeviceOwner => PolicyType::AndroidDeviceOwner,
-            Platform::Macos => PolicyType::MacOs,
-            Platform::Windows => PolicyType::Windows10,
-            Platform::Aosp => PolicyType::AospDeviceOwner,
-        }
-    }
-
-    pub fn from_policy_type(t: PolicyType) -> Platform {
-        match t {
-            PolicyType::Ios => Platform::Ios,
-            PolicyType::Android => Platform::Android,
-            PolicyType::AndroidWorkProfile => Platform::AndroidWorkProfile,
-            PolicyType::AndroidDeviceOwner => Platform::AndroidDeviceOwner,
-            PolicyType::MacOs => Platform::Macos,
-            PolicyType::Windows10 => Platform::Windows,
-            PolicyType::AospDeviceOwner => Platform::Aosp,
-        }
-    }
-
-    /// The suffix in policy names and the word in messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Platform::Ios => "iOS",
-            Platform::Android => "Android",
-            Platform::AndroidWorkProfile => "Android Work Profile",
-            Platform::AndroidDeviceOwner => "Android Device Owner",
-            Platform::Macos => "macOS",
-            Platform::Windows => "Windows",
-            Platform::Aosp => "AOSP",
-        }
-    }
-
-    /// The config spelling.
-    pub fn key(self) -> &'static str {
-        match self {
-            Platform::Ios => "ios",
-            Platform::Android => "android",
-            Platform::AndroidWorkProfile => "android-work-profile",
-            Platform::AndroidDeviceOwner => "android-device-owner",
-            Platform::Macos => "macos",
-            Platform::Windows => "windows",
-            Platform::Aosp => "aosp",
-        }
-    }
-}
+pub use mtd_model::Platform;
 
 /// Graph API version for a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -253,47 +189,7 @@ impl PolicyConfig {
     }
 }
 
-/// Action types for noncompliance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionKind {
-    Block,
-    Notification,
-    PushNotification,
-    Retire,
-    Wipe,
-    RemoveResourceAccessProfiles,
-    RemoteLock,
-}
-
-impl ActionKind {
-    /// Graph's `deviceComplianceActionType` spelling.
-    pub fn graph_name(self) -> &'static str {
-        match self {
-            ActionKind::Block => "block",
-            ActionKind::Notification => "notification",
-            ActionKind::PushNotification => "pushNotification",
-            ActionKind::Retire => "retire",
-            ActionKind::Wipe => "wipe",
-            ActionKind::RemoveResourceAccessProfiles => "removeResourceAccessProfiles",
-            ActionKind::RemoteLock => "remoteLock",
-        }
-    }
-
-    pub fn from_graph(s: &str) -> Option<ActionKind> {
-        [
-            ActionKind::Block,
-            ActionKind::Notification,
-            ActionKind::PushNotification,
-            ActionKind::Retire,
-            ActionKind::Wipe,
-            ActionKind::RemoveResourceAccessProfiles,
-            ActionKind::RemoteLock,
-        ]
-        .into_iter()
-        .find(|k| k.graph_name() == s)
-    }
-}
+pub use mtd_model::ActionKind;
 
 /// One action for noncompliance.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

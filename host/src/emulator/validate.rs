@@ -9,6 +9,7 @@ use super::metadata;
 use super::odata::{bad_request, Reply};
 use super::tenant::Tenant;
 use crate::graph::schema::{ApiVersion, PolicyType};
+use mtd_model::rules::{self, ActionShape, Rule, MAX_GRACE_PERIOD_HOURS};
 
 /// Computed by Graph; a POST or PATCH that sets one is refused.
 const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime", "version"];
@@ -138,10 +139,9 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
         if !metadata::action_type_allowed(version, action) {
             return Err(bad_request(&format!("Requested value '{action}' was not found.")));
         }
-        let grace = obj.get("gracePeriodHours").map_or(Some(0), Value::as_i64);
-        if !grace.is_some_and(|g| (0..=8760).contains(&g)) {
-            return Err(bad_request("gracePeriodHours must be an integer from 0 to 8760."));
-        }
+        let Some(grace) = obj.get("gracePeriodHours").map_or(Some(0), Value::as_i64) else {
+            return Err(grace_refused());
+        };
         let template = obj.get("notificationTemplateId").and_then(Value::as_str).unwrap_or("");
         if !template.is_empty()
             && template != "00000000-0000-0000-0000-000000000000"
@@ -156,16 +156,36 @@ pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Re
         out.push(serde_json::json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "actionType": action,
-            "gracePeriodHours": grace.unwrap_or(0),
+            "gracePeriodHours": grace,
             "notificationTemplateId": if template.is_empty() { "00000000-0000-0000-0000-000000000000" } else { template },
             "notificationMessageCCList": cc,
         }));
     }
-    let blocks = out.iter().filter(|a| a["actionType"] == "block").count();
-    if blocks != 1 {
-        return Err(bad_request("Compliance policy must have one and only one block scheduled action"));
+    let shapes: Vec<ActionShape<'_>> = out
+        .iter()
+        .map(|a| ActionShape {
+            action_type: a["actionType"].as_str().unwrap_or_default(),
+            grace_period_hours: a["gracePeriodHours"].as_i64().unwrap_or_default(),
+        })
+        .collect();
+    // Action types were checked against Microsoft's metadata above; the
+    // rule table adds what the metadata cannot say.
+    for broken in rules::check_actions(version, &shapes) {
+        match broken {
+            Rule::BlockActions { .. } => {
+                return Err(bad_request(
+                    "Compliance policy must have one and only one block scheduled action",
+                ))
+            }
+            Rule::GracePeriod { .. } => return Err(grace_refused()),
+            _ => {}
+        }
     }
     Ok(out)
+}
+
+fn grace_refused() -> Reply {
+    bad_request(&format!("gracePeriodHours must be an integer from 0 to {MAX_GRACE_PERIOD_HOURS}."))
 }
 
 const FILTER_ID: &str = "deviceAndAppManagementAssignmentFilterId";

@@ -27,6 +27,13 @@ pub enum GraphError {
     Auth(#[from] AuthError),
     #[error("{0}")]
     Invalid(String),
+    /// Refused before sending: what would be written breaks Intune's rules.
+    #[error("{subject}: {}", join_rules(.broken))]
+    Refused { subject: String, broken: Vec<mtd_model::Rule> },
+}
+
+fn join_rules(broken: &[mtd_model::Rule]) -> String {
+    broken.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 fn request_id_suffix(id: &Option<String>) -> String {

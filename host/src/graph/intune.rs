@@ -13,7 +13,8 @@ use super::client::{Attempt, GraphClient, Retry};
 use super::error::GraphError;
 use super::model::{assign_body, scheduled_actions_json, ActionItem, Assignment, Target, RULE_NAME};
 use super::policy_read::{parse_policy, POLICIES, POLICY_SEGS};
-use super::schema::{check_property, ApiVersion, PolicyType};
+use super::schema::{ApiVersion, PolicyType};
+use mtd_model::rules::{self, ActionShape, Rule};
 
 pub use super::directory::GroupLookup;
 pub use super::policy_read::RemotePolicy;
@@ -186,55 +187,37 @@ impl GraphClient {
     }
 }
 
-/// Checks a POST/PATCH body against the schema before it leaves mtdhost.
+/// Checks a POST/PATCH body against the rule table before it leaves mtdhost.
 pub fn validate_body(
     version: ApiVersion,
     ty: PolicyType,
     body: &Map<String, Value>,
 ) -> Result<(), GraphError> {
-    if ty.min_version() > version {
-        return Err(GraphError::Invalid(format!("{} exists only in the beta API", ty.type_name())));
-    }
-    let problems: Vec<String> = body
-        .iter()
-        .filter(|(k, _)| !k.starts_with('@'))
-        .filter_map(|(k, v)| check_property(ty, version, k, v).err())
-        .map(|v| v.to_string())
-        .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(GraphError::Invalid(format!(
-            "{} ({}): {}",
-            ty.type_name(),
-            version.segment(),
-            problems.join("; ")
-        )))
-    }
+    let settings: Vec<(&str, &Value)> =
+        body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.as_str(), v)).collect();
+    let broken = rules::check_settings(ty, version, false, &settings);
+    refuse(format!("{} ({})", ty.type_name(), version.segment()), broken)
 }
 
 /// Exactly one block action, valid types, grace period in range.
 pub fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), GraphError> {
-    let blocks = actions.iter().filter(|a| a.action_type == "block").count();
-    if blocks != 1 {
-        return Err(GraphError::Invalid(format!(
-            "a compliance policy needs exactly one block action; this one has {blocks}"
-        )));
+    let shapes: Vec<ActionShape<'_>> = actions
+        .iter()
+        .map(|a| ActionShape {
+            action_type: &a.action_type,
+            grace_period_hours: i64::from(a.grace_period_hours),
+        })
+        .collect();
+    refuse(
+        format!("actions for noncompliance ({})", version.segment()),
+        rules::check_actions(version, &shapes),
+    )
+}
+
+fn refuse(subject: String, broken: Vec<Rule>) -> Result<(), GraphError> {
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(GraphError::Refused { subject, broken })
     }
-    for a in actions {
-        if !super::schema::action_type_allowed(version, &a.action_type) {
-            return Err(GraphError::Invalid(format!(
-                "'{}' is not an action type in {}",
-                a.action_type,
-                version.segment()
-            )));
-        }
-        if a.grace_period_hours > 8760 {
-            return Err(GraphError::Invalid(format!(
-                "grace period {} h is over the 8760 h maximum",
-                a.grace_period_hours
-            )));
-        }
-    }
-    Ok(())
 }

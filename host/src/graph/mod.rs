@@ -14,7 +14,7 @@ pub mod pacer;
 pub mod policy_read;
 pub mod query;
 pub mod retry;
-pub mod schema;
+pub use mtd_model::schema;
 
 pub use client::{ClientOptions, GraphClient};
 pub use error::GraphError;

@@ -45,7 +45,7 @@ impl ActionItem {
     /// Block at once or after a grace period.
     pub fn block(grace_period_hours: u32) -> Self {
         ActionItem {
-            action_type: "block".into(),
+            action_type: mtd_model::ActionKind::Block.graph_name().into(),
             grace_period_hours,
             notification_template_id: String::new(),
             notification_message_cc_list: Vec::new(),

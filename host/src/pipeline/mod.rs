@@ -15,8 +15,8 @@ pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, 
 pub use plugins::{load_plugins, resolve_script_file};
 
 use crate::config::{ActionKind, Config, Location};
-use crate::graph::schema;
 use crate::runtime::{LoadedPlugin, Runtime, TenantContext, ThreatLevel};
+use mtd_model::rules::{check_policy, ActionShape, PolicyShape, Rule};
 
 /// Why the desired state could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -143,40 +143,35 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
     Ok(Desired { policies, plugins })
 }
 
-/// Final checks on one desired policy, after rules ran.
+/// Final checks on one desired policy, after rules ran: the rule table,
+/// worded for the plugin or config entry the policy came from.
 fn validate(d: &DesiredPolicy) -> Result<(), PipelineError> {
     let invalid = |message: String| PipelineError::Invalid {
         location: d.location.clone(),
         message: format!("policy '{}': {message}", d.display_name),
     };
     let ty = d.platform.policy_type();
-    if ty.min_version() > d.version {
-        return Err(invalid(format!(
-            "{} policies exist only in the Graph beta API; set api = \"beta\"",
-            d.platform.label()
-        )));
-    }
-    if d.max_level.is_some() {
-        match ty.mtd_level_version() {
-            None => return Err(invalid(format!("{} policies have no device threat level", d.platform.label()))),
-            Some(v) if v > d.version => {
-                return Err(invalid(format!(
-                    "{} has no third-party MTD threat level in Graph v1.0; set api = \"beta\" to use deviceThreatProtectionRequiredSecurityLevel",
-                    d.platform.label()
-                )))
-            }
-            _ => {}
+    let label = d.platform.label();
+    let shape = PolicyShape {
+        settings: d.settings.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+        threat_level: d.max_level.is_some(),
+        actions: d.actions.iter().map(|a| ActionShape::of(a.kind, i64::from(a.grace_period_hours))).collect(),
+    };
+    let Some(broken) = check_policy(ty, d.version, &shape).into_iter().next() else {
+        return Ok(());
+    };
+    Err(invalid(match broken {
+        Rule::TypeNotInVersion { .. } => {
+            format!("{label} policies exist only in the Graph beta API; set api = \"beta\"")
         }
-    }
-    for (k, v) in &d.settings {
-        schema::check_property(ty, d.version, k, v).map_err(|e| invalid(e.to_string()))?;
-    }
-    let blocks = d.actions.iter().filter(|a| a.kind == ActionKind::Block).count();
-    if blocks != 1 {
-        return Err(invalid(format!("needs exactly one block action, has {blocks}")));
-    }
-    if d.actions.iter().any(|a| a.kind == ActionKind::RemoteLock) && d.version != schema::ApiVersion::Beta {
-        return Err(invalid("remote-lock exists only in the Graph beta API".into()));
-    }
-    Ok(())
+        Rule::NoThreatLevel { .. } => format!("{label} policies have no device threat level"),
+        Rule::ThreatLevelNotInVersion { .. } => format!(
+            "{label} has no third-party MTD threat level in Graph v1.0; set api = \"beta\" to use deviceThreatProtectionRequiredSecurityLevel"
+        ),
+        Rule::BlockActions { found } => format!("needs exactly one block action, has {found}"),
+        Rule::ActionNotInVersion { kind, since, .. } => {
+            format!("{} exists only in the Graph {} API", kind.key(), since.label())
+        }
+        other => other.to_string(),
+    }))
 }

@@ -15,7 +15,9 @@ use serde_json::Value;
 /// Graph API version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ApiVersion {
+    /// `v1.0`, the supported API.
     V1,
+    /// `beta`, where Intune's newer properties and types live.
     Beta,
 }
 
@@ -35,21 +37,33 @@ impl ApiVersion {
             _ => None,
         }
     }
+    /// The word in messages: `v1.0` or `beta`.
+    pub fn label(self) -> &'static str {
+        self.segment()
+    }
 }
 
 /// The compliance policy types mtdhost manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PolicyType {
+    /// `androidCompliancePolicy` (device administrator).
     Android,
+    /// `androidWorkProfileCompliancePolicy`.
     AndroidWorkProfile,
+    /// `androidDeviceOwnerCompliancePolicy` (beta only).
     AndroidDeviceOwner,
+    /// `iosCompliancePolicy`.
     Ios,
+    /// `macOSCompliancePolicy`.
     MacOs,
+    /// `windows10CompliancePolicy`.
     Windows10,
+    /// `aospDeviceOwnerCompliancePolicy` (beta only).
     AospDeviceOwner,
 }
 
 impl PolicyType {
+    /// Every type mtdhost manages.
     pub const ALL: [PolicyType; 7] = [
         PolicyType::Android,
         PolicyType::AndroidWorkProfile,
@@ -130,13 +144,17 @@ impl PolicyType {
 /// What values a property takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `Edm.Boolean`.
     Bool,
+    /// `Edm.Int32`.
     Int32,
+    /// `Edm.String`.
     Str,
     /// A string from a closed set.
     Enum(&'static [&'static str]),
     /// A string whose allowed values the schema facts do not list.
     Text,
+    /// A collection of strings.
     StringList,
     /// A complex value (object or collection of objects) passed through.
     Complex,
@@ -145,7 +163,9 @@ pub enum Kind {
 /// One writable property.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Property {
+    /// Graph's property name.
     pub name: &'static str,
+    /// What values it takes.
     pub kind: Kind,
     /// First API version that has it.
     pub since: ApiVersion,
@@ -189,16 +209,6 @@ pub const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime"
 
 /// `deviceThreatProtectionLevel` members (v1.0).
 pub const THREAT_LEVELS: &[&str] = &["unavailable", "secured", "low", "medium", "high", "notSet"];
-/// `deviceComplianceActionType` members in v1.0; beta adds `remoteLock`.
-pub const ACTION_TYPES_V1: &[&str] = &[
-    "noAction",
-    "notification",
-    "block",
-    "retire",
-    "wipe",
-    "removeResourceAccessProfiles",
-    "pushNotification",
-];
 const ANDROID_PASSWORD: &[&str] = &[
     "deviceDefault",
     "alphabetic",
@@ -210,11 +220,6 @@ const ANDROID_PASSWORD: &[&str] = &[
     "any",
 ];
 const PASSWORD: &[&str] = &["deviceDefault", "alphanumeric", "numeric"];
-
-/// Allowed action types for a version.
-pub fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
-    ACTION_TYPES_V1.contains(&action) || (version == ApiVersion::Beta && action == "remoteLock")
-}
 
 macro_rules! props {
     ($($name:literal : $kind:expr, $since:ident;)*) => {
@@ -407,15 +412,36 @@ const AOSP: &[Property] = props! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
     /// No such property on the type at all.
-    Unknown { property: String },
+    Unknown {
+        /// The property name.
+        property: String,
+    },
     /// The property exists only in beta.
-    BetaOnly { property: String },
+    BetaOnly {
+        /// The property name.
+        property: String,
+    },
     /// Computed by Graph.
-    ReadOnly { property: String },
+    ReadOnly {
+        /// The property name.
+        property: String,
+    },
     /// Wrong JSON type.
-    WrongType { property: String, expected: &'static str },
+    WrongType {
+        /// The property name.
+        property: String,
+        /// What it must be, in words.
+        expected: &'static str,
+    },
     /// An enum value outside the schema.
-    BadEnum { property: String, value: String, allowed: &'static [&'static str] },
+    BadEnum {
+        /// The property name.
+        property: String,
+        /// The value given.
+        value: String,
+        /// The enum's members.
+        allowed: &'static [&'static str],
+    },
 }
 
 impl std::fmt::Display for Violation {

@@ -1,0 +1,20 @@
+//! mtdhost's domain: the Intune compliance policy types and what Graph
+//! accepts on each per API version ([`schema`]), the platforms a config
+//! names ([`Platform`]), the actions for noncompliance ([`ActionKind`]), and
+//! the one table of rules Intune enforces on a policy ([`rules`]).
+//!
+//! No I/O and no knowledge of configs, plugins or HTTP: the config check, the
+//! desired-state pipeline, the Graph client and the emulator all ask this
+//! crate, and each only words the answer for its own audience.
+
+mod action;
+mod platform;
+pub mod rules;
+pub mod schema;
+
+pub use action::ActionKind;
+pub use platform::Platform;
+pub use rules::{
+    check_actions, check_policy, check_settings, ActionShape, PolicyShape, Rule, MAX_GRACE_PERIOD_HOURS,
+};
+pub use schema::{ApiVersion, PolicyType};
