@@ -7,7 +7,8 @@
 pub mod builtin;
 pub mod cli;
 pub mod config;
-pub mod emulator;
+#[cfg(feature = "emulator")]
+pub use mtd_emulator as emulator;
 pub mod evaluate;
 pub mod export;
 pub mod graph;

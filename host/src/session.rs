@@ -7,10 +7,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::config::{AuthMethod, Config};
-use crate::emulator::{Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
 use crate::graph::auth::ambient::{self, AmbientMethod, AmbientSettings, EnvLookup};
 use crate::graph::auth::{CertificateCredential, Credential, TokenProvider};
-use crate::graph::cloud::{Cloud, Endpoints};
+use crate::graph::cloud::Endpoints;
 use crate::graph::{ClientOptions, GraphClient};
 
 /// A signed-in connection to the tenant.
@@ -19,7 +18,8 @@ pub struct Session {
     /// "the emulator tenant (state …)" or "tenant <id> (global)".
     pub label: String,
     /// Keeps the in-process emulator alive for the session.
-    pub emulator: Option<Emulator>,
+    #[cfg(feature = "emulator")]
+    pub emulator: Option<crate::emulator::Emulator>,
 }
 
 /// Why the tenant could not be reached.
@@ -27,6 +27,7 @@ pub struct Session {
 pub enum SessionError {
     #[error("{0}")]
     Config(String),
+    #[cfg(feature = "emulator")]
     #[error("cannot start the emulator tenant: {0}")]
     Emulator(#[from] crate::emulator::EmulatorError),
 }
@@ -46,39 +47,7 @@ pub async fn connect_with_env(
     let t = &config.file.tenant;
     let http = crate::graph::client::http_client().map_err(|e| SessionError::Config(e.to_string()))?;
     if let Some(emu) = &t.emulator {
-        let faults = match &emu.faults {
-            Some(s) => s.parse().map_err(|e| {
-                SessionError::Config(format!("{}: [tenant] emulator faults: {e}", config.path.display()))
-            })?,
-            None => Default::default(),
-        };
-        let state_file = emu.state.as_deref().map(|s| config.relative(s));
-        let label = match &state_file {
-            Some(p) => format!("the emulator tenant (state in {})", p.display()),
-            None => "the emulator tenant (in memory)".to_string(),
-        };
-        let emulator = Emulator::start(EmulatorConfig {
-            state_file,
-            faults,
-            // The demo tenant as production holds it: portal-made
-            // policies with filters, policy sets and Graph's nulls.
-            seed: Some(Tenant::showcase()),
-            ..EmulatorConfig::default()
-        })
-        .await?;
-        let endpoints = Endpoints::with_overrides(Cloud::Global, Some(emulator.url()), Some(emulator.url()))
-            .map_err(|e| SessionError::Config(e.to_string()))?;
-        let credential = Credential::ClientSecret {
-            tenant: DEMO_TENANT.into(),
-            client_id: DEMO_CLIENT_ID.into(),
-            secret: SecretString::from(DEMO_SECRET.to_string()),
-        };
-        let tokens = Arc::new(TokenProvider::new(credential, endpoints.clone(), http.clone()));
-        return Ok(Session {
-            client: GraphClient::new(http, endpoints, tokens, options),
-            label,
-            emulator: Some(emulator),
-        });
+        return embedded(config, emu, http, options).await;
     }
     let endpoints = Endpoints::with_overrides(t.cloud, t.graph_url.as_deref(), t.login_url.as_deref())
         .map_err(|e| SessionError::Config(format!("{}: [tenant]: {e}", config.path.display())))?
@@ -162,5 +131,69 @@ pub async fn connect_with_env(
         endpoints.graph.host_str().unwrap_or("?")
     );
     let tokens = Arc::new(TokenProvider::new(credential, endpoints.clone(), http.clone()));
-    Ok(Session { client: GraphClient::new(http, endpoints, tokens, options), label, emulator: None })
+    Ok(Session {
+        client: GraphClient::new(http, endpoints, tokens, options),
+        label,
+        #[cfg(feature = "emulator")]
+        emulator: None,
+    })
+}
+
+/// Starts the embedded demo tenant in-process and signs in with its demo app.
+#[cfg(feature = "emulator")]
+async fn embedded(
+    config: &Config,
+    emu: &crate::config::EmulatorTenant,
+    http: reqwest::Client,
+    options: ClientOptions,
+) -> Result<Session, SessionError> {
+    use crate::emulator::{Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
+    use crate::graph::cloud::Cloud;
+    let faults = match &emu.faults {
+        Some(s) => s.parse().map_err(|e| {
+            SessionError::Config(format!("{}: [tenant] emulator faults: {e}", config.path.display()))
+        })?,
+        None => Default::default(),
+    };
+    let state_file = emu.state.as_deref().map(|s| config.relative(s));
+    let label = match &state_file {
+        Some(p) => format!("the emulator tenant (state in {})", p.display()),
+        None => "the emulator tenant (in memory)".to_string(),
+    };
+    let emulator = Emulator::start(EmulatorConfig {
+        state_file,
+        faults,
+        // The demo tenant as production holds it: portal-made
+        // policies with filters, policy sets and Graph's nulls.
+        seed: Some(Tenant::showcase()),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let endpoints = Endpoints::with_overrides(Cloud::Global, Some(emulator.url()), Some(emulator.url()))
+        .map_err(|e| SessionError::Config(e.to_string()))?;
+    let credential = Credential::ClientSecret {
+        tenant: DEMO_TENANT.into(),
+        client_id: DEMO_CLIENT_ID.into(),
+        secret: SecretString::from(DEMO_SECRET.to_string()),
+    };
+    let tokens = Arc::new(TokenProvider::new(credential, endpoints.clone(), http.clone()));
+    Ok(Session {
+        client: GraphClient::new(http, endpoints, tokens, options),
+        label,
+        emulator: Some(emulator),
+    })
+}
+
+/// Without the `emulator` feature there is no embedded tenant to start.
+#[cfg(not(feature = "emulator"))]
+async fn embedded(
+    config: &Config,
+    _emu: &crate::config::EmulatorTenant,
+    _http: reqwest::Client,
+    _options: ClientOptions,
+) -> Result<Session, SessionError> {
+    Err(SessionError::Config(format!(
+        "{}: [tenant] emulator needs an mtdhost built with the `emulator` feature (on by default)",
+        config.path.display()
+    )))
 }

@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; this one only parses and routes.
 //! Errors surface as one line on stderr with a non-zero exit code.
 
+#[cfg(feature = "emulator")]
 mod emulator_cmd;
 mod evaluate_cmd;
 pub mod out;
@@ -61,6 +62,7 @@ pub enum Command {
     /// Point a config at it by setting both `graph-url` and `login-url` to the
     /// printed URL. Device code sign-ins are approved by opening the printed
     /// verification URL with `?code=USER_CODE`.
+    #[cfg(feature = "emulator")]
     Emulator(emulator_cmd::EmulatorArgs),
 }
 
@@ -116,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Evaluate(args) => evaluate_cmd::run(args),
         Command::Validate(args) => tenant_cmd::validate(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
+        #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator_cmd::run(args),
     }
 }

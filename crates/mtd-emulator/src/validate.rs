@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::metadata;
 use super::odata::{bad_request, Reply};
 use super::tenant::Tenant;
-use crate::graph::schema::{ApiVersion, PolicyType};
 use mtd_model::rules::{self, ActionShape, Rule, MAX_GRACE_PERIOD_HOURS};
+use mtd_model::schema::{ApiVersion, PolicyType};
 
 /// Computed by Graph; a POST or PATCH that sets one is refused.
 const READ_ONLY: &[&str] = &["id", "createdDateTime", "lastModifiedDateTime", "version"];
@@ -25,7 +25,7 @@ const NAVIGATION: &[&str] = &[
 ];
 
 /// Resolves `@odata.type` for a version, as Graph's model would.
-pub fn policy_type(version: ApiVersion, body: &Map<String, Value>) -> Result<PolicyType, Reply> {
+pub(crate) fn policy_type(version: ApiVersion, body: &Map<String, Value>) -> Result<PolicyType, Reply> {
     let Some(raw) = body.get("@odata.type").and_then(Value::as_str) else {
         return Err(bad_request(
             "Cannot create an abstract class. The @odata.type annotation is required for microsoft.graph.deviceCompliancePolicy.",
@@ -72,7 +72,7 @@ fn check_property(version: ApiVersion, ty: PolicyType, k: &str, v: &Value) -> Re
 }
 
 /// Checks the plain properties of a POST or PATCH body.
-pub fn properties(
+pub(crate) fn properties(
     version: ApiVersion,
     ty: PolicyType,
     body: &Map<String, Value>,
@@ -98,7 +98,7 @@ pub fn properties(
 }
 
 /// Checks the inline `scheduledActionsForRule` of a create, returning the action items.
-pub fn create_actions(
+pub(crate) fn create_actions(
     version: ApiVersion,
     body: &Map<String, Value>,
     tenant: &Tenant,
@@ -114,7 +114,11 @@ pub fn create_actions(
 }
 
 /// Checks a list of action items: valid fields, exactly one block.
-pub fn action_items(version: ApiVersion, items: &[Value], tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+pub(crate) fn action_items(
+    version: ApiVersion,
+    items: &[Value],
+    tenant: &Tenant,
+) -> Result<Vec<Value>, Reply> {
     let mut out = Vec::new();
     for item in items {
         let Some(obj) = item.as_object() else {
@@ -224,7 +228,11 @@ fn target_filter(version: ApiVersion, target: &Value, ty: &str, tenant: &Tenant)
 }
 
 /// Checks an `/assign` body and returns the de-duplicated targets.
-pub fn assignment_targets(version: ApiVersion, body: &Value, tenant: &Tenant) -> Result<Vec<Value>, Reply> {
+pub(crate) fn assignment_targets(
+    version: ApiVersion,
+    body: &Value,
+    tenant: &Tenant,
+) -> Result<Vec<Value>, Reply> {
     let Some(list) = body.get("assignments").and_then(Value::as_array) else {
         return Err(bad_request("The request body must contain 'assignments'."));
     };

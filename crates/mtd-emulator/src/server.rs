@@ -17,11 +17,11 @@ use super::faults::Decision;
 use super::graph_api::{self, Ctx};
 use super::odata::{self, Query, Reply};
 use super::{lock, Recorded, Shared};
-use crate::graph::schema::ApiVersion;
+use mtd_model::schema::ApiVersion;
 
 /// Returned to hyper to close the connection without an answer.
 #[derive(Debug)]
-pub struct Dropped;
+pub(crate) struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +48,7 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
 }
 
 /// Serves one request.
-pub async fn serve(
+pub(crate) async fn serve(
     shared: Arc<Shared>,
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {

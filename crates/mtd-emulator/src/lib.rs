@@ -14,7 +14,7 @@ mod faults;
 mod federation;
 mod graph_api;
 mod identity;
-pub mod metadata;
+mod metadata;
 mod odata;
 mod scale;
 mod server;
@@ -46,12 +46,15 @@ use token::Tokens;
 /// Emulator settings.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
+    /// Where to listen (loopback only; port 0 picks a free one).
     pub listen: SocketAddr,
     /// Persist the tenant here (loaded at start if it exists).
     pub state_file: Option<PathBuf>,
+    /// Faults to inject from the start.
     pub faults: FaultSpec,
     /// Items per page of a collection (small pages exercise paging).
     pub page_size: usize,
+    /// Lifetime of the access tokens it issues.
     pub token_lifetime: Duration,
     /// Tenant to start with when there is no state file; the demo tenant by default.
     pub seed: Option<Tenant>,
@@ -73,10 +76,23 @@ impl Default for EmulatorConfig {
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
+    /// The address is taken or not allowed.
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// The state file is unreadable or not a tenant.
     #[error("cannot read emulator state {path}: {reason}")]
-    State { path: PathBuf, reason: String },
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only loopback addresses are served: the emulator is no real tenant.
     #[error("refusing to listen on {0}: the emulator serves loopback addresses only")]
     NotLoopback(SocketAddr),
 }
@@ -84,8 +100,11 @@ pub enum EmulatorError {
 /// One request as the emulator saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The HTTP method.
     pub method: String,
+    /// The path, from the API version on (`/v1.0/…`).
     pub path: String,
+    /// The raw query string.
     pub query: String,
     /// 0 when the connection was dropped without an answer.
     pub status: u16,
@@ -93,6 +112,7 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// The injected fault, if any: "429", "503", "drop", "lose".
     pub fault: Option<&'static str>,
+    /// The app that sent it, from its token.
     pub client_id: Option<String>,
 }
 
@@ -103,6 +123,7 @@ impl Recorded {
         self.method != "GET" && !self.path.ends_with("/$batch") && !self.path.contains("/oauth2/")
     }
 
+    /// The request as JSON (for `mtdhost emulator` logs).
     pub fn to_json(&self) -> Value {
         json!({"method": self.method, "path": self.path, "query": self.query, "status": self.status, "body": self.body, "fault": self.fault})
     }

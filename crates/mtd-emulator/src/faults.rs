@@ -37,6 +37,7 @@ pub struct FaultSpec {
     pub throttle: Option<(usize, Duration)>,
     /// Retry-After sent with 429/503, in seconds.
     pub retry_after: f64,
+    /// Seed of the fault dice, so a faulty run can be replayed.
     pub seed: u64,
     /// Server-side time a policy create takes (it completes even if the
     /// client stops waiting).
@@ -120,7 +121,7 @@ impl std::str::FromStr for FaultSpec {
 
 /// What to do with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Serve,
     /// Serve, then drop the connection instead of answering.
     ServeAndLose,
@@ -132,7 +133,7 @@ pub enum Decision {
 }
 
 /// Fault state across requests.
-pub struct Faults {
+pub(crate) struct Faults {
     pub spec: FaultSpec,
     rng: rand::rngs::StdRng,
     /// Its own stream, so jitter does not change which requests fail.
@@ -143,14 +144,14 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn new(spec: FaultSpec) -> Self {
+    pub(crate) fn new(spec: FaultSpec) -> Self {
         let rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
         let jitter_rng = rand::rngs::StdRng::seed_from_u64(spec.seed.wrapping_add(1));
         Faults { spec, rng, jitter_rng, served: 0, tokens_served: 0, writes: HashMap::new() }
     }
 
     /// The delay before this answer: the latency plus its jitter.
-    pub fn delay(&mut self) -> Duration {
+    pub(crate) fn delay(&mut self) -> Duration {
         if self.spec.jitter.is_zero() {
             return self.spec.latency;
         }
@@ -158,13 +159,13 @@ impl Faults {
     }
 
     /// True if this token request is to be answered 503.
-    pub fn token_unavailable(&mut self) -> bool {
+    pub(crate) fn token_unavailable(&mut self) -> bool {
         self.tokens_served += 1;
         self.tokens_served <= self.spec.token_503
     }
 
     /// Decides the fate of a Graph request by `app` (write or read).
-    pub fn decide(&mut self, app: &str, is_write: bool) -> Decision {
+    pub(crate) fn decide(&mut self, app: &str, is_write: bool) -> Decision {
         self.served += 1;
         let ra = (self.spec.retry_after * 1000.0) as u64;
         if self.served <= self.spec.burst_429 {

@@ -19,14 +19,14 @@ use super::tenant::{App, Tenant};
 
 /// An issued token.
 #[derive(Debug, Clone)]
-pub struct Issued {
+pub(crate) struct Issued {
     pub client_id: String,
     pub expires: Instant,
 }
 
 /// A pending device code.
 #[derive(Debug, Clone)]
-pub struct DeviceCode {
+pub(crate) struct DeviceCode {
     pub client_id: String,
     /// Whether the sign-in asked `offline_access` (Entra then issues a refresh token).
     pub offline: bool,
@@ -37,7 +37,7 @@ pub struct DeviceCode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceCodeState {
+pub(crate) enum DeviceCodeState {
     Pending,
     Approved,
     Declined,
@@ -45,7 +45,7 @@ pub enum DeviceCodeState {
 
 /// Token service state.
 #[derive(Debug, Default)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     pub lifetime: Duration,
     pub access: HashMap<String, Issued>,
     pub refresh: HashMap<String, String>,
@@ -55,7 +55,7 @@ pub struct Tokens {
 }
 
 /// An OAuth error answer: (status, body).
-pub type OAuthError = (u16, Value);
+pub(crate) type OAuthError = (u16, Value);
 
 pub(crate) fn oauth_error(error: &str, code: u32, description: &str) -> OAuthError {
     (
@@ -77,12 +77,12 @@ fn random_token(prefix: &str) -> String {
 }
 
 impl Tokens {
-    pub fn new(lifetime: Duration) -> Self {
+    pub(crate) fn new(lifetime: Duration) -> Self {
         Tokens { lifetime, device_interval: 1, ..Tokens::default() }
     }
 
     /// The client id behind a bearer token, if it is ours and unexpired.
-    pub fn validate(&self, bearer: &str) -> Option<&str> {
+    pub(crate) fn validate(&self, bearer: &str) -> Option<&str> {
         self.access.get(bearer).filter(|t| t.expires > Instant::now()).map(|t| t.client_id.as_str())
     }
 
@@ -107,7 +107,7 @@ impl Tokens {
     }
 
     /// POST {tenant}/oauth2/v2.0/token; `base` is the emulator's URL.
-    pub fn token(
+    pub(crate) fn token(
         &mut self,
         tenant: &Tenant,
         base: &str,
@@ -234,7 +234,7 @@ impl Tokens {
     }
 
     /// POST {tenant}/oauth2/v2.0/devicecode.
-    pub fn device_code(
+    pub(crate) fn device_code(
         &mut self,
         tenant: &Tenant,
         base_url: &str,
@@ -273,7 +273,7 @@ impl Tokens {
     }
 
     /// Approves (or declines) a device code by its user code.
-    pub fn decide_device_code(&mut self, user_code: &str, approve: bool) -> bool {
+    pub(crate) fn decide_device_code(&mut self, user_code: &str, approve: bool) -> bool {
         match self.device_codes.values_mut().find(|d| d.user_code == user_code) {
             Some(d) => {
                 d.state = if approve { DeviceCodeState::Approved } else { DeviceCodeState::Declined };
@@ -303,9 +303,9 @@ fn verify_assertion(app: &App, token_url: &str, jwt: &str) -> Result<(), OAuthEr
     let cert = app
         .certificates
         .iter()
-        .filter_map(|pem| crate::graph::auth::certificate_der(pem).ok())
+        .filter_map(|pem| certificate_der(pem))
         .find(|der| {
-            header.x5t_s256.as_deref() == Some(&crate::graph::auth::thumbprint_s256(der))
+            header.x5t_s256.as_deref() == Some(&sha256_thumbprint(der))
                 || header.x5t.as_deref() == Some(&sha1_thumbprint(der))
         })
         .ok_or_else(|| {
@@ -329,6 +329,18 @@ fn verify_assertion(app: &App, token_url: &str, jwt: &str) -> Result<(), OAuthEr
         return Err(bad("sub is not the client id"));
     }
     Ok(())
+}
+
+/// The DER of the first CERTIFICATE block of a PEM text.
+fn certificate_der(cert_pem: &str) -> Option<Vec<u8>> {
+    let blocks = pem::parse_many(cert_pem).ok()?;
+    blocks.into_iter().find(|b| b.tag() == "CERTIFICATE").map(|b| b.into_contents())
+}
+
+/// `x5t#S256`: base64url (no padding) SHA-256 of the certificate DER.
+fn sha256_thumbprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der))
 }
 
 fn sha1_thumbprint(der: &[u8]) -> String {

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::graph::schema::{ApiVersion, PolicyType};
+use mtd_model::schema::{ApiVersion, PolicyType};
 
 const CSDL: &str = include_str!("data/graph-v1.0-csdl-excerpt.xml");
 const BETA: &str = include_str!("data/graph-beta-property-names.json");
@@ -23,7 +23,7 @@ const NOT_SETTINGS: &[&str] =
 
 /// What values a property takes.
 #[derive(Debug, Clone, PartialEq)]
-pub enum MetaKind {
+pub(crate) enum MetaKind {
     Bool,
     Int32,
     Str,
@@ -40,7 +40,7 @@ pub enum MetaKind {
 
 /// One writable property of a policy type in one API version.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetaProp {
+pub(crate) struct MetaProp {
     pub name: String,
     pub kind: MetaKind,
     /// What Graph returns when it was never set.
@@ -62,12 +62,12 @@ fn schema() -> &'static Schema {
 }
 
 /// Loads the metadata (at emulator start, so a broken file fails fast).
-pub fn load() {
+pub(crate) fn load() {
     let _ = schema();
 }
 
 /// The writable settings of `ty` in `version` (no name or description).
-pub fn properties(ty: PolicyType, version: ApiVersion) -> &'static [MetaProp] {
+pub(crate) fn properties(ty: PolicyType, version: ApiVersion) -> &'static [MetaProp] {
     let s = schema();
     let map = if version == ApiVersion::V1 { &s.v1 } else { &s.beta };
     map.get(ty.type_name()).map(Vec::as_slice).unwrap_or_default()
@@ -75,20 +75,20 @@ pub fn properties(ty: PolicyType, version: ApiVersion) -> &'static [MetaProp] {
 
 /// `deviceComplianceActionType` members in `version` (v1.0: the CSDL; beta:
 /// the beta enum mapping, which adds `remoteLock`).
-pub fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
+pub(crate) fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
     let s = schema();
     let list = if version == ApiVersion::V1 { &s.v1_actions } else { &s.beta_actions };
     list.iter().any(|a| a == action)
 }
 
 /// One property, if `ty` has it in `version`.
-pub fn property(ty: PolicyType, version: ApiVersion, name: &str) -> Option<MetaProp> {
+pub(crate) fn property(ty: PolicyType, version: ApiVersion, name: &str) -> Option<MetaProp> {
     properties(ty, version).iter().find(|p| p.name == name).cloned()
 }
 
 /// A value as Graph echoes it: complex members get their `@odata.type`
 /// and every member they do not set as null.
-pub fn echo(p: &MetaProp, v: Value) -> Value {
+pub(crate) fn echo(p: &MetaProp, v: Value) -> Value {
     let MetaKind::Complex { type_name, members, .. } = &p.kind else { return v };
     let dress = |item: &Value| match item {
         Value::Object(o) => {
@@ -113,13 +113,13 @@ pub fn echo(p: &MetaProp, v: Value) -> Value {
 
 /// Why a value is not accepted (None: accepted): an enum member outside
 /// the type, or what the value must be.
-pub enum Rejection {
+pub(crate) enum Rejection {
     NotAMember(String),
     MustBe(&'static str),
 }
 
 /// Checks a value against a property's type; null is always accepted.
-pub fn check(p: &MetaProp, v: &Value) -> Option<Rejection> {
+pub(crate) fn check(p: &MetaProp, v: &Value) -> Option<Rejection> {
     if v.is_null() {
         return None;
     }
@@ -384,7 +384,7 @@ fn build() -> Result<Schema, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::schema::Kind;
+    use mtd_model::schema::Kind;
 
     /// The client's schema table and Microsoft's metadata agree: the same
     /// properties per type and version, compatible kinds, the same enum

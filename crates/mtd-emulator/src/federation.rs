@@ -27,10 +27,10 @@ const KEY_ID: &str = "emulator-oidc-1";
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// The issuer path under the emulator's URL.
-pub const ISSUER_PATH: &str = "/_emulator/oidc";
+pub(crate) const ISSUER_PATH: &str = "/_emulator/oidc";
 
 /// The issuer URL for an emulator at `base`.
-pub fn issuer(base: &str) -> String {
+pub(crate) fn issuer(base: &str) -> String {
     format!("{base}{ISSUER_PATH}")
 }
 
@@ -46,7 +46,7 @@ fn keys() -> &'static (EncodingKey, DecodingKey) {
 
 /// Issues a token from the emulator's issuer, valid from `nbf_offset` to
 /// `exp_offset` seconds from now (negative offsets make expired tokens).
-pub fn issue(base: &str, subject: &str, audience: &str, nbf_offset: i64, exp_offset: i64) -> String {
+pub(crate) fn issue(base: &str, subject: &str, audience: &str, nbf_offset: i64, exp_offset: i64) -> String {
     let now = chrono::Utc::now().timestamp();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(KEY_ID.into());
@@ -64,7 +64,7 @@ pub fn issue(base: &str, subject: &str, audience: &str, nbf_offset: i64, exp_off
 }
 
 /// `GET {issuer}/.well-known/openid-configuration`.
-pub fn openid_configuration(base: &str) -> Value {
+pub(crate) fn openid_configuration(base: &str) -> Value {
     let iss = issuer(base);
     json!({
         "issuer": iss,
@@ -77,12 +77,12 @@ pub fn openid_configuration(base: &str) -> Value {
 }
 
 /// `GET {issuer}/keys`.
-pub fn jwks() -> Value {
+pub(crate) fn jwks() -> Value {
     json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": KEY_ID, "n": SIGNING_KEY_N.trim(), "e": "AQAB"}]})
 }
 
 /// The unverified claims of a JWT, to route it (certificate assertion or federated).
-pub fn peek_claims(jwt: &str) -> Option<Value> {
+pub(crate) fn peek_claims(jwt: &str) -> Option<Value> {
     let payload = jwt.split('.').nth(1)?;
     let bytes =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
@@ -105,7 +105,7 @@ fn audiences(claims: &Value) -> Vec<String> {
 /// identity credential must match issuer, subject and audience exactly
 /// (AADSTS70021); the issuer's key must have signed it (AADSTS50013); and
 /// it must be within its validity window (AADSTS700024).
-pub fn verify(app: &App, base: &str, jwt: &str) -> Result<(), OAuthError> {
+pub(crate) fn verify(app: &App, base: &str, jwt: &str) -> Result<(), OAuthError> {
     let malformed = || oauth_error("invalid_request", 50027, "JWT token is invalid or malformed.");
     let claims = peek_claims(jwt).ok_or_else(malformed)?;
     let (iss, sub) = (claim(&claims, "iss"), claim(&claims, "sub"));

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::odata::{self, bad_request, not_found, Query, Reply};
 use super::tenant::{StoredPolicy, Tenant};
 use super::validate;
-use crate::graph::schema::{ApiVersion, PolicyType};
+use mtd_model::schema::{ApiVersion, PolicyType};
 
 const POLICIES: &str = "deviceCompliancePolicies";
 const NO_ROUTE: &str = "No OData route exists that match template ~/singleton/navigation with http verb PATCH for request /StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies.";
@@ -24,7 +24,7 @@ const BASE_PROPS: &[&str] = &[
 ];
 
 /// Everything a handler needs.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub tenant: &'a mut Tenant,
     pub version: ApiVersion,
     /// `http://host:port`, for nextLinks.
@@ -34,7 +34,7 @@ pub struct Ctx<'a> {
 }
 
 /// Serves one Graph request. The bool says whether the tenant changed.
-pub fn handle(
+pub(crate) fn handle(
     ctx: &mut Ctx<'_>,
     method: &str,
     path: &str,

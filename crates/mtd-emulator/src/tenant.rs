@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 /// An app registration that may obtain tokens.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
+    /// The application (client) id.
     pub client_id: String,
     /// Client secrets accepted for this app.
     #[serde(default)]
@@ -38,8 +39,11 @@ pub struct App {
 /// its audiences is listed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FederatedCredential {
+    /// The token issuer it trusts.
     pub issuer: String,
+    /// The subject it matches.
     pub subject: String,
+    /// The audiences it accepts.
     pub audiences: Vec<String>,
 }
 
@@ -47,6 +51,7 @@ pub struct FederatedCredential {
 /// tokens to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManagedIdentity {
+    /// The application (client) id the identity signs in as.
     pub client_id: String,
     /// User-assigned identities are chosen by client id; the one
     /// system-assigned identity is used when none is named.
@@ -67,14 +72,20 @@ pub struct StoredPolicy {
 /// The whole tenant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tenant {
+    /// The directory (tenant) id.
     pub tenant_id: String,
+    /// App registrations that may sign in.
     pub apps: Vec<App>,
+    /// Entra ID groups (Graph JSON).
     pub groups: Vec<Value>,
+    /// MTD connectors (Graph JSON).
     pub connectors: Vec<Value>,
+    /// Notification message templates (Graph JSON).
     pub notification_templates: Vec<Value>,
     /// Policies by id, in creation order of ids (GUIDs sort randomly, so
     /// keep an explicit order for stable paging).
     pub policies: BTreeMap<String, StoredPolicy>,
+    /// Policy ids in creation order (Graph lists them so).
     pub policy_order: Vec<String>,
     /// `deviceAndAppManagementAssignmentFilter` objects (beta).
     #[serde(default)]
@@ -350,18 +361,22 @@ impl Tenant {
         t
     }
 
+    /// Whether an assignment filter with this id exists.
     pub fn filter_exists(&self, id: &str) -> bool {
         self.assignment_filters.iter().any(|f| f.get("id").and_then(Value::as_str) == Some(id))
     }
 
+    /// The app registration with this client id.
     pub fn app(&self, client_id: &str) -> Option<&App> {
         self.apps.iter().find(|a| a.client_id == client_id)
     }
 
+    /// Whether a group with this id exists.
     pub fn group_exists(&self, id: &str) -> bool {
         self.groups.iter().any(|g| g.get("id").and_then(Value::as_str) == Some(id))
     }
 
+    /// Whether a notification template with this id exists.
     pub fn template_exists(&self, id: &str) -> bool {
         self.notification_templates.iter().any(|g| g.get("id").and_then(Value::as_str) == Some(id))
     }
@@ -371,11 +386,13 @@ impl Tenant {
         self.policy_order.iter().filter_map(|id| self.policies.get(id))
     }
 
+    /// Stores a policy (test setup), keeping creation order.
     pub fn insert_policy(&mut self, id: String, p: StoredPolicy) {
         self.policy_order.push(id.clone());
         self.policies.insert(id, p);
     }
 
+    /// Removes a policy; false if there was none.
     pub fn remove_policy(&mut self, id: &str) -> bool {
         self.policy_order.retain(|x| x != id);
         self.policies.remove(id).is_some()

@@ -13,7 +13,7 @@ use super::odata::Reply;
 use super::{lock, Shared};
 
 /// The request headers these routes look at.
-pub struct Headers {
+pub(crate) struct Headers {
     identity_header: Option<String>,
     metadata: Option<String>,
 }
@@ -30,7 +30,7 @@ fn error(status: u16, error: &str, description: &str) -> Reply {
 }
 
 /// Serves the request if it is one of these routes.
-pub fn route(
+pub(crate) fn route(
     shared: &Shared,
     method: &str,
     segs: &[&str],

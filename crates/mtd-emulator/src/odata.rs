@@ -7,27 +7,27 @@ use serde_json::{json, Value};
 
 /// A reply to one Graph request.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub body: Option<Value>,
     pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
-    pub fn json(status: u16, body: Value) -> Self {
+    pub(crate) fn json(status: u16, body: Value) -> Self {
         Reply { status, body: Some(body), headers: Vec::new() }
     }
-    pub fn empty(status: u16) -> Self {
+    pub(crate) fn empty(status: u16) -> Self {
         Reply { status, body: None, headers: Vec::new() }
     }
-    pub fn with_header(mut self, k: &str, v: String) -> Self {
+    pub(crate) fn with_header(mut self, k: &str, v: String) -> Self {
         self.headers.push((k.to_string(), v));
         self
     }
 }
 
 /// An OData error with a fresh request-id, in Graph's shape.
-pub fn error(status: u16, code: &str, message: &str) -> Reply {
+pub(crate) fn error(status: u16, code: &str, message: &str) -> Reply {
     let request_id = uuid::Uuid::new_v4().to_string();
     Reply::json(
         status,
@@ -44,38 +44,38 @@ pub fn error(status: u16, code: &str, message: &str) -> Reply {
     .with_header("request-id", request_id)
 }
 
-pub fn bad_request(message: &str) -> Reply {
+pub(crate) fn bad_request(message: &str) -> Reply {
     error(400, "BadRequest", message)
 }
 
-pub fn not_found(what: &str) -> Reply {
+pub(crate) fn not_found(what: &str) -> Reply {
     error(404, "ResourceNotFound", &format!("{what} was not found."))
 }
 
 /// Parsed query options (`$filter`, `$expand`, `$skiptoken`, `$top`, …).
 #[derive(Debug, Default, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     pub params: HashMap<String, String>,
     pub raw: String,
 }
 
 impl Query {
-    pub fn parse(raw: &str) -> Self {
+    pub(crate) fn parse(raw: &str) -> Self {
         Query {
             params: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect(),
             raw: raw.to_string(),
         }
     }
-    pub fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.params.get(k).map(String::as_str)
     }
     /// True if `$expand` names `nav` (at top level).
-    pub fn expands(&self, nav: &str) -> bool {
+    pub(crate) fn expands(&self, nav: &str) -> bool {
         self.get("$expand")
             .is_some_and(|e| top_level_items(e).iter().any(|i| i.split('(').next() == Some(nav)))
     }
     /// True if the `$expand` of `nav` itself expands `inner`.
-    pub fn expands_nested(&self, nav: &str, inner: &str) -> bool {
+    pub(crate) fn expands_nested(&self, nav: &str, inner: &str) -> bool {
         self.get("$expand").is_some_and(|e| {
             top_level_items(e)
                 .iter()
@@ -109,14 +109,14 @@ fn top_level_items(expand: &str) -> Vec<String> {
 
 /// One `$filter` condition Intune accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Condition {
+pub(crate) enum Condition {
     Eq { property: String, value: String },
     IsOf(String),
 }
 
 /// Parses `displayName eq 'X'`, `isof('microsoft.graph.T')` and `and` of those.
 /// Functions Intune rejects (startswith, contains, …) are refused the same way.
-pub fn parse_filter(filter: &str) -> Result<Vec<Condition>, String> {
+pub(crate) fn parse_filter(filter: &str) -> Result<Vec<Condition>, String> {
     let mut out = Vec::new();
     for part in split_and(filter) {
         let p = part.trim();
@@ -163,7 +163,7 @@ fn unquote(lit: &str) -> Option<String> {
 }
 
 /// Checks an entity against conditions.
-pub fn matches(entity: &Value, conds: &[Condition]) -> bool {
+pub(crate) fn matches(entity: &Value, conds: &[Condition]) -> bool {
     conds.iter().all(|c| match c {
         Condition::Eq { property, value } => {
             entity.get(property).and_then(Value::as_str) == Some(value.as_str())
@@ -176,7 +176,7 @@ pub fn matches(entity: &Value, conds: &[Condition]) -> bool {
 }
 
 /// Which slice of a collection a request asks for: `(skip, size, top given)`.
-pub fn page_bounds(query: &Query, page_size: usize) -> Result<(usize, usize, bool), Reply> {
+pub(crate) fn page_bounds(query: &Query, page_size: usize) -> Result<(usize, usize, bool), Reply> {
     let skip: usize = match query.get("$skiptoken") {
         Some(t) => t.parse().map_err(|_| bad_request("The skip token is not valid."))?,
         None => 0,
@@ -189,7 +189,12 @@ pub fn page_bounds(query: &Query, page_size: usize) -> Result<(usize, usize, boo
 }
 
 /// One page of `items`, with a full `@odata.nextLink` when more remain.
-pub fn page(items: Vec<Value>, query: &Query, self_url: &str, page_size: usize) -> Result<Value, Reply> {
+pub(crate) fn page(
+    items: Vec<Value>,
+    query: &Query,
+    self_url: &str,
+    page_size: usize,
+) -> Result<Value, Reply> {
     let total = items.len();
     let (skip, size, _) = page_bounds(query, page_size)?;
     let slice: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
@@ -210,7 +215,7 @@ fn page_of(
 }
 
 /// A page body for `slice`, with a next link whose skip token is `next`.
-pub fn page_at(slice: Vec<Value>, next: Option<usize>, query: &Query, self_url: &str) -> Value {
+pub(crate) fn page_at(slice: Vec<Value>, next: Option<usize>, query: &Query, self_url: &str) -> Value {
     let mut body = json!({ "value": slice });
     if let Some(next) = next {
         let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
