@@ -24,8 +24,8 @@ use mtdhost::emulator::{
     raise_policy_7, scale_policies, Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET,
     DEMO_TENANT,
 };
-use mtdhost::graph::pacer::PaceLimit;
 use mtdhost::graph::ClientOptions;
+use mtdhost::graph::PaceLimit;
 use mtdhost::job::{prepare_opts, PrepareOptions};
 
 const SECRET_ENV: &str = "MTDHOST_BENCH_SECRET";

@@ -13,10 +13,10 @@ use serde_json::Value;
 use toml::{Table, Value as Toml};
 
 use crate::config::{ActionKind, Platform};
-use crate::graph::directory::Named;
-use crate::graph::intune::RemotePolicy;
-use crate::graph::model::{AssignmentTarget, Target};
 use crate::graph::schema::ApiVersion;
+use crate::graph::Named;
+use crate::graph::RemotePolicy;
+use crate::graph::{AssignmentTarget, Target};
 use crate::graph::{GraphClient, GraphError};
 use crate::pipeline::marker::{self, Ownership};
 use crate::plan::{Resolver, Wanted};

@@ -75,7 +75,7 @@ pub fn empty_context() -> TenantContext {
 
 /// What rules plugins may know about the tenant, and the groups read for it
 /// (the plan resolves names from them instead of asking again).
-async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph::model::Group>), JobError> {
+async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph::Group>), JobError> {
     let (groups, connectors) =
         tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta));
     let (groups, connectors) = (groups?, connectors?);

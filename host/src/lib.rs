@@ -11,7 +11,7 @@ pub mod config;
 pub use mtd_emulator as emulator;
 pub mod evaluate;
 pub mod export;
-pub mod graph;
+pub use mtd_graph as graph;
 pub mod job;
 pub mod pipeline;
 pub mod plan;

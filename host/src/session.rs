@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use crate::config::{AuthMethod, Config};
 use crate::graph::auth::ambient::{self, AmbientMethod, AmbientSettings, EnvLookup};
 use crate::graph::auth::{CertificateCredential, Credential, TokenProvider};
-use crate::graph::cloud::Endpoints;
+use crate::graph::Endpoints;
 use crate::graph::{ClientOptions, GraphClient};
 
 /// A signed-in connection to the tenant.
@@ -45,7 +45,7 @@ pub async fn connect_with_env(
     env: EnvLookup<'_>,
 ) -> Result<Session, SessionError> {
     let t = &config.file.tenant;
-    let http = crate::graph::client::http_client().map_err(|e| SessionError::Config(e.to_string()))?;
+    let http = crate::graph::http_client().map_err(|e| SessionError::Config(e.to_string()))?;
     if let Some(emu) = &t.emulator {
         return embedded(config, emu, http, options).await;
     }
@@ -148,7 +148,7 @@ async fn embedded(
     options: ClientOptions,
 ) -> Result<Session, SessionError> {
     use crate::emulator::{Emulator, EmulatorConfig, Tenant, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
-    use crate::graph::cloud::Cloud;
+    use crate::graph::Cloud;
     let faults = match &emu.faults {
         Some(s) => s.parse().map_err(|e| {
             SessionError::Config(format!("{}: [tenant] emulator faults: {e}", config.path.display()))

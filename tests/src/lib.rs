@@ -38,10 +38,10 @@ pub mod graph {
 
     use mtdhost::emulator::{Emulator, EmulatorConfig, DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT};
     use mtdhost::graph::auth::{Credential, TokenProvider};
-    use mtdhost::graph::cloud::{Cloud, Endpoints};
-    use mtdhost::graph::pacer::PaceLimit;
-    use mtdhost::graph::retry::RetryPolicy;
+    use mtdhost::graph::PaceLimit;
+    use mtdhost::graph::RetryPolicy;
     use mtdhost::graph::{ClientOptions, GraphClient};
+    use mtdhost::graph::{Cloud, Endpoints};
 
     /// Starts an emulator on a free loopback port.
     pub async fn emulator(config: EmulatorConfig) -> Emulator {
@@ -71,7 +71,7 @@ pub mod graph {
 
     /// A client signing in with the demo app's client secret.
     pub fn client_with(emu: &Emulator, credential: Credential, options: ClientOptions) -> GraphClient {
-        let http = mtdhost::graph::client::http_client().expect("http client");
+        let http = mtdhost::graph::http_client().expect("http client");
         let tokens = Arc::new(TokenProvider::new(credential, endpoints(emu), http.clone()));
         GraphClient::new(http, endpoints(emu), tokens, options)
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use mtd_e2e::graph::{client, client_with, demo_secret, emulator, endpoints, fast_options};
 use mtdhost::emulator::{App, EmulatorConfig, DEMO_CLIENT_ID, DEMO_TENANT};
 use mtdhost::graph::auth::{AuthError, CertificateCredential, Credential, TokenProvider};
-use mtdhost::graph::intune::GroupLookup;
 use mtdhost::graph::GraphError;
+use mtdhost::graph::GroupLookup;
 use secrecy::ExposeSecret;
 
 const CERT_APP: &str = "c3a7e1f0-1111-4222-8333-944455556666";
@@ -126,7 +126,7 @@ async fn device_code_flow_waits_for_the_admin() {
 #[tokio::test]
 async fn bearer_tokens_and_refusal_of_foreign_tokens() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let http = mtdhost::graph::client::http_client().unwrap();
+    let http = mtdhost::graph::http_client().unwrap();
     let provider = TokenProvider::new(demo_secret(), endpoints(&emu), http);
     let token = provider.token().await.unwrap();
     works(&client_with(&emu, Credential::Bearer(token.expose_secret().to_string().into()), fast_options()))

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use mtd_e2e::graph::{client, client_with, demo_secret, emulator, fast_options};
 use mtdhost::emulator::{EmulatorConfig, FaultSpec};
-use mtdhost::graph::intune::GroupLookup;
-use mtdhost::graph::model::{ActionItem, AssignmentTarget};
-use mtdhost::graph::pacer::PaceLimit;
 use mtdhost::graph::schema::{ApiVersion, PolicyType};
 use mtdhost::graph::GraphError;
+use mtdhost::graph::GroupLookup;
+use mtdhost::graph::PaceLimit;
+use mtdhost::graph::{ActionItem, AssignmentTarget};
 use serde_json::{json, Map, Value};
 
 fn obj(v: Value) -> Map<String, Value> {
@@ -299,7 +299,7 @@ async fn batch_reads_retry_throttled_items() {
     let listed = c.list_policies(ApiVersion::V1).await.unwrap();
     assert_eq!(listed.len(), 25);
     assert!(listed.iter().all(|p| p.assignments
-        == vec![mtdhost::graph::model::Assignment {
+        == vec![mtdhost::graph::Assignment {
             id: format!("{}_all", p.id),
             target: AssignmentTarget::AllDevices.into(),
             source: Some("direct".into()),

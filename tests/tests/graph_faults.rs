@@ -5,8 +5,8 @@
 
 use mtd_e2e::graph::{client, emulator};
 use mtdhost::emulator::EmulatorConfig;
-use mtdhost::graph::model::{ActionItem, AssignmentTarget};
 use mtdhost::graph::schema::{ApiVersion, PolicyType};
+use mtdhost::graph::{ActionItem, AssignmentTarget};
 use serde_json::{json, Value};
 
 const IOS_USERS: &str = "0b8f3c51-2d4e-4f60-9a71-1c2d3e4f5a01";

@@ -79,8 +79,7 @@ async fn secrets_and_tokens_never_reach_the_log() {
     client_with(&emu, cred, fast_options()).find_group("Executives").await.unwrap();
 
     // Bearer, and a token we read back to search for.
-    let provider =
-        TokenProvider::new(demo_secret(), endpoints(&emu), mtdhost::graph::client::http_client().unwrap());
+    let provider = TokenProvider::new(demo_secret(), endpoints(&emu), mtdhost::graph::http_client().unwrap());
     let token = provider.token().await.unwrap().expose_secret().to_string();
     let bearer = Credential::Bearer(token.clone().into());
     client_with(&emu, bearer, fast_options()).find_group("Executives").await.unwrap();

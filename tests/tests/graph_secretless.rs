@@ -14,7 +14,7 @@ use mtdhost::emulator::{
 };
 use mtdhost::graph::auth::ambient::{resolve, AmbientMethod, AmbientSettings};
 use mtdhost::graph::auth::{Credential, FederatedTokenSource, ManagedIdentitySource, TokenProvider};
-use mtdhost::graph::intune::GroupLookup;
+use mtdhost::graph::GroupLookup;
 use mtdhost::graph::{ClientOptions, GraphError};
 use secrecy::ExposeSecret;
 
@@ -74,7 +74,7 @@ async fn workload_identity_from_a_file_rereads_it_on_every_token_request() {
     ]);
     // Client and tenant come from the environment when the config omits them.
     let cred = resolve_in(AmbientMethod::WorkloadIdentity, &AmbientSettings::default(), &vars);
-    let http = mtdhost::graph::client::http_client().unwrap();
+    let http = mtdhost::graph::http_client().unwrap();
     let provider = TokenProvider::new(cred, endpoints(&emu), http);
     let first = provider.token().await.unwrap();
 

@@ -13,10 +13,10 @@ use mtdhost::emulator::{
     OBRIEN, RD_USERS,
 };
 use mtdhost::graph::auth::Credential;
-use mtdhost::graph::intune::GroupLookup;
-use mtdhost::graph::model::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, Target};
 use mtdhost::graph::schema::{ApiVersion, PolicyType};
 use mtdhost::graph::ClientOptions;
+use mtdhost::graph::GroupLookup;
+use mtdhost::graph::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, Target};
 use serde_json::{json, Map, Value};
 
 fn ios_policy(id: &str, name: &str, actions: Vec<Value>, assignments: Vec<Value>) -> StoredPolicy {

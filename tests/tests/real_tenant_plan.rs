@@ -7,7 +7,7 @@
 use mtd_e2e::configs;
 use mtd_e2e::graph::emulator;
 use mtdhost::emulator::{Emulator, EmulatorConfig, Tenant, CORPORATE_IPHONES, OBRIEN, RD_USERS};
-use mtdhost::graph::model::AssignmentTarget;
+use mtdhost::graph::AssignmentTarget;
 use mtdhost::plan::{self, ChangeKind};
 use serde_json::{json, Value};
 

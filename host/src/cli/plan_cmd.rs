@@ -66,7 +66,7 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
 /// over the first, unthrottled writes would promise far too little.
 struct Bar<'a> {
     bar: indicatif::ProgressBar,
-    pacer: &'a crate::graph::pacer::Pacer,
+    pacer: &'a crate::graph::Pacer,
 }
 
 impl ApplyProgress for Bar<'_> {

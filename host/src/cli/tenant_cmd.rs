@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::graph::model::DEFENDER_CONNECTOR_ID;
 use crate::graph::schema::ApiVersion;
 use crate::graph::ClientOptions;
+use crate::graph::DEFENDER_CONNECTOR_ID;
 use crate::job;
 
 /// Options naming just the config.

@@ -248,10 +248,10 @@ impl Config {
     }
 
     /// Write pacing for this tenant: `[tenant] write-limit` per 20 s.
-    pub fn pace_limit(&self) -> crate::graph::pacer::PaceLimit {
-        let default = crate::graph::pacer::PaceLimit::default();
+    pub fn pace_limit(&self) -> crate::graph::PaceLimit {
+        let default = crate::graph::PaceLimit::default();
         match &self.file.tenant.write_limit {
-            Some(w) => crate::graph::pacer::PaceLimit { max: *w.get_ref() as usize, ..default },
+            Some(w) => crate::graph::PaceLimit { max: *w.get_ref() as usize, ..default },
             None => default,
         }
     }

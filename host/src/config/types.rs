@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 pub use toml::Spanned;
 
-use crate::graph::cloud::Cloud;
+use crate::graph::Cloud;
 use crate::runtime::Limits;
 
 /// The whole file.

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::SettingChange;
-use crate::graph::intune::RemotePolicy;
 use crate::graph::schema::{Kind, Property};
+use crate::graph::RemotePolicy;
 use crate::pipeline::DesiredPolicy;
 
 /// Never reset when a managed policy's config leaves them out: the name and

@@ -10,10 +10,10 @@ use super::resolve::{Resolver, Wanted};
 use super::targets::resolve;
 use super::{Change, ChangeKind, ListChange, Plan, PlanError, SettingChange};
 use crate::config::Platform;
-use crate::graph::intune::RemotePolicy;
-use crate::graph::model::{ActionItem, AssignmentTarget, Connector, Target};
 use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::GraphClient;
+use crate::graph::RemotePolicy;
+use crate::graph::{ActionItem, AssignmentTarget, Connector, Target};
 use crate::pipeline::marker::{self, Ownership};
 use crate::pipeline::DesiredPolicy;
 
@@ -29,7 +29,7 @@ pub struct PlanOptions {
     pub owner: Option<String>,
     /// Every group of the tenant, when it was read already (for rules
     /// plugins): group names are then resolved without asking Graph again.
-    pub directory: Option<Vec<crate::graph::model::Group>>,
+    pub directory: Option<Vec<crate::graph::Group>>,
 }
 
 fn sorted_actions(actions: &[ActionItem]) -> Vec<ActionItem> {

@@ -25,9 +25,9 @@ pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
 pub use render::{render_json, render_text};
 pub use resolve::{is_guid, Resolver, Wanted};
 
-use crate::graph::model::{ActionItem, Target};
 use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::GraphError;
+use crate::graph::{ActionItem, Target};
 
 /// What happens to one policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 //! `--adopt-owner`) is left alone with a warning.
 
 use super::{Change, ChangeKind, PlanOptions};
-use crate::graph::intune::RemotePolicy;
 use crate::graph::schema::{ApiVersion, PolicyType};
+use crate::graph::RemotePolicy;
 use crate::pipeline::marker::{self, Ownership};
 
 /// A delete, or a warning saying why not.

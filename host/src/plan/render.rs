@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::resolve::Resolver;
 use super::{Change, ChangeKind, Plan};
-use crate::graph::model::{ActionItem, AssignmentTarget, Target};
 use crate::graph::GraphError;
+use crate::graph::{ActionItem, AssignmentTarget, Target};
 
 fn kind_text(t: &AssignmentTarget, group: impl Fn(&String) -> String) -> String {
     match t {

@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::graph::directory::Named;
-use crate::graph::intune::GroupLookup;
-use crate::graph::model::Group;
+use crate::graph::Group;
+use crate::graph::GroupLookup;
+use crate::graph::Named;
 use crate::graph::{GraphClient, GraphError};
 
 /// True for an Entra object id (a GUID).
@@ -128,7 +128,7 @@ impl<'a> Resolver<'a> {
         let names = if let Some(dir) = &self.directory {
             for n in names {
                 let named = dir.iter().filter(|g| g.display_name == n).cloned().collect();
-                let lookup = crate::graph::directory::lookup(&n, named);
+                let lookup = crate::graph::lookup(&n, named);
                 self.groups.insert(n.clone(), by_name(&n, lookup));
             }
             Vec::new()

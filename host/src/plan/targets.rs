@@ -4,7 +4,7 @@
 use super::resolve::Resolver;
 use super::PlanError;
 use crate::config::FilterModeConfig;
-use crate::graph::model::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, Target};
+use crate::graph::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, Target};
 use crate::pipeline::{DesiredPolicy, FilterSubject};
 
 /// Resolved actions and assignment targets of one desired policy.

@@ -16,8 +16,7 @@ use super::policy_read::{parse_policy, POLICIES, POLICY_SEGS};
 use super::schema::{ApiVersion, PolicyType};
 use mtd_model::rules::{self, ActionShape, Rule};
 
-pub use super::directory::GroupLookup;
-pub use super::policy_read::RemotePolicy;
+pub(crate) use super::policy_read::RemotePolicy;
 
 impl GraphClient {
     /// Creates a policy with its actions inline (exactly one block action is
@@ -188,7 +187,7 @@ impl GraphClient {
 }
 
 /// Checks a POST/PATCH body against the rule table before it leaves mtdhost.
-pub fn validate_body(
+pub(crate) fn validate_body(
     version: ApiVersion,
     ty: PolicyType,
     body: &Map<String, Value>,
@@ -200,7 +199,7 @@ pub fn validate_body(
 }
 
 /// Exactly one block action, valid types, grace period in range.
-pub fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), GraphError> {
+pub(crate) fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Result<(), GraphError> {
     let shapes: Vec<ActionShape<'_>> = actions
         .iter()
         .map(|a| ActionShape {

@@ -21,14 +21,18 @@ const GROUP_FIELDS: &str = "id,displayName,securityEnabled";
 /// Result of looking a group up by display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupLookup {
+    /// No group has the name.
     None,
+    /// Exactly one group has it.
     One(Group),
+    /// Several groups share it.
     Many(Vec<Group>),
 }
 
 /// The tenant's connectors and what in them could not be read.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectorRead {
+    /// The connectors read.
     pub connectors: Vec<Connector>,
     /// Each names the connector, the field and the value.
     pub warnings: Vec<String>,
@@ -37,7 +41,9 @@ pub struct ConnectorRead {
 /// A named object (assignment filter, policy set, template): id and display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
+    /// The object id.
     pub id: String,
+    /// Its display name.
     pub display_name: String,
 }
 
@@ -68,7 +74,7 @@ fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
 }
 
 /// The groups among `groups` named exactly `name`, as a lookup result.
-pub(crate) fn lookup(name: &str, mut groups: Vec<Group>) -> GroupLookup {
+pub fn lookup(name: &str, mut groups: Vec<Group>) -> GroupLookup {
     groups.retain(|g| g.display_name == name);
     match groups.len() {
         0 => GroupLookup::None,

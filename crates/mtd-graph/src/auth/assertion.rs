@@ -16,10 +16,13 @@ pub struct CertificateCredential {
 /// Why a certificate credential could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CertificateError {
+    /// The certificate is unreadable.
     #[error("the certificate is not a PEM CERTIFICATE block: {0}")]
     Certificate(String),
+    /// The private key is unreadable.
     #[error("the private key is not an RSA private key in PEM (PKCS#1 or PKCS#8): {0}")]
     Key(String),
+    /// Signing failed.
     #[error("cannot sign the client assertion: {0}")]
     Sign(String),
 }

@@ -20,7 +20,9 @@ use tokio::time::Instant;
 /// Write pacing settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaceLimit {
+    /// Writes allowed per window.
     pub max: usize,
+    /// The window.
     pub window: Duration,
 }
 
@@ -72,6 +74,7 @@ impl Drop for WritePermit<'_> {
 }
 
 impl Pacer {
+    /// A pacer allowing `limit`.
     pub fn new(limit: PaceLimit) -> Self {
         Pacer { limit, state: Mutex::new(Window::default()), freed: Notify::new() }
     }

@@ -37,18 +37,51 @@ use super::cloud::Endpoints;
 /// How to obtain tokens.
 pub enum Credential {
     /// App-only sign-in with a client secret.
-    ClientSecret { tenant: String, client_id: String, secret: SecretString },
+    ClientSecret {
+        /// The directory (tenant) id.
+        tenant: String,
+        /// The application (client) id.
+        client_id: String,
+        /// The client secret.
+        secret: SecretString,
+    },
     /// App-only sign-in with a certificate.
-    Certificate { tenant: String, client_id: String, certificate: CertificateCredential },
+    Certificate {
+        /// The directory (tenant) id.
+        tenant: String,
+        /// The application (client) id.
+        client_id: String,
+        /// The certificate and its private key.
+        certificate: CertificateCredential,
+    },
     /// Delegated sign-in: the admin enters a code in a browser.
-    DeviceCode { tenant: String, client_id: String, prompt: Box<dyn Fn(&DeviceCodePrompt) + Send + Sync> },
+    DeviceCode {
+        /// The directory (tenant) id.
+        tenant: String,
+        /// The application (client) id.
+        client_id: String,
+        /// Shows the admin the code and where to enter it.
+        prompt: Box<dyn Fn(&DeviceCodePrompt) + Send + Sync>,
+    },
     /// A token obtained elsewhere.
     Bearer(SecretString),
     /// App-only sign-in with an external OIDC token (CI, Kubernetes) that
     /// the app trusts through a federated identity credential.
-    WorkloadIdentity { tenant: String, client_id: String, source: FederatedTokenSource },
+    WorkloadIdentity {
+        /// The directory (tenant) id.
+        tenant: String,
+        /// The application (client) id.
+        client_id: String,
+        /// Where the token comes from.
+        source: FederatedTokenSource,
+    },
     /// The Azure host's own identity; `client_id` picks a user-assigned one.
-    ManagedIdentity { client_id: Option<String>, source: ManagedIdentitySource },
+    ManagedIdentity {
+        /// The application (client) id.
+        client_id: Option<String>,
+        /// Where the token comes from.
+        source: ManagedIdentitySource,
+    },
 }
 
 impl std::fmt::Debug for Credential {
@@ -80,18 +113,40 @@ impl std::fmt::Debug for Credential {
 /// Why sign-in failed. Messages carry Entra's error code and description, never a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// Entra refused the sign-in.
     #[error("the token service refused the request: {error}: {description}")]
-    Refused { error: String, description: String },
+    Refused {
+        /// Entra's error code.
+        error: String,
+        /// Entra's description.
+        description: String,
+    },
+    /// The token service could not be reached.
     #[error("cannot reach the token service at {url}: {reason}")]
-    Transport { url: String, reason: String },
+    Transport {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The token service answered something unexpected.
     #[error("unexpected answer from the token service at {url}: {reason}")]
-    Decode { url: String, reason: String },
+    Decode {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The device code sign-in was declined or expired.
     #[error("the device code sign-in was {0}")]
     DeviceCode(String),
+    /// The certificate or key could not be used.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
+    /// The workload identity token could not be read.
     #[error("workload identity: {0}")]
     Federated(String),
+    /// The managed identity endpoint failed.
     #[error("managed identity: {0}")]
     ManagedIdentity(String),
     /// A secretless method could not find what it needs in the environment.
@@ -144,6 +199,7 @@ impl std::fmt::Debug for TokenProvider {
 }
 
 impl TokenProvider {
+    /// A provider that signs in with `credential` on first use.
     pub fn new(credential: Credential, endpoints: Endpoints, http: reqwest::Client) -> Self {
         TokenProvider { credential, endpoints, http, cache: Mutex::new(None) }
     }

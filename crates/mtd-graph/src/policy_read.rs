@@ -30,14 +30,20 @@ const EXPAND_ALL: &str = "assignments,scheduledActionsForRule($expand=scheduledA
 /// A compliance policy read from the tenant, with its actions and assignments.
 #[derive(Debug, Clone)]
 pub struct RemotePolicy {
+    /// The policy id.
     pub id: String,
+    /// Its type, if mtdhost knows it.
     pub policy_type: Option<PolicyType>,
+    /// Its `@odata.type` as Graph gave it.
     pub odata_type: String,
+    /// Its display name.
     pub display_name: String,
+    /// Its description (with the ownership marker, if any).
     pub description: String,
     /// Every property Graph returned (settings included; the expanded
     /// navigation properties are parsed into `actions` and `assignments`).
     pub raw: Map<String, Value>,
+    /// Its actions for noncompliance.
     pub actions: Vec<ActionItem>,
     /// Read on beta: direct ones and ones from policy sets, with filters.
     pub assignments: Vec<Assignment>,

@@ -25,7 +25,12 @@ pub enum FederatedTokenSource {
     /// A file the platform keeps current.
     File(PathBuf),
     /// GitHub Actions' OIDC endpoint (the job needs `permissions: id-token: write`).
-    GitHubActions { request_url: String, request_token: SecretString },
+    GitHubActions {
+        /// `ACTIONS_ID_TOKEN_REQUEST_URL`.
+        request_url: String,
+        /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+        request_token: SecretString,
+    },
 }
 
 impl std::fmt::Debug for FederatedTokenSource {

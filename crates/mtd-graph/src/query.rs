@@ -12,12 +12,12 @@ use url::Url;
 use super::error::GraphError;
 
 /// An OData string literal: quoted, with `'` doubled.
-pub fn odata_string(s: &str) -> String {
+pub(crate) fn odata_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
 /// `displayName eq '…'`, the filter Intune and Entra both accept.
-pub fn display_name_eq(name: &str) -> String {
+pub(crate) fn display_name_eq(name: &str) -> String {
     format!("displayName eq {}", odata_string(name))
 }
 
@@ -30,7 +30,7 @@ fn encode_value(v: &str) -> String {
 /// Builds `{root}/{segments…}?{query}`; `root` is the version root
 /// (`https://graph.microsoft.com/v1.0`). Query keys are OData's own
 /// (`$filter`, `$select`, …) and are written as they are.
-pub fn build(root: &str, segments: &[&str], query: &[(&str, &str)]) -> Result<String, GraphError> {
+pub(crate) fn build(root: &str, segments: &[&str], query: &[(&str, &str)]) -> Result<String, GraphError> {
     let mut url =
         Url::parse(root).map_err(|e| GraphError::Invalid(format!("bad Graph root URL {root}: {e}")))?;
     {
@@ -50,7 +50,7 @@ pub fn build(root: &str, segments: &[&str], query: &[(&str, &str)]) -> Result<St
 }
 
 /// A path and query relative to a version root, for `$batch` items.
-pub fn relative(segments: &[&str], query: &[(&str, &str)]) -> Result<String, GraphError> {
+pub(crate) fn relative(segments: &[&str], query: &[(&str, &str)]) -> Result<String, GraphError> {
     let full = build("http://graph.invalid/v", segments, query)?;
     Ok(full.trim_start_matches("http://graph.invalid/v").to_string())
 }

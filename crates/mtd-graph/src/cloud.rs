@@ -35,10 +35,24 @@ pub struct Endpoints {
 /// An endpoint override that is not acceptable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EndpointError {
+    /// Not a URL.
     #[error("{name} {url:?} is not a valid URL: {reason}")]
-    Invalid { name: &'static str, url: String, reason: String },
+    Invalid {
+        /// Which setting.
+        name: &'static str,
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Plain http to a non-loopback host.
     #[error("{name} {url:?} uses plain http; only https is allowed, except for loopback addresses")]
-    Insecure { name: &'static str, url: String },
+    Insecure {
+        /// Which setting.
+        name: &'static str,
+        /// The URL.
+        url: String,
+    },
 }
 
 impl Endpoints {

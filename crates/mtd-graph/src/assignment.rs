@@ -15,21 +15,29 @@ use serde_json::{json, Map, Value};
 /// Who a policy is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AssignmentTarget {
+    /// An Entra ID group, included.
     Group(String),
+    /// An Entra ID group, excluded.
     ExclusionGroup(String),
+    /// All users.
     AllLicensedUsers,
+    /// All devices.
     AllDevices,
+    /// A Configuration Manager collection (read, never written).
     ConfigurationManagerCollection(String),
 }
 
 /// How an assignment filter narrows a target (`deviceAndAppManagementAssignmentFilterType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FilterMode {
+    /// Only devices the filter matches.
     Include,
+    /// All but the devices the filter matches.
     Exclude,
 }
 
 impl FilterMode {
+    /// Graph's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             FilterMode::Include => "include",
@@ -37,6 +45,7 @@ impl FilterMode {
         }
     }
 
+    /// Parses Graph's spelling.
     pub fn parse(s: &str) -> Option<FilterMode> {
         match s {
             "include" => Some(FilterMode::Include),
@@ -51,13 +60,16 @@ impl FilterMode {
 pub struct AssignmentFilter {
     /// The `deviceAndAppManagementAssignmentFilter` id.
     pub id: String,
+    /// Include or exclude the matched devices.
     pub mode: FilterMode,
 }
 
 /// A target with its optional filter: one entry of an `/assign` body.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Target {
+    /// Who is targeted.
     pub kind: AssignmentTarget,
+    /// The assignment filter, if any.
     pub filter: Option<AssignmentFilter>,
 }
 
@@ -190,7 +202,9 @@ impl Target {
 /// An assignment as read back from Graph (beta: with its source).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
+    /// The assignment's id.
     pub id: String,
+    /// Who it targets.
     pub target: Target,
     /// `direct`, or `policySets` when it comes from a policy set (not ours
     /// to manage). Absent (v1.0) means direct.
@@ -200,6 +214,7 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// True unless it comes from a policy set.
     pub fn is_direct(&self) -> bool {
         self.source.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("direct"))
     }
@@ -231,7 +246,7 @@ impl Assignment {
 }
 
 /// The body of `/assign`: the complete set of direct assignments.
-pub fn assign_body(targets: &[Target]) -> Value {
+pub(crate) fn assign_body(targets: &[Target]) -> Value {
     let list: Vec<Value> = targets
         .iter()
         .map(|t| {

@@ -33,7 +33,7 @@ impl Default for RetryPolicy {
 }
 
 /// Statuses worth retrying: throttling and transient server errors.
-pub fn retryable_status(status: u16) -> bool {
+pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
@@ -52,7 +52,7 @@ impl RetryPolicy {
 }
 
 /// Parses `Retry-After`: delta-seconds (fractional accepted, e.g. "2.128") or an HTTP date.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let raw = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = raw.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)));

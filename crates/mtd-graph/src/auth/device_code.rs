@@ -10,8 +10,11 @@ use super::{AuthError, TokenBody, TokenProvider};
 /// What the admin must do, as the token service words it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeviceCodePrompt {
+    /// The code to enter.
     pub user_code: String,
+    /// Where to enter it.
     pub verification_uri: String,
+    /// Entra's instructions, ready to show.
     #[serde(default)]
     pub message: String,
 }

@@ -8,28 +8,66 @@ use super::auth::AuthError;
 /// An error from talking to Graph.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    #[error("{method} {path}: {status} {code}: {message}{}", request_id_suffix(.request_id))]
+    /// Graph answered with an OData error.
+    #[error("{request}: {status} {code}: {message}{}", request_id_suffix(.request_id))]
     Api {
-        method: String,
-        path: String,
+        /// The method and path (no query secrets): `PATCH /v1.0/…`.
+        request: String,
+        /// The HTTP status.
         status: u16,
+        /// Graph's OData error code.
         code: String,
+        /// Graph's message.
         message: String,
+        /// Graph's request-id, for Microsoft support.
         request_id: Option<String>,
     },
+    /// No answer (connection, TLS, timeout).
     #[error("{method} {path}: {reason}")]
-    Transport { method: String, path: String, reason: String },
+    Transport {
+        /// The HTTP method.
+        method: String,
+        /// The path (no query secrets).
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Throttled or failing past the retry budget.
     #[error("{method} {path}: still failing after {attempts} attempts: {last}")]
-    GaveUp { method: String, path: String, attempts: u32, last: String },
+    GaveUp {
+        /// The HTTP method.
+        method: String,
+        /// The path (no query secrets).
+        path: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// An answer that is not what Graph documents.
     #[error("{method} {path}: unexpected response: {reason}")]
-    Decode { method: String, path: String, reason: String },
+    Decode {
+        /// The HTTP method.
+        method: String,
+        /// The path (no query secrets).
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Sign-in failed.
     #[error("sign-in failed: {0}")]
     Auth(#[from] AuthError),
+    /// A request mtdhost will not make, or an answer it cannot use.
     #[error("{0}")]
     Invalid(String),
     /// Refused before sending: what would be written breaks Intune's rules.
     #[error("{subject}: {}", join_rules(.broken))]
-    Refused { subject: String, broken: Vec<mtd_model::Rule> },
+    Refused {
+        /// What was refused.
+        subject: String,
+        /// The rules it breaks.
+        broken: Vec<mtd_model::Rule>,
+    },
 }
 
 fn join_rules(broken: &[mtd_model::Rule]) -> String {
@@ -59,7 +97,7 @@ impl GraphError {
 
 /// Parts of an OData error body: `{"error":{"code","message","innerError":{"request-id"}}}`.
 /// Both `innerError` and `innererror` spellings occur.
-pub fn parse_odata_error(body: &[u8]) -> Option<(String, String, Option<String>)> {
+pub(crate) fn parse_odata_error(body: &[u8]) -> Option<(String, String, Option<String>)> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let e = v.get("error")?;
     let code = e.get("code").and_then(Value::as_str).unwrap_or("unknownError").to_string();
@@ -88,8 +126,7 @@ mod tests {
     #[test]
     fn one_line() {
         let e = GraphError::Api {
-            method: "POST".into(),
-            path: "/v1.0/x".into(),
+            request: "POST /v1.0/x".into(),
             status: 400,
             code: "BadRequest".into(),
             message: "bad".into(),

@@ -20,14 +20,18 @@ use super::{AuthError, Credential};
 /// Which secretless method the config asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AmbientMethod {
+    /// An external OIDC token (CI, Kubernetes).
     WorkloadIdentity,
+    /// The Azure host's identity.
     ManagedIdentity,
+    /// Whichever the environment offers.
     Auto,
 }
 
 /// What the config says; the environment fills the rest.
 #[derive(Debug, Clone, Default)]
 pub struct AmbientSettings {
+    /// The directory (tenant) id.
     pub tenant: Option<String>,
     /// The app (workload identity) or the user-assigned identity (managed identity).
     pub client_id: Option<String>,

@@ -31,7 +31,9 @@ use tokio::sync::Semaphore;
 /// Client settings.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
+    /// How throttled and failed requests are retried.
     pub retry: RetryPolicy,
+    /// Writes allowed per window (Intune's limit).
     pub pace: PaceLimit,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -61,8 +63,11 @@ impl Default for ClientOptions {
 /// An answer from Graph.
 #[derive(Debug)]
 pub struct Response {
+    /// The HTTP status.
     pub status: u16,
+    /// The response headers.
     pub headers: HeaderMap,
+    /// The JSON body (null when empty).
     pub body: Value,
 }
 
@@ -113,6 +118,7 @@ fn is_write(method: &Method) -> bool {
 }
 
 impl GraphClient {
+    /// A client over `http`, signing in through `tokens`.
     pub fn new(
         http: reqwest::Client,
         endpoints: Endpoints,
@@ -124,6 +130,7 @@ impl GraphClient {
         GraphClient { http, endpoints, tokens, options, pacer, in_flight }
     }
 
+    /// The endpoints it talks to.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }
@@ -462,16 +469,14 @@ fn api_error(method: &Method, shown: &str, status: u16, headers: &HeaderMap, byt
     let header_id = headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     match parse_odata_error(bytes) {
         Some((code, message, request_id)) => GraphError::Api {
-            method: method.to_string(),
-            path: shown.to_string(),
+            request: format!("{method} {shown}"),
             status,
             code,
             message,
             request_id: request_id.or(header_id),
         },
         None => GraphError::Api {
-            method: method.to_string(),
-            path: shown.to_string(),
+            request: format!("{method} {shown}"),
             status,
             code: format!("HTTP{status}"),
             message: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).replace('\n', " "),

@@ -28,9 +28,17 @@ pub const IMDS_TIMEOUT: Duration = Duration::from_secs(3);
 /// Which managed identity endpoint to ask.
 pub enum ManagedIdentitySource {
     /// App Service, Functions, Container Apps.
-    AppService { endpoint: String, header: SecretString },
+    AppService {
+        /// `IDENTITY_ENDPOINT`.
+        endpoint: String,
+        /// `IDENTITY_HEADER`.
+        header: SecretString,
+    },
     /// The VM instance metadata service at this base URL.
-    Imds { base_url: String },
+    Imds {
+        /// The instance metadata service.
+        base_url: String,
+    },
 }
 
 impl std::fmt::Debug for ManagedIdentitySource {

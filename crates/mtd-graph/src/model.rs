@@ -12,9 +12,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
-pub use super::assignment::{
-    assign_body, Assignment, AssignmentFilter, AssignmentTarget, FilterMode, Target,
-};
+pub(crate) use super::assignment::{assign_body, Assignment, Target};
 
 /// Deserialises `null` as the type's default (Graph's "unset").
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -26,17 +24,21 @@ where
 }
 
 /// The rule name Intune files every action under (actions are per policy).
-pub const RULE_NAME: &str = "PasswordRequired";
+pub(crate) const RULE_NAME: &str = "PasswordRequired";
 
 /// One action for noncompliance (`deviceComplianceActionItem`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionItem {
+    /// Graph's action type (`block`, `notification`, …).
     pub action_type: String,
+    /// Hours before the action is taken.
     #[serde(default)]
     pub grace_period_hours: u32,
+    /// The notification message template (notification only).
     #[serde(default, deserialize_with = "null_as_default")]
     pub notification_template_id: String,
+    /// Extra recipients: group ids (notification only).
     #[serde(default, rename = "notificationMessageCCList", deserialize_with = "null_as_default")]
     pub notification_message_cc_list: Vec<String>,
 }
@@ -65,7 +67,7 @@ impl ActionItem {
 }
 
 /// The `scheduledActionsForRule` value carrying `actions`.
-pub fn scheduled_actions_json(actions: &[ActionItem]) -> Value {
+pub(crate) fn scheduled_actions_json(actions: &[ActionItem]) -> Value {
     json!([{ "ruleName": RULE_NAME, "scheduledActionConfigurations": actions }])
 }
 
@@ -107,7 +109,7 @@ impl ActionItem {
 
 /// Reads the actions out of an expanded policy: None when the expansion is
 /// missing; each unreadable action is an Err naming its field and value.
-pub fn actions_of(policy: &Value) -> Option<Vec<Result<ActionItem, String>>> {
+pub(crate) fn actions_of(policy: &Value) -> Option<Vec<Result<ActionItem, String>>> {
     let rules = policy.get("scheduledActionsForRule")?.as_array()?;
     let mut out = Vec::new();
     for rule in rules {
@@ -124,9 +126,12 @@ pub fn actions_of(policy: &Value) -> Option<Vec<Result<ActionItem, String>>> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
+    /// The object id.
     pub id: String,
+    /// Its display name.
     #[serde(default, deserialize_with = "null_as_default")]
     pub display_name: String,
+    /// Whether it is a security group.
     #[serde(default)]
     pub security_enabled: Option<bool>,
 }
@@ -135,14 +140,21 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Connector {
+    /// The object id.
     pub id: String,
+    /// The partner's state (`enabled`, `unresponsive`, …).
     pub partner_state: String,
+    /// Android devices are evaluated.
     pub android_enabled: bool,
+    /// iOS devices are evaluated.
     pub ios_enabled: bool,
+    /// Windows devices are evaluated.
     pub windows_enabled: bool,
     /// Beta only.
     pub mac_enabled: bool,
+    /// The partner's last heartbeat.
     pub last_heartbeat_date_time: Option<String>,
+    /// Days without a heartbeat before the partner counts as unresponsive.
     pub partner_unresponsiveness_threshold_in_days: Option<i64>,
 }
 
@@ -207,6 +219,3 @@ impl Connector {
 
 /// Defender for Endpoint's connector id (the only one that is public).
 pub const DEFENDER_CONNECTOR_ID: &str = "fc780465-2017-40d4-a0c5-307022471b92";
-
-/// Escapes a string for an OData literal: `'` becomes `''`.
-pub use super::query::odata_string as odata_quote;
