@@ -15,7 +15,7 @@ use crate::graph::{ClientOptions, GraphClient};
 /// A signed-in connection to the tenant.
 pub struct Session {
     pub client: GraphClient,
-    /// "the emulator tenant (state …)" or "tenant <id> (global)".
+    /// `"the emulator tenant (state …)"` or `"tenant <id> (global)"`.
     pub label: String,
     /// Keeps the in-process emulator alive for the session.
     #[cfg(feature = "emulator")]

@@ -118,7 +118,7 @@ pub mod configs {
         path
     }
 
-    /// Like [`write`], with `[tenant] owner` set (needed for `--prune`).
+    /// Like [`write()`], with `[tenant] owner` set (needed for `--prune`).
     pub fn write_owned(dir: &Path, emu: &Emulator, owner: &str, rest: &str) -> PathBuf {
         let path = dir.join("mtdhost.toml");
         let tenant = tenant(emu).replacen("[tenant]\n", &format!("[tenant]\nowner = \"{owner}\"\n"), 1);

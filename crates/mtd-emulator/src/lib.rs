@@ -5,7 +5,7 @@
 //! It speaks Graph's wire protocol for the compliance surface mtdhost uses
 //! and the identity platform's token endpoints, enforces the schema it reads
 //! at start from Microsoft's published metadata shipped in `data/` (see
-//! [`metadata`]; independent of the client's table), answers the way a
+//! `metadata.rs`; independent of the client's table), answers the way a
 //! production tenant does (nulls for unset properties, `roleScopeTagIds`,
 //! filters and policy sets on beta), injects faults on demand, records every
 //! request, and can persist its tenant to a JSON file.

@@ -142,7 +142,7 @@ impl GraphClient {
     }
 
     /// Absolute URL of path segments and query options, every part
-    /// percent-encoded (see [`super::query`]).
+    /// percent-encoded (see `query.rs`).
     pub fn endpoint(
         &self,
         version: ApiVersion,

@@ -1,7 +1,7 @@
 //! Writing command output to stdout without panicking.
 //!
 //! `print!` panics when stdout is closed (`mtdhost plan --output json | head`).
-//! Commands write through [`outln!`] and [`out!`] instead, which return the
+//! Commands write through `outln!` and `out!` instead, which return the
 //! I/O error; `main` ends quietly with exit 0 when that error is a broken
 //! pipe ([`is_broken_pipe`]): the reader has all it wanted.
 

@@ -148,7 +148,7 @@ pub struct PolicyConfig {
     #[serde(default)]
     pub description: String,
     pub platforms: Vec<Spanned<Platform>>,
-    /// Append " - <Platform>" to the name (default). Off only for single-platform policies.
+    /// Append `" - <Platform>"` to the name (default). Off only for single-platform policies.
     #[serde(default = "default_true")]
     pub platform_suffix: bool,
     #[serde(default)]

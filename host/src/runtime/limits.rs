@@ -70,7 +70,7 @@ impl Limits {
     /// while copying one result (or one `host.log` message) out of the
     /// guest. The host's representation of a result is larger than its wire
     /// size (string headers, enum tags), so the budget allows
-    /// [`HOST_EXPANSION`] times the output cap; the exact cap is checked on
+    /// `HOST_EXPANSION` times the output cap; the exact cap is checked on
     /// the copied value.
     pub fn hostcall_fuel(&self) -> usize {
         self.output_bytes().saturating_mul(HOST_EXPANSION)
