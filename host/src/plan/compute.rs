@@ -1,13 +1,14 @@
 //! Computing the plan from the desired policies and the tenant.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::compare::settings_diff;
+use super::matching::Matches;
 use super::prune::{verdict, Verdict};
 use super::resolve::{Resolver, Wanted};
-use super::targets::resolve;
+use super::targets::{resolve, Resolved};
 use super::{Change, ChangeKind, ListChange, Plan, PlanError, SettingChange};
 use crate::config::Platform;
 use crate::graph::schema::{ApiVersion, PolicyType};
@@ -142,40 +143,13 @@ pub async fn compute_with(
         tokio::join!(client.list_policies(ApiVersion::Beta), resolver.prefetch(&by_config));
     let remote = remote?;
     prefetched?;
-    let mut by_key: BTreeMap<(String, String), Vec<&RemotePolicy>> = BTreeMap::new();
-    for p in &remote {
-        by_key.entry((p.display_name.clone(), p.odata_type.clone())).or_default().push(p);
-    }
-    let matched = desired.iter().filter_map(|d| {
-        by_key.get(&(d.display_name.clone(), d.policy_type().odata_type())).and_then(|v| v.first().copied())
-    });
-    resolver.prefetch(&wanted_by_tenant(matched)).await?;
+    let matches = Matches::new(&remote);
+    resolver
+        .prefetch(&wanted_by_tenant(desired.iter().filter_map(|d| matches.of(d).first().copied())))
+        .await?;
     let mut resolved = Vec::new();
     for d in desired {
-        let key = (d.display_name.clone(), d.policy_type().odata_type());
-        match by_key.get(&key).map(Vec::as_slice) {
-            Some([p]) => {
-                // mtdhost would write this policy (and /assign replaces the
-                // whole set): anything it could not read stops the plan.
-                for what in &p.problems {
-                    problems.push(format!(
-                        "{}: policy {} in the tenant: {what}; mtdhost will not write a policy it cannot fully read",
-                        d.location,
-                        p.label()
-                    ));
-                }
-                problems.extend(ownership_problem(d, p, options));
-            }
-            Some(found) if found.len() > 1 => problems.push(format!(
-                "{}: policy '{}' ({}) exists {} times in the tenant (ids {}); mtdhost will not guess which one to manage — delete or rename the extras",
-                d.location,
-                d.display_name,
-                d.policy_type().type_name(),
-                found.len(),
-                found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
-            )),
-            _ => {}
-        }
+        problems.extend(match_problems(d, matches.of(d), options));
         resolved.push(resolve(d, &mut resolver, &mut problems).await?);
     }
     if !problems.is_empty() {
@@ -185,90 +159,19 @@ pub async fn compute_with(
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
     for (d, res) in desired.iter().zip(resolved) {
-        let key = (d.display_name.clone(), d.policy_type().odata_type());
-        let want = d.graph_properties();
-        let mut change = Change {
-            kind: ChangeKind::Create,
-            name: d.display_name.clone(),
-            policy_type: d.policy_type(),
-            version: d.version,
-            id: None,
-            settings: Vec::new(),
-            actions: None,
-            assignments: None,
-            inherited: Vec::new(),
-            origin: Some(d.location.to_string()),
-            notes: d.notes.clone(),
-            // Only a create sends the whole body; 5,000 unchanged policies
-            // need not carry a second copy of their desired state.
-            body: Default::default(),
-        };
         if d.policy_type() == PolicyType::Android {
             warnings.push(format!(
                 "'{}' targets Android device administrator, which Google deprecated and Intune no longer supports on devices with Google Mobile Services (since 31 December 2024); use android-work-profile (personal devices) or android-device-owner (corporate devices)",
                 d.display_name
             ));
         }
-        match by_key.get(&key).and_then(|v| v.first()) {
-            None => {
-                change.body = want.clone();
-                change.settings = want
-                    .iter()
-                    .filter(|(k, _)| *k != "displayName")
-                    .map(|(k, v)| SettingChange {
-                        property: k.clone(),
-                        before: Value::Null,
-                        after: v.clone(),
-                    })
-                    .collect();
-                change.actions = Some(ListChange { before: Vec::new(), after: sorted_actions(&res.actions) });
-                let targets = sorted_targets(&res.targets);
-                if !targets.is_empty() {
-                    change.assignments = Some(ListChange { before: Vec::new(), after: targets });
-                }
-            }
-            Some(existing) => {
-                change.id = Some(existing.id.clone());
-                change.settings = settings_diff(d, existing);
-                let (before, after) = (sorted_actions(&existing.actions), sorted_actions(&res.actions));
-                if before != after {
-                    change.actions = Some(ListChange { before, after });
-                }
-                let direct: Vec<Target> =
-                    existing.assignments.iter().filter(|a| a.is_direct()).map(|a| a.target.clone()).collect();
-                let (before, after) = (sorted_targets(&direct), sorted_targets(&res.targets));
-                if before != after {
-                    change.assignments = Some(ListChange { before, after });
-                }
-                for a in existing.assignments.iter() {
-                    if let Some(set) = a.policy_set() {
-                        let set_name = resolver.policy_set_name(set).await?;
-                        change.inherited.push(format!(
-                            "{} (from policy set {set_name}, not managed)",
-                            super::render::describe_target(&a.target, &mut resolver).await?
-                        ));
-                    }
-                }
-                change.kind =
-                    if change.settings.is_empty() && change.actions.is_none() && change.assignments.is_none()
-                    {
-                        ChangeKind::Unchanged
-                    } else {
-                        ChangeKind::Update
-                    };
-            }
-        }
-        changes.push(change);
+        changes.push(match matches.of(d).first() {
+            None => create(d, &res),
+            Some(existing) => update(d, &res, existing, &mut resolver).await?,
+        });
     }
-
-    let in_config: HashSet<(&str, PolicyType)> =
-        desired.iter().map(|d| (d.display_name.as_str(), d.policy_type())).collect();
-    for p in &remote {
+    for p in matches.unmatched(desired) {
         let Some(ty) = p.policy_type else { continue };
-        let wanted = in_config.contains(&(p.display_name.as_str(), ty));
-        if wanted {
-            continue;
-        }
         match verdict(p, ty, read_version, options) {
             Verdict::Delete(c) => changes.push(*c),
             Verdict::Warn(w) => warnings.push(w),
@@ -278,54 +181,170 @@ pub async fn compute_with(
             warnings.push(format!("policy {} (not in the config): {what}", p.label()));
         }
     }
-
-    // Names for display: every group and filter id in any before/after list.
-    let mut group_names = BTreeMap::new();
-    let mut filter_names = BTreeMap::new();
-    for c in &changes {
-        let lists = c.assignments.iter().flat_map(|a| a.before.iter().chain(a.after.iter()));
-        for t in lists {
-            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &t.kind {
-                if !group_names.contains_key(id) {
-                    group_names.insert(id.clone(), resolver.group_name(id).await?);
-                }
-            }
-            if let Some(f) = &t.filter {
-                if !filter_names.contains_key(&f.id) {
-                    filter_names.insert(f.id.clone(), resolver.filter_name(&f.id).await?);
-                }
-            }
-        }
-        for a in c.actions.iter().flat_map(|a| a.before.iter().chain(a.after.iter())) {
-            for id in &a.notification_message_cc_list {
-                if !group_names.contains_key(id) {
-                    group_names.insert(id.clone(), resolver.group_name(id).await?);
-                }
-            }
-        }
-    }
-    let mut template_names = BTreeMap::new();
-    for c in &changes {
-        for a in c.actions.iter().flat_map(|a| a.before.iter().chain(a.after.iter())) {
-            if !a.notification_template_id.is_empty() {
-                template_names.insert(
-                    a.notification_template_id.clone(),
-                    resolver.template_name(&a.notification_template_id),
-                );
-            }
-        }
-    }
+    let names = display_names(&changes, &mut resolver).await?;
     warnings.sort();
     warnings.dedup();
     Ok(Plan {
         tenant: tenant.to_string(),
         changes,
         warnings,
-        group_names,
-        template_names,
-        filter_names,
+        group_names: names.groups,
+        template_names: names.templates,
+        filter_names: names.filters,
         prune: options.prune,
     })
+}
+
+/// Why the tenant policies matching `d` stop the plan: several of them, or
+/// one mtdhost cannot fully read or may not write.
+fn match_problems(d: &DesiredPolicy, found: &[&RemotePolicy], options: &PlanOptions) -> Vec<String> {
+    match found {
+        [p] => {
+            // mtdhost would write this policy (and /assign replaces the
+            // whole set): anything it could not read stops the plan.
+            let mut problems: Vec<String> = p
+                .problems
+                .iter()
+                .map(|what| {
+                    format!(
+                        "{}: policy {} in the tenant: {what}; mtdhost will not write a policy it cannot fully read",
+                        d.location,
+                        p.label()
+                    )
+                })
+                .collect();
+            problems.extend(ownership_problem(d, p, options));
+            problems
+        }
+        [] => Vec::new(),
+        several => vec![format!(
+            "{}: policy '{}' ({}) exists {} times in the tenant (ids {}); mtdhost will not guess which one to manage — delete or rename the extras",
+            d.location,
+            d.display_name,
+            d.policy_type().type_name(),
+            several.len(),
+            several.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+        )],
+    }
+}
+
+/// A change that starts from `d` with nothing decided yet.
+fn blank(d: &DesiredPolicy, kind: ChangeKind) -> Change {
+    Change {
+        kind,
+        name: d.display_name.clone(),
+        policy_type: d.policy_type(),
+        version: d.version,
+        id: None,
+        settings: Vec::new(),
+        actions: None,
+        assignments: None,
+        inherited: Vec::new(),
+        origin: Some(d.location.to_string()),
+        notes: d.notes.clone(),
+        // Only a create sends the whole body; 5,000 unchanged policies
+        // need not carry a second copy of their desired state.
+        body: Default::default(),
+    }
+}
+
+/// Creating `d`: every property, its actions and assignments.
+fn create(d: &DesiredPolicy, res: &Resolved) -> Change {
+    let want = d.graph_properties();
+    let mut change = blank(d, ChangeKind::Create);
+    change.settings = want
+        .iter()
+        .filter(|(k, _)| *k != "displayName")
+        .map(|(k, v)| SettingChange { property: k.clone(), before: Value::Null, after: v.clone() })
+        .collect();
+    change.body = want;
+    change.actions = Some(ListChange { before: Vec::new(), after: sorted_actions(&res.actions) });
+    let targets = sorted_targets(&res.targets);
+    if !targets.is_empty() {
+        change.assignments = Some(ListChange { before: Vec::new(), after: targets });
+    }
+    change
+}
+
+/// What changes on `existing` to match `d`; unchanged when nothing does.
+async fn update(
+    d: &DesiredPolicy,
+    res: &Resolved,
+    existing: &RemotePolicy,
+    resolver: &mut Resolver<'_>,
+) -> Result<Change, PlanError> {
+    let mut change = blank(d, ChangeKind::Update);
+    change.id = Some(existing.id.clone());
+    change.settings = settings_diff(d, existing);
+    let (before, after) = (sorted_actions(&existing.actions), sorted_actions(&res.actions));
+    if before != after {
+        change.actions = Some(ListChange { before, after });
+    }
+    let direct: Vec<Target> =
+        existing.assignments.iter().filter(|a| a.is_direct()).map(|a| a.target.clone()).collect();
+    let (before, after) = (sorted_targets(&direct), sorted_targets(&res.targets));
+    if before != after {
+        change.assignments = Some(ListChange { before, after });
+    }
+    for a in existing.assignments.iter() {
+        if let Some(set) = a.policy_set() {
+            let set_name = resolver.policy_set_name(set).await?;
+            change.inherited.push(format!(
+                "{} (from policy set {set_name}, not managed)",
+                super::render::describe_target(&a.target, resolver).await?
+            ));
+        }
+    }
+    if change.settings.is_empty() && change.actions.is_none() && change.assignments.is_none() {
+        change.kind = ChangeKind::Unchanged;
+    }
+    Ok(change)
+}
+
+/// Display names of every group, filter and template id the plan shows.
+#[derive(Default)]
+struct Names {
+    groups: BTreeMap<String, String>,
+    filters: BTreeMap<String, String>,
+    templates: BTreeMap<String, String>,
+}
+
+/// Names for display: every group and filter id in any before/after list.
+async fn display_names(changes: &[Change], resolver: &mut Resolver<'_>) -> Result<Names, PlanError> {
+    let mut names = Names::default();
+    for c in changes {
+        let lists = c.assignments.iter().flat_map(|a| a.before.iter().chain(a.after.iter()));
+        for t in lists {
+            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &t.kind {
+                if !names.groups.contains_key(id) {
+                    names.groups.insert(id.clone(), resolver.group_name(id).await?);
+                }
+            }
+            if let Some(f) = &t.filter {
+                if !names.filters.contains_key(&f.id) {
+                    names.filters.insert(f.id.clone(), resolver.filter_name(&f.id).await?);
+                }
+            }
+        }
+        for a in c.actions.iter().flat_map(|a| a.before.iter().chain(a.after.iter())) {
+            for id in &a.notification_message_cc_list {
+                if !names.groups.contains_key(id) {
+                    names.groups.insert(id.clone(), resolver.group_name(id).await?);
+                }
+            }
+        }
+    }
+    for c in changes {
+        for a in c.actions.iter().flat_map(|a| a.before.iter().chain(a.after.iter())) {
+            if !a.notification_template_id.is_empty() {
+                names.templates.insert(
+                    a.notification_template_id.clone(),
+                    resolver.template_name(&a.notification_template_id),
+                );
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// Warnings for partners whose MTD connector is not enabled for a platform a

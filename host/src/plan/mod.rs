@@ -10,6 +10,7 @@
 mod apply;
 mod compare;
 mod compute;
+mod matching;
 mod prune;
 mod render;
 mod resolve;
@@ -22,6 +23,7 @@ use serde_json::{Map, Value};
 pub use apply::{apply, ApplyProgress, ApplySummary};
 pub use compare::{is_default, normalize, same};
 pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
+pub use matching::{Keyed, Matches, PolicyKey};
 pub use render::{render_json, render_text};
 pub use resolve::{is_guid, Resolver, Wanted};
 
