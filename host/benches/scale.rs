@@ -26,7 +26,7 @@ use mtdhost::emulator::{
 };
 use mtdhost::graph::ClientOptions;
 use mtdhost::graph::PaceLimit;
-use mtdhost::job::{prepare_opts, PrepareOptions};
+use mtdhost::prepare::{prepare_opts, PrepareOptions};
 
 const SECRET_ENV: &str = "MTDHOST_BENCH_SECRET";
 

@@ -38,8 +38,8 @@ const EXECUTIVES: &str = "2dab5e73-4f60-4182-9c93-3e4f5a6b7c03";
 async fn run(
     path: &std::path::Path,
     prune: bool,
-) -> Result<(plan::Plan, plan::ApplySummary), mtdhost::job::JobError> {
-    let p = mtdhost::job::prepare(path, prune).await?;
+) -> Result<(plan::Plan, plan::ApplySummary), mtdhost::prepare::JobError> {
+    let p = mtdhost::prepare::prepare(path, prune).await?;
     let done = plan::apply(&p.session.client, &p.plan, &()).await.expect("apply");
     Ok((p.plan, done))
 }
@@ -223,7 +223,7 @@ async fn assert_stops_before_writing(emu: &Emulator, rest: &str, needle: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = configs::write(dir.path(), emu, rest);
     emu.clear_requests();
-    let err = match mtdhost::job::prepare(&path, true).await {
+    let err = match mtdhost::prepare::prepare(&path, true).await {
         Ok(_) => panic!("expected the run to stop"),
         Err(e) => e.to_string(),
     };
@@ -303,7 +303,7 @@ async fn plan_warns_when_the_partner_connector_is_not_enabled() {
             "[tenant.connectors]\nexample = \"7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d\"\n\n[plugins.example]",
         ),
     );
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     let w = &p.plan.warnings;
     assert!(
         w.iter()

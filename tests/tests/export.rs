@@ -37,7 +37,7 @@ async fn exported_config_plans_no_change() {
     let emu = emulator(EmulatorConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let path = configs::write(dir.path(), &emu, POLICIES);
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     mtdhost::plan::apply(&p.session.client, &p.plan, &()).await.unwrap();
     // A policy made in the portal: no marker, MTD level set.
     emu.with_tenant(|t| {
@@ -84,7 +84,7 @@ async fn exported_config_plans_no_change() {
     std::fs::write(&out, &exported.toml).unwrap();
 
     emu.clear_requests();
-    let again = mtdhost::job::prepare(&out, false).await.unwrap();
+    let again = mtdhost::prepare::prepare(&out, false).await.unwrap();
     assert!(!again.plan.has_changes(), "{}", mtdhost::plan::render_text(&again.plan));
     assert_eq!(again.plan.changes.len(), 4);
     assert!(emu.requests().iter().all(|r| !r.is_write() || r.status == 0 || r.path.ends_with("$batch")));

@@ -16,7 +16,7 @@ fn writes(emu: &Emulator) -> usize {
 }
 
 async fn apply(path: &std::path::Path, prune: bool) -> plan::Plan {
-    let p = mtdhost::job::prepare(path, prune).await.unwrap_or_else(|e| panic!("{e}"));
+    let p = mtdhost::prepare::prepare(path, prune).await.unwrap_or_else(|e| panic!("{e}"));
     plan::apply(&p.session.client, &p.plan, &()).await.unwrap();
     p.plan
 }
@@ -68,7 +68,7 @@ async fn a_filtered_assignment_survives_a_group_change() {
             "\"R&D Users\"",
         ),
     );
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     let text = plan::render_text(&p.plan);
     assert!(text.contains("- include R&D Users (filter Corporate iPhones, include)"), "{text}");
     assert!(text.contains("+ include R&D Users\n"), "{text}");
@@ -96,7 +96,7 @@ actions = [{ type = "block", grace-period-hours = 12 }]
 include = ["R&D Users"]
 "#,
     );
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     let text = plan::render_text(&p.plan);
     assert!(
         text.contains("= include O'Brien Team (from policy set Contoso baseline – iOS, not managed)"),
@@ -179,7 +179,7 @@ max-threat-level = "low"
     assert!(w.contains("'Old - iOS'") && w.contains("--adopt-owner"), "{w}");
 
     // --adopt-owner migrates the old plain marker: only that one is pruned.
-    let adopted = mtdhost::job::prepare_with(&path, true, true).await.unwrap();
+    let adopted = mtdhost::prepare::prepare_with(&path, true, true).await.unwrap();
     let deletes: Vec<&str> = adopted
         .plan
         .changes
@@ -191,13 +191,16 @@ max-threat-level = "low"
 
     // A config naming another owner's policy stops instead of taking it over.
     let theirs = write("\n[[policy]]\nname = \"Fabrikam\"\nplatforms = [\"ios\"]\n");
-    let err = mtdhost::job::prepare(&theirs, false).await.err().expect("refused");
+    let err = mtdhost::prepare::prepare(&theirs, false).await.err().expect("refused");
     assert!(err.to_string().contains("managed by owner 'fabrikam'"), "{err}");
-    assert!(mtdhost::job::prepare_with(&theirs, false, true).await.is_ok(), "--adopt-owner takes it over");
+    assert!(
+        mtdhost::prepare::prepare_with(&theirs, false, true).await.is_ok(),
+        "--adopt-owner takes it over"
+    );
 
     // --prune without an owner refuses to plan.
     let bare = configs::write(dir.path(), &emu, "");
-    let err = mtdhost::job::prepare(&bare, true).await.err().expect("refused");
+    let err = mtdhost::prepare::prepare(&bare, true).await.err().expect("refused");
     assert!(err.to_string().contains("--prune needs an owner"), "{err}");
 }
 
@@ -227,12 +230,12 @@ async fn a_removed_level_and_setting_are_planned_back_to_defaults() {
     let t = emu.tenant();
     assert_eq!(stored(&t, "MTD - Phones - iOS").properties["deviceThreatProtectionEnabled"], false);
     emu.clear_requests();
-    let again = mtdhost::job::prepare(&path, false).await.unwrap();
+    let again = mtdhost::prepare::prepare(&path, false).await.unwrap();
     assert!(!again.plan.has_changes(), "{}", plan::render_text(&again.plan));
 
     // An adopted policy (marker = false) compares only what it lists.
     configs::write(dir.path(), &emu, "\n[[policy]]\nname = \"MTD - Phones\"\nplatforms = [\"ios\"]\nmarker = false\ndescription = \"[managed by mtdhost]\"\n[policy.settings]\npasscodeRequired = false\n");
-    let adopted = mtdhost::job::prepare(&path, false).await.unwrap();
+    let adopted = mtdhost::prepare::prepare(&path, false).await.unwrap();
     assert!(!adopted.plan.has_changes(), "{}", plan::render_text(&adopted.plan));
 }
 
@@ -282,7 +285,7 @@ async fn export_of_the_demo_tenant_plans_no_change() {
         "\n[[policy]]\nname = \"MTD - Made\"\nplatforms = [\"android-work-profile\"]\nmax-threat-level = \"low\"\n",
     );
     apply(&made, false).await;
-    let p = mtdhost::job::prepare(&made, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&made, false).await.unwrap();
     let tenant: toml::Table = toml::from_str(&configs::tenant(&emu)).unwrap();
     let exported = mtdhost::export::export(&p.session.client, tenant["tenant"].as_table().unwrap(), false)
         .await
@@ -300,7 +303,7 @@ async fn export_of_the_demo_tenant_plans_no_change() {
     let out = dir.path().join("exported.toml");
     std::fs::write(&out, &text).unwrap();
     emu.clear_requests();
-    let again = mtdhost::job::prepare(&out, false).await.unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let again = mtdhost::prepare::prepare(&out, false).await.unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(!again.plan.has_changes(), "{}\n{text}", plan::render_text(&again.plan));
     plan::apply(&again.session.client, &again.plan, &()).await.unwrap();
     assert_eq!(writes(&emu), 0, "a second apply writes nothing");
@@ -315,7 +318,7 @@ async fn plan_warns_about_android_device_administrator() {
         &emu,
         "\n[[policy]]\nname = \"Old\"\nplatforms = [\"android\", \"android-work-profile\"]\n",
     );
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     let w = &p.plan.warnings;
     assert!(w.iter().any(|w| w.contains("'Old - Android' targets Android device administrator")), "{w:?}");
     assert!(!w.iter().any(|w| w.contains("'Old - Android Work Profile'")), "{w:?}");
@@ -331,7 +334,7 @@ async fn contoso_applies_once_then_exports_to_a_config_that_plans_no_change() {
     let path = dir.path().join("mtdhost.toml");
     // The embedded demo tenant (with its portal-made policies) kept in the state file.
     apply(&path, false).await;
-    let second = mtdhost::job::prepare(&path, false).await.unwrap();
+    let second = mtdhost::prepare::prepare(&path, false).await.unwrap();
     assert!(!second.plan.has_changes(), "{}", plan::render_text(&second.plan));
 
     let config: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -342,6 +345,7 @@ async fn contoso_applies_once_then_exports_to_a_config_that_plans_no_change() {
     drop(second);
     let out = dir.path().join("exported.toml");
     std::fs::write(&out, &exported.toml).unwrap();
-    let again = mtdhost::job::prepare(&out, false).await.unwrap_or_else(|e| panic!("{e}\n{}", exported.toml));
+    let again =
+        mtdhost::prepare::prepare(&out, false).await.unwrap_or_else(|e| panic!("{e}\n{}", exported.toml));
     assert!(!again.plan.has_changes(), "{}\n{}", plan::render_text(&again.plan), exported.toml);
 }

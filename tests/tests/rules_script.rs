@@ -183,7 +183,7 @@ async fn an_added_policy_for_an_unknown_group_is_caught_before_any_write() {
     let path = configs::write(dir.path(), &emu, execs_only);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("rules = [\"rules\"]\n{text}")).unwrap();
-    let err = match mtdhost::job::prepare(&path, false).await {
+    let err = match mtdhost::prepare::prepare(&path, false).await {
         Ok(_) => panic!("must stop"),
         Err(e) => e.to_string(),
     };
@@ -202,7 +202,7 @@ async fn the_plan_shows_which_rule_changed_what() {
     let path = configs::write(dir.path(), &emu, POLICIES);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("rules = [\"rules\"]\n{text}")).unwrap();
-    let p = mtdhost::job::prepare(&path, false).await.unwrap();
+    let p = mtdhost::prepare::prepare(&path, false).await.unwrap();
     let shown = mtdhost::plan::render_text(&p.plan);
     assert!(
         shown.contains(

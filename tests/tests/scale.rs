@@ -13,8 +13,8 @@ use mtd_e2e::graph::{emulator, fast_options};
 use mtdhost::emulator::{
     raise_policy_7, scale_policies, Emulator, EmulatorConfig, ExpansionQuirks, Recorded, Tenant,
 };
-use mtdhost::job::{prepare_opts, PrepareOptions};
 use mtdhost::plan::{self, ChangeKind};
+use mtdhost::prepare::{prepare_opts, PrepareOptions};
 
 /// Two pages of 100 and a partial third.
 const N: usize = 230;
@@ -62,7 +62,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
 
     // Export: token + pages + group ids + filters + group names (uniqueness).
     emu.clear_requests();
-    let config = mtdhost::job::load_config(&path).unwrap();
+    let config = mtdhost::prepare::load_config(&path).unwrap();
     let session = mtdhost::session::connect(&config, fast_options()).await.unwrap();
     let tenant: toml::Table =
         toml::from_str::<toml::Table>(&config.text).unwrap()["tenant"].as_table().cloned().unwrap();

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::evaluate::{self, PolicyCheck};
-use crate::job;
+use crate::prepare;
 use crate::runtime::Capability;
 
 /// Output formats of `evaluate`.
@@ -40,9 +40,9 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
-    let config = job::load_config(&args.config)?;
-    let runtime = job::runtime()?;
-    let desired = crate::pipeline::build(&config, &runtime, &job::empty_context())?;
+    let config = prepare::load_config(&args.config)?;
+    let runtime = prepare::plugin_runtime()?;
+    let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;
     let mapping: Vec<&str> = desired
         .plugins
         .iter()

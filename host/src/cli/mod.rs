@@ -13,6 +13,7 @@ mod plugin_test_cmd;
 mod render;
 mod settings;
 mod tenant_cmd;
+mod validate_cmd;
 
 use std::path::PathBuf;
 
@@ -116,9 +117,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export(args) => tenant_cmd::export(args),
         Command::Connectors(args) => tenant_cmd::connectors(args),
         Command::Evaluate(args) => evaluate_cmd::run(args),
-        Command::Validate(args) => tenant_cmd::validate(args),
+        Command::Validate(args) => validate_cmd::validate(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator_cmd::run(args),
     }
+}
+
+/// The async runtime the tenant-facing commands block on.
+fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::OutputFormat;
-use crate::job;
 use crate::plan::{self, ApplyProgress};
+use crate::prepare;
 
 /// Options of `mtdhost plan`.
 #[derive(Debug, Args)]
@@ -46,13 +46,9 @@ pub struct ApplyArgs {
     pub adopt_owner: bool,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
-}
-
 pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
-    runtime()?.block_on(async {
-        let p = job::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
+    super::tokio_runtime()?.block_on(async {
+        let p = prepare::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         match args.output {
             OutputFormat::Text => out!("{}", plan::render_text(&p.plan))?,
             OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&plan::render_json(&p.plan))?)?,
@@ -80,8 +76,8 @@ impl ApplyProgress for Bar<'_> {
 }
 
 pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
-    runtime()?.block_on(async {
-        let p = job::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
+    super::tokio_runtime()?.block_on(async {
+        let p = prepare::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         out!("{}", plan::render_text(&p.plan))?;
         if !p.plan.has_changes() {
             return Ok(0);

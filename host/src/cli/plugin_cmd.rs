@@ -118,7 +118,7 @@ pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
             super::plugin_test_cmd::run(&plugin, &dir, file.as_deref(), output, &load)
         }
         PluginCommand::Precompile { plugins, load } => {
-            let runtime = runtime(&load)?;
+            let runtime = plugin_runtime(&load)?;
             let dir = runtime.cache().dir().map(|d| d.display().to_string());
             for spec in &plugins {
                 let source = PluginSource::resolve(spec)?;
@@ -151,7 +151,7 @@ fn read_events(path: &Path) -> anyhow::Result<String> {
     })
 }
 
-pub(super) fn runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
+pub(super) fn plugin_runtime(load: &LoadArgs) -> anyhow::Result<Runtime> {
     let cache = if load.no_cache {
         Cache::disabled()
     } else {
@@ -170,7 +170,7 @@ fn prepare(
 ) -> anyhow::Result<(Runtime, PluginSource, LoadOptions)> {
     let source = PluginSource::resolve(spec)?;
     let opts = options(&source, load, settings_json)?;
-    Ok((runtime(load)?, source, opts))
+    Ok((plugin_runtime(load)?, source, opts))
 }
 
 pub(super) fn options(

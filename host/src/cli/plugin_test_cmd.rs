@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::plugin_cmd::{options, runtime};
+use super::plugin_cmd::{options, plugin_runtime};
 use super::{settings, LoadArgs, OutputFormat};
 use crate::plugin_test::{self, Outcome};
 use crate::runtime::{ensure_valid_settings, sanitize, LoadedPlugin, PluginSource};
@@ -22,7 +22,7 @@ pub fn run(
 ) -> anyhow::Result<i32> {
     let default_settings = settings::from_toml_file(settings_file)?;
     let cases = plugin_test::discover(dir)?;
-    let rt = runtime(load)?;
+    let rt = plugin_runtime(load)?;
     let source = PluginSource::resolve(plugin)?;
     let loader = |settings_json: &str| -> Result<LoadedPlugin, String> {
         let opts = options(&source, load, settings_json.to_string()).map_err(|e| e.to_string())?;

@@ -1,4 +1,4 @@
-//! `mtdhost export`, `mtdhost connectors` and `mtdhost validate`.
+//! `mtdhost export` and `mtdhost connectors`: commands that read the tenant.
 
 use crate::cli::out::{out, outln};
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use clap::Args;
 use crate::graph::schema::ApiVersion;
 use crate::graph::ClientOptions;
 use crate::graph::DEFENDER_CONNECTOR_ID;
-use crate::job;
+use crate::prepare;
 
 /// Options naming just the config.
 #[derive(Debug, Args)]
@@ -32,18 +32,14 @@ pub struct ExportArgs {
     pub all: bool,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
-}
-
 pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
-    let config = job::load_config(&args.config)?;
+    let config = prepare::load_config(&args.config)?;
     let tenant_table = toml::from_str::<toml::Table>(&config.text)?
         .get("tenant")
         .and_then(|t| t.as_table())
         .cloned()
         .unwrap_or_default();
-    runtime()?.block_on(async {
+    super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
         let exported = crate::export::export(&session.client, &tenant_table, args.all).await?;
         match &args.output {
@@ -62,8 +58,8 @@ pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
 }
 
 pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
-    let config = job::load_config(&args.config)?;
-    runtime()?.block_on(async {
+    let config = prepare::load_config(&args.config)?;
+    super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
         let list = session.client.list_connectors(ApiVersion::Beta).await?;
         let partner_of = |id: &str| {
@@ -107,30 +103,4 @@ pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
         }
         Ok(0)
     })
-}
-
-pub fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
-    let config = job::load_config(&args.config)?;
-    let runtime = job::runtime()?;
-    let desired = crate::pipeline::build(&config, &runtime, &job::empty_context())?;
-    for d in &desired.policies {
-        let level =
-            d.max_level.map_or("no threat level".to_string(), |l| format!("max threat level {}", l.as_str()));
-        outln!(
-            "{} ({}, Graph {}): {level}",
-            d.display_name,
-            d.policy_type().type_name(),
-            d.version.segment()
-        )?;
-        for n in &d.notes {
-            outln!("    note: {n}")?;
-        }
-    }
-    outln!(
-        "{}: valid — {} policies from {} plugin(s); the tenant was not contacted.",
-        config.path.display(),
-        desired.policies.len(),
-        desired.plugins.len()
-    )?;
-    Ok(0)
 }

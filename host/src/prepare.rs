@@ -50,7 +50,7 @@ impl<E: Into<JobErrorKind>> From<E> for JobError {
 }
 
 /// A runtime with the default on-disk cache (or none if there is no cache dir).
-pub fn runtime() -> Result<Runtime, JobError> {
+pub fn plugin_runtime() -> Result<Runtime, JobError> {
     let cache = match Cache::default_dir() {
         Some(dir) => Cache::at(dir)?,
         None => Cache::disabled(),
@@ -149,7 +149,7 @@ pub struct PrepareOptions {
 pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, JobError> {
     let (prune, adopt_owner) = (o.prune, o.adopt_owner);
     let config = load_config(path)?;
-    let runtime = runtime()?;
+    let runtime = plugin_runtime()?;
     let client_options = o.client.clone().unwrap_or_else(|| client_options(&config));
     // Without rules plugins, everything is checked before the tenant is
     // touched; rules need the tenant context, read first. Either way nothing

@@ -1,0 +1,33 @@
+//! `mtdhost validate`: the config, its plugins and their settings checked,
+//! and the desired policies listed, without contacting the tenant.
+
+use super::out::outln;
+use super::tenant_cmd::ConfigArgs;
+use crate::prepare;
+
+/// Runs `mtdhost validate`.
+pub fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
+    let config = prepare::load_config(&args.config)?;
+    let runtime = prepare::plugin_runtime()?;
+    let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;
+    for d in &desired.policies {
+        let level =
+            d.max_level.map_or("no threat level".to_string(), |l| format!("max threat level {}", l.as_str()));
+        outln!(
+            "{} ({}, Graph {}): {level}",
+            d.display_name,
+            d.policy_type().type_name(),
+            d.version.segment()
+        )?;
+        for n in &d.notes {
+            outln!("    note: {n}")?;
+        }
+    }
+    outln!(
+        "{}: valid — {} policies from {} plugin(s); the tenant was not contacted.",
+        config.path.display(),
+        desired.policies.len(),
+        desired.plugins.len()
+    )?;
+    Ok(0)
+}
