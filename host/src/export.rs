@@ -13,7 +13,7 @@ use serde_json::Value;
 use toml::{Table, Value as Toml};
 
 use crate::config::{ActionKind, Platform};
-use crate::graph::schema::ApiVersion;
+use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::Named;
 use crate::graph::RemotePolicy;
 use crate::graph::{AssignmentTarget, Target};
@@ -146,12 +146,13 @@ struct Context<'a> {
     owner: Option<&'a str>,
 }
 
+/// The `[[policy]]` entry describing `p`; what the config cannot express
+/// is left out with a warning.
 fn policy_entry(
     p: &RemotePolicy,
     ctx: &Context<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<Table, GraphError> {
-    let templates = ctx.resolver.cached_templates();
     let ty = p.policy_type.expect("checked by the caller");
     let mut t = Table::new();
     t.insert("name".into(), Toml::String(p.display_name.clone()));
@@ -160,11 +161,38 @@ fn policy_entry(
         Toml::Array(vec![Toml::String(Platform::from_policy_type(ty).key().into())]),
     );
     t.insert("platform-suffix".into(), Toml::Boolean(false));
-    // A marker this config would write itself (same owner, or the plain one
-    // when the config has no owner) is stripped; anything else is kept
-    // verbatim and the policy adopted (`marker = false`).
+    insert_description(&mut t, p, ty, ctx.owner);
+    let mut beta = ty.min_version() == ApiVersion::Beta;
+    if let Some(level) = threat_level(p) {
+        t.insert("max-threat-level".into(), Toml::String(level.into()));
+        beta |= ty.mtd_level_version() == Some(ApiVersion::Beta);
+    }
+    let (settings, beta_settings) = settings_table(p, ty);
+    beta |= beta_settings;
+    if !settings.is_empty() {
+        t.insert("settings".into(), Toml::Table(settings));
+    }
+    beta |= p
+        .actions
+        .iter()
+        .any(|a| ActionKind::from_graph(&a.action_type).is_some_and(|k| k.since() == ApiVersion::Beta));
+    if beta {
+        t.insert("api".into(), Toml::String("beta".into()));
+    }
+    t.insert("actions".into(), Toml::Array(action_entries(p, ctx, warnings)));
+    let assign = assignments_table(p, ctx, warnings);
+    if !assign.is_empty() {
+        t.insert("assignments".into(), Toml::Table(assign));
+    }
+    Ok(t)
+}
+
+/// The description: a marker this config would write itself (same owner,
+/// or the plain one when the config has no owner) is stripped; anything
+/// else is kept verbatim and the policy adopted (`marker = false`).
+fn insert_description(t: &mut Table, p: &RemotePolicy, ty: PolicyType, owner: Option<&str>) {
     let (text, ownership) = marker::parse(&p.description);
-    let ours = match (&ownership, ctx.owner) {
+    let ours = match (&ownership, owner) {
         (Ownership::Legacy, None) => true,
         (Ownership::Owned { owner, key }, Some(o)) => {
             owner == o && *key == marker::key(o, ty, &p.display_name)
@@ -177,17 +205,22 @@ fn policy_entry(
         t.insert("description".into(), Toml::String(p.description.clone()));
         t.insert("marker".into(), Toml::Boolean(false));
     }
-    let mut beta = ty.min_version() == ApiVersion::Beta;
-    if p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)) {
-        if let Some(level) = p.raw.get("deviceThreatProtectionRequiredSecurityLevel").and_then(Value::as_str)
-        {
-            if crate::runtime::ThreatLevel::parse(level).is_some() {
-                t.insert("max-threat-level".into(), Toml::String(level.into()));
-                beta |= ty.mtd_level_version() == Some(ApiVersion::Beta);
-            }
-        }
+}
+
+/// The Intune threat level the policy requires, if it requires one.
+fn threat_level(p: &RemotePolicy) -> Option<&str> {
+    if p.raw.get("deviceThreatProtectionEnabled") != Some(&Value::Bool(true)) {
+        return None;
     }
+    let level = p.raw.get("deviceThreatProtectionRequiredSecurityLevel").and_then(Value::as_str)?;
+    crate::runtime::ThreatLevel::parse(level).map(|_| level)
+}
+
+/// Every setting not at Intune's default (the ones mtdhost sets from the
+/// policy's own keys aside), and whether any exists only in beta.
+fn settings_table(p: &RemotePolicy, ty: PolicyType) -> (Table, bool) {
     let mut settings = Table::new();
+    let mut beta = false;
     for prop in ty.properties() {
         if crate::config::MANAGED_KEYS.contains(&prop.name) {
             continue;
@@ -201,9 +234,12 @@ fn policy_entry(
             settings.insert(prop.name.to_string(), tv);
         }
     }
-    if !settings.is_empty() {
-        t.insert("settings".into(), Toml::Table(settings));
-    }
+    (settings, beta)
+}
+
+/// The actions for noncompliance, templates and CC groups by unique name.
+fn action_entries(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> Vec<Toml> {
+    let templates = ctx.resolver.cached_templates();
     let mut actions = Vec::new();
     for a in &p.actions {
         let Some(kind) = ActionKind::from_graph(&a.action_type) else {
@@ -214,14 +250,13 @@ fn policy_entry(
             continue;
         };
         let mut at = Table::new();
-        at.insert("type".into(), Toml::try_from(kind).map_err(|e| GraphError::Invalid(e.to_string()))?);
+        at.insert("type".into(), Toml::String(kind.key().into()));
         if a.grace_period_hours > 0 {
             at.insert("grace-period-hours".into(), Toml::Integer(a.grace_period_hours.into()));
         }
         let tid = a.normalized().notification_template_id;
         if !tid.is_empty() {
-            let same_name: Vec<_> = templates.iter().filter(|(id, _)| *id == tid).collect();
-            let name = same_name.first().map(|(_, n)| n.clone());
+            let name = templates.iter().find(|(id, _)| *id == tid).map(|(_, n)| n.clone());
             let unique = name.as_ref().is_some_and(|n| templates.iter().filter(|(_, m)| m == n).count() == 1);
             at.insert(
                 "template".into(),
@@ -229,31 +264,28 @@ fn policy_entry(
             );
         }
         if !a.notification_message_cc_list.is_empty() {
-            let mut cc = Vec::new();
-            for id in &a.notification_message_cc_list {
-                cc.push(Toml::String(group_ref(ctx.resolver, id)));
-            }
-            at.insert("cc".into(), Toml::Array(cc));
+            let cc =
+                a.notification_message_cc_list.iter().map(|id| Toml::String(group_ref(ctx.resolver, id)));
+            at.insert("cc".into(), Toml::Array(cc.collect()));
         }
         actions.push(Toml::Table(at));
     }
-    // remote-lock is a beta-only action type.
-    beta |= p.actions.iter().any(|a| a.action_type == "remoteLock");
-    if beta {
-        t.insert("api".into(), Toml::String("beta".into()));
-    }
-    t.insert("actions".into(), Toml::Array(actions));
+    actions
+}
+
+/// The direct assignments (policy sets' are theirs to export).
+fn assignments_table(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> Table {
     let mut assign = Table::new();
     let (mut include, mut exclude) = (Vec::new(), Vec::new());
+    let filter = |t: &Target| {
+        t.filter.as_ref().map(|f| {
+            let mut ft = Table::new();
+            ft.insert("filter".into(), Toml::String(filter_ref(ctx.resolver.cached_filters(), &f.id)));
+            ft.insert("filter-mode".into(), Toml::String(f.mode.as_str().into()));
+            ft
+        })
+    };
     for a in p.assignments.iter().filter(|a| a.is_direct()) {
-        let filter = |t: &Target| {
-            t.filter.as_ref().map(|f| {
-                let mut ft = Table::new();
-                ft.insert("filter".into(), Toml::String(filter_ref(ctx.resolver.cached_filters(), &f.id)));
-                ft.insert("filter-mode".into(), Toml::String(f.mode.as_str().into()));
-                ft
-            })
-        };
         match &a.target.kind {
             AssignmentTarget::Group(id) => {
                 let group = Toml::String(group_ref(ctx.resolver, id));
@@ -275,12 +307,10 @@ fn policy_entry(
                 exclude.push(Toml::String(group_ref(ctx.resolver, id)));
             }
             AssignmentTarget::AllLicensedUsers => {
-                let v = filter(&a.target).map_or(Toml::Boolean(true), Toml::Table);
-                assign.insert("all-users".into(), v);
+                assign.insert("all-users".into(), filter(&a.target).map_or(Toml::Boolean(true), Toml::Table));
             }
             AssignmentTarget::AllDevices => {
-                let v = filter(&a.target).map_or(Toml::Boolean(true), Toml::Table);
-                assign.insert("all-devices".into(), v);
+                assign.insert("all-devices".into(), filter(&a.target).map_or(Toml::Boolean(true), Toml::Table));
             }
             AssignmentTarget::ConfigurationManagerCollection(id) => warnings.push(format!(
                 "'{}': the assignment to Configuration Manager collection {id} cannot be expressed in the config and was left out",
@@ -294,8 +324,5 @@ fn policy_entry(
     if !exclude.is_empty() {
         assign.insert("exclude".into(), Toml::Array(exclude));
     }
-    if !assign.is_empty() {
-        t.insert("assignments".into(), Toml::Table(assign));
-    }
-    Ok(t)
+    assign
 }

@@ -135,105 +135,11 @@ impl Config {
         let f = &self.file;
         self.check_tenant()?;
         for (name, plugin) in &f.plugins {
-            if let Err(reason) = plugin.limits.check() {
-                return Err(self.err(plugin.source.span(), format!("plugin '{name}': {reason}"), None));
-            }
-            if !plugin.source.get_ref().starts_with("builtin:")
-                && !self.relative(plugin.source.get_ref()).exists()
-            {
-                return Err(self.err(
-                    plugin.source.span(),
-                    format!(
-                        "plugin '{name}': file {} does not exist",
-                        self.relative(plugin.source.get_ref()).display()
-                    ),
-                    Some("paths are relative to the config file; builtin plugins are written builtin:NAME"),
-                ));
-            }
-            if let Some(pin) = &plugin.sha256 {
-                let p = pin.get_ref().trim_start_matches("sha256:");
-                if p.len() != 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(self.err(
-                        pin.span(),
-                        format!("plugin '{name}': sha256 must be 64 hex digits"),
-                        None,
-                    ));
-                }
-            }
-            self.check_integrity(name, plugin)?;
+            self.check_plugin(name, plugin)?;
         }
         let mut seen = BTreeSet::new();
         for p in &f.policies {
-            let name = p.name.get_ref();
-            if name.trim().is_empty() {
-                return Err(self.err(p.name.span(), "a policy name cannot be empty", None));
-            }
-            if p.platforms.is_empty() {
-                return Err(self.err(
-                    p.name.span(),
-                    format!("policy '{name}' has no platforms"),
-                    Some("add platforms = [\"ios\", \"android\"]"),
-                ));
-            }
-            if !p.platform_suffix && p.platforms.len() > 1 {
-                return Err(self.err(
-                    p.name.span(),
-                    format!("policy '{name}' has several platforms, so it needs the platform suffix"),
-                    Some("remove platform-suffix = false, or split the policy"),
-                ));
-            }
-            for platform in &p.platforms {
-                let display = p.display_name(*platform.get_ref());
-                if !seen.insert((display.clone(), *platform.get_ref())) {
-                    return Err(self.err(
-                        p.name.span(),
-                        format!("duplicate policy '{display}'"),
-                        Some("policy names must be unique per platform"),
-                    ));
-                }
-                self.check_settings(p, *platform.get_ref())?;
-            }
-            if let Some(partner) = &p.partner {
-                if !f.plugins.contains_key(partner.get_ref()) {
-                    return Err(self.err(
-                        partner.span(),
-                        format!(
-                            "policy '{name}' uses partner '{}', but no [plugins.{}] is configured",
-                            partner.get_ref(),
-                            partner.get_ref()
-                        ),
-                        Some(&format!(
-                            "configured plugins: {}",
-                            f.plugins.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )),
-                    ));
-                }
-            }
-            if let Some(level) = &p.max_threat_level {
-                if p.partner.is_none() && crate::runtime::ThreatLevel::parse(level.get_ref()).is_none() {
-                    return Err(self.err(
-                        level.span(),
-                        format!("'{}' is not an Intune threat level", level.get_ref()),
-                        Some("use secured, low, medium or high, or set partner = \"…\" to write it in the partner's words"),
-                    ));
-                }
-            }
-            self.check_action_rules(p)?;
-            for a in &p.actions {
-                let a_ref = a.get_ref();
-                if a_ref.kind == ActionKind::Notification && a_ref.template.is_none() {
-                    return Err(self.err(
-                        a.span(),
-                        "a notification action needs template = \"<notification template name or id>\"",
-                        None,
-                    ));
-                }
-                if a_ref.kind != ActionKind::Notification
-                    && (a_ref.template.is_some() || !a_ref.cc.is_empty())
-                {
-                    return Err(self.err(a.span(), "only notification actions take template and cc", None));
-                }
-            }
+            self.check_policy(p, &mut seen)?;
         }
         for rule in &f.rules {
             if !f.plugins.contains_key(rule.get_ref()) {
@@ -242,6 +148,128 @@ impl Config {
                     format!("rules plugin '{}' is not configured under [plugins]", rule.get_ref()),
                     None,
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A plugin's limits, source file and pins.
+    fn check_plugin(&self, name: &str, plugin: &PluginConfig) -> Result<(), ConfigError> {
+        if let Err(reason) = plugin.limits.check() {
+            return Err(self.err(plugin.source.span(), format!("plugin '{name}': {reason}"), None));
+        }
+        if !plugin.source.get_ref().starts_with("builtin:")
+            && !self.relative(plugin.source.get_ref()).exists()
+        {
+            return Err(self.err(
+                plugin.source.span(),
+                format!(
+                    "plugin '{name}': file {} does not exist",
+                    self.relative(plugin.source.get_ref()).display()
+                ),
+                Some("paths are relative to the config file; builtin plugins are written builtin:NAME"),
+            ));
+        }
+        if let Some(pin) = &plugin.sha256 {
+            let p = pin.get_ref().trim_start_matches("sha256:");
+            if p.len() != 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(self.err(
+                    pin.span(),
+                    format!("plugin '{name}': sha256 must be 64 hex digits"),
+                    None,
+                ));
+            }
+        }
+        self.check_integrity(name, plugin)
+    }
+
+    /// One `[[policy]]`: its name and platforms (unique per platform across
+    /// the file, kept in `seen`), settings, partner, level and actions.
+    fn check_policy(
+        &self,
+        p: &PolicyConfig,
+        seen: &mut BTreeSet<(String, Platform)>,
+    ) -> Result<(), ConfigError> {
+        let name = p.name.get_ref();
+        if name.trim().is_empty() {
+            return Err(self.err(p.name.span(), "a policy name cannot be empty", None));
+        }
+        if p.platforms.is_empty() {
+            return Err(self.err(
+                p.name.span(),
+                format!("policy '{name}' has no platforms"),
+                Some("add platforms = [\"ios\", \"android\"]"),
+            ));
+        }
+        if !p.platform_suffix && p.platforms.len() > 1 {
+            return Err(self.err(
+                p.name.span(),
+                format!("policy '{name}' has several platforms, so it needs the platform suffix"),
+                Some("remove platform-suffix = false, or split the policy"),
+            ));
+        }
+        for platform in &p.platforms {
+            let display = p.display_name(*platform.get_ref());
+            if !seen.insert((display.clone(), *platform.get_ref())) {
+                return Err(self.err(
+                    p.name.span(),
+                    format!("duplicate policy '{display}'"),
+                    Some("policy names must be unique per platform"),
+                ));
+            }
+            self.check_settings(p, *platform.get_ref())?;
+        }
+        self.check_level(p)?;
+        self.check_action_rules(p)?;
+        self.check_notifications(p)
+    }
+
+    /// The partner a level is written in is configured; a level without
+    /// one is Intune's.
+    fn check_level(&self, p: &PolicyConfig) -> Result<(), ConfigError> {
+        let plugins = &self.file.plugins;
+        if let Some(partner) = &p.partner {
+            if !plugins.contains_key(partner.get_ref()) {
+                return Err(self.err(
+                    partner.span(),
+                    format!(
+                        "policy '{}' uses partner '{}', but no [plugins.{}] is configured",
+                        p.name.get_ref(),
+                        partner.get_ref(),
+                        partner.get_ref()
+                    ),
+                    Some(&format!(
+                        "configured plugins: {}",
+                        plugins.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                ));
+            }
+        }
+        if let Some(level) = &p.max_threat_level {
+            if p.partner.is_none() && crate::runtime::ThreatLevel::parse(level.get_ref()).is_none() {
+                return Err(self.err(
+                    level.span(),
+                    format!("'{}' is not an Intune threat level", level.get_ref()),
+                    Some("use secured, low, medium or high, or set partner = \"…\" to write it in the partner's words"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Only notification actions, and each of them, name a template.
+    fn check_notifications(&self, p: &PolicyConfig) -> Result<(), ConfigError> {
+        for a in &p.actions {
+            let a_ref = a.get_ref();
+            if a_ref.kind == ActionKind::Notification && a_ref.template.is_none() {
+                return Err(self.err(
+                    a.span(),
+                    "a notification action needs template = \"<notification template name or id>\"",
+                    None,
+                ));
+            }
+            if a_ref.kind != ActionKind::Notification && (a_ref.template.is_some() || !a_ref.cc.is_empty()) {
+                return Err(self.err(a.span(), "only notification actions take template and cc", None));
             }
         }
         Ok(())

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, FilterSubject, MARKER};
 pub use plugins::{load_plugins, resolve_script_file};
 
-use crate::config::{ActionKind, Config, Location};
+use crate::config::{ActionKind, Config, Location, Platform, PolicyConfig};
 use crate::runtime::{LoadedPlugin, Runtime, TenantContext, ThreatLevel};
 use mtd_model::rules::{check_policy, ActionShape, PolicyShape, Rule};
 
@@ -48,81 +48,12 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
     let find = |name: &str| plugins.iter().find(|(n, _)| n == name).map(|(_, p)| p);
     let mut policies = Vec::new();
     for p in &config.file.policies {
-        let location = config.at(p.name.span());
-        let (level, level_note) = match &p.max_threat_level {
-            None => (None, None),
-            Some(word) => {
-                let w = word.get_ref();
-                match (ThreatLevel::parse(w), &p.partner) {
-                    (Some(l), _) => (Some(l), None),
-                    (None, Some(partner)) => {
-                        let plugin = find(partner.get_ref()).ok_or_else(|| {
-                            PipelineError::Plugin(format!("plugin '{}' is not loaded", partner.get_ref()))
-                        })?;
-                        let l = plugin.translate_severity(w).map_err(|e| PipelineError::Invalid {
-                            location: config.at(word.span()),
-                            message: format!("cannot translate max-threat-level '{w}': {e}"),
-                        })?;
-                        (
-                            Some(l),
-                            Some(format!(
-                                "'{w}' in {}'s words is Intune level {}",
-                                partner.get_ref(),
-                                l.as_str()
-                            )),
-                        )
-                    }
-                    (None, None) => unreachable!("config checks reject a partner word without a partner"),
-                }
-            }
-        };
+        let (level, level_note) = threat_level(config, p, &find)?;
         for platform in &p.platforms {
-            let platform = *platform.get_ref();
-            let mut settings = Map::new();
-            for table in [p.settings.as_ref(), p.platform_settings.get(&platform)].into_iter().flatten() {
-                for (k, v) in table.get_ref() {
-                    settings.insert(k.clone(), serde_json::to_value(v).unwrap_or(Value::Null));
-                }
-            }
-            let mut actions: Vec<DesiredAction> = p
-                .actions
-                .iter()
-                .map(|a| {
-                    let a = a.get_ref();
-                    DesiredAction {
-                        kind: a.kind,
-                        grace_period_hours: a.grace_period_hours,
-                        template: a.template.clone(),
-                        cc: a.cc.clone(),
-                    }
-                })
-                .collect();
-            if !actions.iter().any(|a| a.kind == ActionKind::Block) {
-                actions.insert(
-                    0,
-                    DesiredAction {
-                        kind: ActionKind::Block,
-                        grace_period_hours: 0,
-                        template: None,
-                        cc: Vec::new(),
-                    },
-                );
-            }
-            policies.push(DesiredPolicy {
-                display_name: p.display_name(platform),
-                platform,
-                version: p.api.version(),
-                description: p.description.clone(),
-                marker: p.marker,
-                owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
-                partner: p.partner.as_ref().map(|s| s.get_ref().clone()),
-                max_level: level,
-                settings,
-                actions,
-                assignments: DesiredAssignments::from_config(&p.assignments),
-                location: location.clone(),
-                notes: level_note.iter().cloned().collect(),
-            });
+            let mut d = from_config(config, p, *platform.get_ref());
+            d.max_level = level;
+            d.notes.extend(level_note.iter().cloned());
+            policies.push(d);
         }
     }
     for rule in &config.file.rules {
@@ -141,6 +72,77 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
         validate(d)?;
     }
     Ok(Desired { policies, plugins })
+}
+
+/// The Intune level `p` requires, and a note when it was written in a
+/// partner's words (translated by that partner's plugin).
+fn threat_level<'p>(
+    config: &Config,
+    p: &PolicyConfig,
+    find: &impl Fn(&str) -> Option<&'p LoadedPlugin>,
+) -> Result<(Option<ThreatLevel>, Option<String>), PipelineError> {
+    let Some(word) = &p.max_threat_level else { return Ok((None, None)) };
+    let w = word.get_ref();
+    if let Some(l) = ThreatLevel::parse(w) {
+        return Ok((Some(l), None));
+    }
+    // The config check refuses this already; a config built in code may not have run it.
+    let Some(name) = p.partner.as_ref().map(|n| n.get_ref().as_str()) else {
+        return Err(PipelineError::Invalid {
+            location: config.at(word.span()),
+            message: format!("'{w}' is not an Intune threat level and the policy names no partner"),
+        });
+    };
+    let plugin = find(name).ok_or_else(|| PipelineError::Plugin(format!("plugin '{name}' is not loaded")))?;
+    let l = plugin.translate_severity(w).map_err(|e| PipelineError::Invalid {
+        location: config.at(word.span()),
+        message: format!("cannot translate max-threat-level '{w}': {e}"),
+    })?;
+    Ok((Some(l), Some(format!("'{w}' in {name}'s words is Intune level {}", l.as_str()))))
+}
+
+/// The desired policy `p` describes for one platform, before its level and
+/// before rules plugins run. With no block action listed, it blocks at once.
+fn from_config(config: &Config, p: &PolicyConfig, platform: Platform) -> DesiredPolicy {
+    let mut settings = Map::new();
+    for table in [p.settings.as_ref(), p.platform_settings.get(&platform)].into_iter().flatten() {
+        for (k, v) in table.get_ref() {
+            settings.insert(k.clone(), serde_json::to_value(v).unwrap_or(Value::Null));
+        }
+    }
+    let mut actions: Vec<DesiredAction> = p
+        .actions
+        .iter()
+        .map(|a| {
+            let a = a.get_ref();
+            DesiredAction {
+                kind: a.kind,
+                grace_period_hours: a.grace_period_hours,
+                template: a.template.clone(),
+                cc: a.cc.clone(),
+            }
+        })
+        .collect();
+    if !actions.iter().any(|a| a.kind == ActionKind::Block) {
+        let block =
+            DesiredAction { kind: ActionKind::Block, grace_period_hours: 0, template: None, cc: Vec::new() };
+        actions.insert(0, block);
+    }
+    DesiredPolicy {
+        display_name: p.display_name(platform),
+        platform,
+        version: p.api.version(),
+        description: p.description.clone(),
+        marker: p.marker,
+        owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
+        partner: p.partner.as_ref().map(|s| s.get_ref().clone()),
+        max_level: None,
+        settings,
+        actions,
+        assignments: DesiredAssignments::from_config(&p.assignments),
+        location: config.at(p.name.span()),
+        notes: Vec::new(),
+    }
 }
 
 /// Final checks on one desired policy, after rules ran: the rule table,
