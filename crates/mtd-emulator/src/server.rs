@@ -47,6 +47,18 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
     b.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// One request, read off the connection.
+struct Incoming {
+    method: String,
+    path: String,
+    raw_query: String,
+    /// `http://HOST` as the client addressed us.
+    base: String,
+    bearer: Option<String>,
+    identity_headers: super::identity::Headers,
+    body: Bytes,
+}
+
 /// Serves one request.
 pub(crate) async fn serve(
     shared: Arc<Shared>,
@@ -56,7 +68,6 @@ pub(crate) async fn serve(
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
     let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
-    let base = format!("http://{host}");
     let bearer = req
         .headers()
         .get("authorization")
@@ -64,175 +75,201 @@ pub(crate) async fn serve(
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_string);
     let identity_headers = super::identity::Headers::from(req.headers());
-    let body_bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(&odata::bad_request("The request body is too large or unreadable."))),
     };
+    let inc =
+        Incoming { method, path, raw_query, base: format!("http://{host}"), bearer, identity_headers, body };
+    let path = inc.path.clone();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-
-    // The token service.
-    if segs.len() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && method == "POST" {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&body_bytes).into_owned().collect();
-        if shared.faults().token_unavailable() {
-            let retry_after = shared.faults().spec.retry_after;
-            shared.record(Recorded {
-                method,
-                path,
-                query: String::new(),
-                status: 503,
-                body: None,
-                fault: Some("503"),
-                client_id: form.get("client_id").cloned(),
-            });
-            return Ok(respond(
-                &Reply::json(503, json!({"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred. Please try again."}))
-                    .with_header("Retry-After", format!("{retry_after:.3}")),
-            ));
-        }
-        // Borrowed, not cloned: a tenant of thousands of policies is not
-        // copied for every sign-in. Lock order: tenant, then tokens.
-        let tenant = shared.tenant_mut();
-        let result = {
-            let mut tokens = shared.tokens();
-            match segs[3] {
-                "token" => tokens.token(&tenant, &base, &format!("{base}{path}"), &form),
-                "devicecode" => tokens.device_code(&tenant, &base, &form),
-                _ => Err((404, json!({"error": "not_found"}))),
-            }
-        };
-        drop(tenant);
-        let (status, body) = match result {
-            Ok(b) => (200, b),
-            Err((s, b)) => (s, b),
-        };
-        // Token requests carry secrets: record neither the form nor the answer.
-        shared.record(Recorded {
-            method,
-            path,
-            query: String::new(),
-            status,
-            body: None,
-            fault: None,
-            client_id: form.get("client_id").cloned(),
-        });
-        return Ok(respond(&Reply::json(status, body)));
+    if segs.len() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && inc.method == "POST" {
+        return Ok(respond(&token_service(&shared, inc, segs[3])));
     }
-
-    // Secretless sign-in: OIDC issuer, CI token endpoint, managed identity.
-    if let Some(reply) = super::identity::route(
-        &shared,
-        &method,
-        &segs,
-        &raw_query,
-        &base,
-        bearer.as_deref(),
-        &identity_headers,
-    ) {
-        // The answers carry tokens: record the call, never the body.
-        shared.record(Recorded {
-            method,
-            path,
-            query: String::new(),
-            status: reply.status,
-            body: None,
-            fault: None,
-            // Managed identity answers name the identity that got a token.
-            client_id: reply
-                .body
-                .as_ref()
-                .and_then(|b| b.get("client_id"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        });
+    if let Some(reply) = secretless(&shared, &inc, &segs) {
         return Ok(respond(&reply));
     }
-
     // Emulator controls (local use: approving device codes, inspecting requests).
     if segs.first() == Some(&"_emulator") {
-        return Ok(respond(&control(&shared, &method, &segs, &raw_query)));
+        return Ok(respond(&control(&shared, &inc.method, &segs, &inc.raw_query)));
     }
-
     let Some(version) = segs.first().and_then(|s| ApiVersion::from_segment(s)) else {
         return Ok(respond(&odata::error(404, "NotFound", "Unknown API version; use /v1.0 or /beta.")));
     };
     let rest = format!("/{}", segs[1..].join("/"));
-    let body: Option<Value> = if body_bytes.is_empty() {
+    graph(shared, inc, version, rest).await
+}
+
+/// The token service (`/{tenant}/oauth2/v2.0/token` and `devicecode`).
+fn token_service(shared: &Shared, inc: Incoming, leaf: &str) -> Reply {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&inc.body).into_owned().collect();
+    // Token requests carry secrets: record neither the form nor the answer.
+    let record = |status: u16, fault: Option<&'static str>| {
+        shared.record(Recorded {
+            method: inc.method.clone(),
+            path: inc.path.clone(),
+            query: String::new(),
+            status,
+            body: None,
+            fault,
+            client_id: form.get("client_id").cloned(),
+        })
+    };
+    if shared.faults().token_unavailable() {
+        let retry_after = shared.faults().spec.retry_after;
+        record(503, Some("503"));
+        return Reply::json(503, json!({"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred. Please try again."}))
+            .with_header("Retry-After", format!("{retry_after:.3}"));
+    }
+    // Borrowed, not cloned: a tenant of thousands of policies is not
+    // copied for every sign-in. Lock order: tenant, then tokens.
+    let tenant = shared.tenant_mut();
+    let result = {
+        let mut tokens = shared.tokens();
+        match leaf {
+            "token" => tokens.token(&tenant, &inc.base, &format!("{}{}", inc.base, inc.path), &form),
+            "devicecode" => tokens.device_code(&tenant, &inc.base, &form),
+            _ => Err((404, json!({"error": "not_found"}))),
+        }
+    };
+    drop(tenant);
+    let (status, body) = match result {
+        Ok(b) => (200, b),
+        Err((s, b)) => (s, b),
+    };
+    record(status, None);
+    Reply::json(status, body)
+}
+
+/// Secretless sign-in: OIDC issuer, CI token endpoint, managed identity.
+fn secretless(shared: &Shared, inc: &Incoming, segs: &[&str]) -> Option<Reply> {
+    let reply = super::identity::route(
+        shared,
+        &inc.method,
+        segs,
+        &inc.raw_query,
+        &inc.base,
+        inc.bearer.as_deref(),
+        &inc.identity_headers,
+    )?;
+    // The answers carry tokens: record the call, never the body.
+    shared.record(Recorded {
+        method: inc.method.clone(),
+        path: inc.path.clone(),
+        query: String::new(),
+        status: reply.status,
+        body: None,
+        fault: None,
+        // Managed identity answers name the identity that got a token.
+        client_id: reply
+            .body
+            .as_ref()
+            .and_then(|b| b.get("client_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    });
+    Some(reply)
+}
+
+/// A Graph request: signed in, then maybe a fault, then carried out.
+async fn graph(
+    shared: Arc<Shared>,
+    inc: Incoming,
+    version: ApiVersion,
+    rest: String,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let body: Option<Value> = if inc.body.is_empty() {
         None
     } else {
-        match serde_json::from_slice(&body_bytes) {
+        match serde_json::from_slice(&inc.body) {
             Ok(v) => Some(v),
             Err(e) => {
                 return Ok(respond(&odata::bad_request(&format!("Invalid JSON in the request body: {e}"))))
             }
         }
     };
-    let client_id = match bearer.as_deref().and_then(|t| shared.tokens().validate(t).map(str::to_string)) {
-        Some(c) => c,
-        None => {
-            let reply = odata::error(
-                401,
-                "InvalidAuthenticationToken",
-                "Access token validation failure. Invalid audience or token not issued by this tenant.",
-            );
-            shared.record(Recorded {
-                method,
-                path,
-                query: raw_query,
-                status: 401,
-                body,
-                fault: None,
-                client_id: None,
-            });
-            return Ok(respond(&reply));
-        }
+    let rec =
+        |status: u16, fault: Option<&'static str>, body: Option<Value>, client_id: Option<String>| Recorded {
+            method: inc.method.clone(),
+            path: inc.path.clone(),
+            query: inc.raw_query.clone(),
+            status,
+            body,
+            fault,
+            client_id,
+        };
+    let Some(client_id) = inc.bearer.as_deref().and_then(|t| shared.tokens().validate(t).map(str::to_string))
+    else {
+        shared.record(rec(401, None, body, None));
+        return Ok(respond(&odata::error(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid audience or token not issued by this tenant.",
+        )));
     };
+    let decision = match injected_fault(&shared, &client_id, inc.method != "GET" && rest != "/$batch").await {
+        Err(fault) => {
+            let label = match fault.status {
+                0 => "drop",
+                429 => "429",
+                _ => "503",
+            };
+            shared.record(rec(fault.status, Some(label), body, Some(client_id)));
+            return if fault.status == 0 { Err(Dropped) } else { Ok(respond(&fault)) };
+        }
+        Ok(d) => d,
+    };
+    let reply = carry_out(&shared, &inc, version, &rest, &client_id, body.clone()).await?;
+    if decision == Decision::ServeAndLose {
+        shared.record(rec(reply.status, Some("lose"), body, Some(client_id)));
+        return Err(Dropped);
+    }
+    shared.record(rec(reply.status, None, body, Some(client_id)));
+    Ok(respond(&reply))
+}
 
-    let is_write = method != "GET";
+/// The configured latency, then the fault dice: `Err` with the reply to
+/// send instead (status 0: drop the connection), or the decision to serve.
+async fn injected_fault(shared: &Shared, client_id: &str, is_write: bool) -> Result<Decision, Reply> {
     let (decision, latency, retry_after) = {
         let mut f = shared.faults();
-        (f.decide(&client_id, is_write && rest != "/$batch"), f.delay(), f.spec.retry_after)
+        (f.decide(client_id, is_write), f.delay(), f.spec.retry_after)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault_reply = |d: Decision| match d {
-        Decision::Status429 { retry_after_ms } => Some(
-            odata::error(429, "TooManyRequests", "Too many requests; retry after the time in Retry-After.")
-                .with_header("Retry-After", format!("{:.3}", retry_after_ms as f64 / 1000.0)),
-        ),
-        Decision::Status503 => Some(
-            odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
-                .with_header("Retry-After", format!("{retry_after:.3}")),
-        ),
-        _ => None,
-    };
-    let rec = |status: u16, fault: Option<&'static str>, body: Option<Value>| Recorded {
-        method: method.clone(),
-        path: path.clone(),
-        query: raw_query.clone(),
-        status,
-        body,
-        fault,
-        client_id: Some(client_id.clone()),
-    };
     match decision {
-        Decision::Drop => {
-            shared.record(rec(0, Some("drop"), body));
-            return Err(Dropped);
+        Decision::Drop => Err(Reply::json(0, Value::Null)),
+        Decision::Status429 { retry_after_ms } => Err(odata::error(
+            429,
+            "TooManyRequests",
+            "Too many requests; retry after the time in Retry-After.",
+        )
+        .with_header("Retry-After", format!("{:.3}", retry_after_ms as f64 / 1000.0))),
+        Decision::Status503 => {
+            Err(odata::error(503, "ServiceUnavailable", "The service is temporarily unavailable.")
+                .with_header("Retry-After", format!("{retry_after:.3}")))
         }
-        d @ (Decision::Status429 { .. } | Decision::Status503) => {
-            let reply = fault_reply(d).expect("fault reply");
-            shared.record(rec(reply.status, Some(if reply.status == 429 { "429" } else { "503" }), body));
-            return Ok(respond(&reply));
-        }
-        _ => {}
+        d => Ok(d),
     }
+}
 
+/// Serves the request against the tenant (saving it after a change). A
+/// slow create runs in its own task: Graph finishes a create the client
+/// stopped waiting for, so a closed connection must not cancel it.
+async fn carry_out(
+    shared: &Arc<Shared>,
+    inc: &Incoming,
+    version: ApiVersion,
+    rest: &str,
+    client_id: &str,
+    body: Option<Value>,
+) -> Result<Reply, Dropped> {
     let slow = shared.faults().spec.slow_create;
-    let query = Query::parse(&raw_query);
+    let query = Query::parse(&inc.raw_query);
     let serve_now = {
-        let (shared, method, rest, base, client_id, body) =
-            (shared.clone(), method.clone(), rest.clone(), base.clone(), client_id.clone(), body.clone());
+        let (shared, method, rest, base, client_id) =
+            (shared.clone(), inc.method.clone(), rest.to_string(), inc.base.clone(), client_id.to_string());
         move || {
             let (reply, mutated) = if rest == "/$batch" && method == "POST" {
                 batch(&shared, version, &base, &client_id, body.as_ref())
@@ -253,24 +290,15 @@ pub(crate) async fn serve(
             reply
         }
     };
-    let reply = if method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero()
-    {
-        // Graph finishes a create the client stopped waiting for: run it in
-        // its own task, so a closed connection does not cancel it.
+    if inc.method == "POST" && rest == "/deviceManagement/deviceCompliancePolicies" && !slow.is_zero() {
         let task = tokio::spawn(async move {
             tokio::time::sleep(slow).await;
             serve_now()
         });
-        task.await.map_err(|_| Dropped)?
+        task.await.map_err(|_| Dropped)
     } else {
-        serve_now()
-    };
-    if decision == Decision::ServeAndLose {
-        shared.record(rec(reply.status, Some("lose"), body));
-        return Err(Dropped);
+        Ok(serve_now())
     }
-    shared.record(rec(reply.status, None, body));
-    Ok(respond(&reply))
 }
 
 /// `POST /$batch`: up to 20 requests, each served (or throttled) on its own.

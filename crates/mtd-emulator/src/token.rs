@@ -116,94 +116,17 @@ impl Tokens {
     ) -> Result<Value, OAuthError> {
         let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         let client_id = get("client_id");
-        let grant = get("grant_type");
-        match grant {
+        match get("grant_type") {
             "client_credentials" => {
                 if !get("scope").ends_with("/.default") {
                     return Err(oauth_error("invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."));
                 }
                 let app = tenant.app(client_id).ok_or_else(|| unknown_app(client_id))?;
-                if !get("client_assertion").is_empty() {
-                    if get("client_assertion_type")
-                        != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                    {
-                        return Err(oauth_error(
-                            "invalid_request",
-                            90014,
-                            "The request body must contain the client_assertion_type parameter.",
-                        ));
-                    }
-                    let assertion = get("client_assertion");
-                    // A certificate assertion is issued by the app itself;
-                    // anything else must be a federated credential.
-                    let iss = super::federation::peek_claims(assertion)
-                        .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_string));
-                    if iss.as_deref() == Some(client_id) {
-                        verify_assertion(app, token_url, assertion)?;
-                    } else {
-                        super::federation::verify(app, base, assertion)?;
-                    }
-                } else if !app.secrets.iter().any(|s| s == get("client_secret"))
-                    || get("client_secret").is_empty()
-                {
-                    return Err(oauth_error("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
-                }
+                client_credentials(app, base, token_url, &get)?;
                 Ok(self.issue(client_id, false))
             }
             "urn:ietf:params:oauth:grant-type:device_code" => {
-                let code = get("device_code");
-                let Some(dc) = self.device_codes.get_mut(code) else {
-                    return Err(oauth_error(
-                        "bad_verification_code",
-                        70000,
-                        "The provided device code is not valid.",
-                    ));
-                };
-                if dc.client_id != client_id {
-                    return Err(oauth_error(
-                        "invalid_grant",
-                        70000,
-                        "The device code was issued to another client.",
-                    ));
-                }
-                if Instant::now() > dc.expires {
-                    return Err(oauth_error(
-                        "expired_token",
-                        70020,
-                        "The provided authorization code or refresh token has expired.",
-                    ));
-                }
-                match dc.state {
-                    DeviceCodeState::Pending => {
-                        let now = Instant::now();
-                        let too_fast = dc.last_poll.is_some_and(|t| {
-                            now.duration_since(t) < Duration::from_millis(self.device_interval * 500)
-                        });
-                        dc.last_poll = Some(now);
-                        if too_fast {
-                            Err(oauth_error("slow_down", 70016, "Polling too fast."))
-                        } else {
-                            Err(oauth_error(
-                                "authorization_pending",
-                                70016,
-                                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-                            ))
-                        }
-                    }
-                    DeviceCodeState::Declined => {
-                        self.device_codes.remove(code);
-                        Err(oauth_error(
-                            "authorization_declined",
-                            70019,
-                            "The end user denied the authorization request.",
-                        ))
-                    }
-                    DeviceCodeState::Approved => {
-                        let (client, offline) = (dc.client_id.clone(), dc.offline);
-                        self.device_codes.remove(code);
-                        Ok(self.issue(&client, offline))
-                    }
-                }
+                self.redeem_device_code(get("device_code"), client_id)
             }
             "refresh_token" => {
                 let rt = get("refresh_token");
@@ -230,6 +153,58 @@ impl Tokens {
                 70003,
                 &format!("The app requested an unsupported grant type '{other}'."),
             )),
+        }
+    }
+
+    /// The device code grant: pending (or polled too fast), declined, or a token.
+    fn redeem_device_code(&mut self, code: &str, client_id: &str) -> Result<Value, OAuthError> {
+        let Some(dc) = self.device_codes.get_mut(code) else {
+            return Err(oauth_error(
+                "bad_verification_code",
+                70000,
+                "The provided device code is not valid.",
+            ));
+        };
+        if dc.client_id != client_id {
+            return Err(oauth_error("invalid_grant", 70000, "The device code was issued to another client."));
+        }
+        if Instant::now() > dc.expires {
+            return Err(oauth_error(
+                "expired_token",
+                70020,
+                "The provided authorization code or refresh token has expired.",
+            ));
+        }
+        match dc.state {
+            DeviceCodeState::Pending => {
+                let now = Instant::now();
+                let too_fast = dc.last_poll.is_some_and(|t| {
+                    now.duration_since(t) < Duration::from_millis(self.device_interval * 500)
+                });
+                dc.last_poll = Some(now);
+                if too_fast {
+                    Err(oauth_error("slow_down", 70016, "Polling too fast."))
+                } else {
+                    Err(oauth_error(
+                        "authorization_pending",
+                        70016,
+                        "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                    ))
+                }
+            }
+            DeviceCodeState::Declined => {
+                self.device_codes.remove(code);
+                Err(oauth_error(
+                    "authorization_declined",
+                    70019,
+                    "The end user denied the authorization request.",
+                ))
+            }
+            DeviceCodeState::Approved => {
+                let (client, offline) = (dc.client_id.clone(), dc.offline);
+                self.device_codes.remove(code);
+                Ok(self.issue(&client, offline))
+            }
         }
     }
 
@@ -290,6 +265,40 @@ fn unknown_app(client_id: &str) -> OAuthError {
         700016,
         &format!("Application with identifier '{client_id}' was not found in the directory."),
     )
+}
+
+/// How an app proves itself for the client credentials grant: a
+/// certificate assertion it signed, a federated token, or a secret.
+fn client_credentials<'f>(
+    app: &App,
+    base: &str,
+    token_url: &str,
+    get: &impl Fn(&str) -> &'f str,
+) -> Result<(), OAuthError> {
+    let assertion = get("client_assertion");
+    if assertion.is_empty() {
+        let secret = get("client_secret");
+        if secret.is_empty() || !app.secrets.iter().any(|s| s == secret) {
+            return Err(oauth_error("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
+        }
+        return Ok(());
+    }
+    if get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+        return Err(oauth_error(
+            "invalid_request",
+            90014,
+            "The request body must contain the client_assertion_type parameter.",
+        ));
+    }
+    // A certificate assertion is issued by the app itself; anything else
+    // must be a federated credential.
+    let iss = super::federation::peek_claims(assertion)
+        .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_string));
+    if iss.as_deref() == Some(app.client_id.as_str()) {
+        verify_assertion(app, token_url, assertion)
+    } else {
+        super::federation::verify(app, base, assertion)
+    }
 }
 
 fn verify_assertion(app: &App, token_url: &str, jwt: &str) -> Result<(), OAuthError> {
