@@ -21,6 +21,17 @@ use crate::graph::{GraphClient, GraphError};
 use crate::pipeline::marker::{self, Ownership};
 use crate::plan::{Resolver, Wanted};
 
+/// Why the export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the tenant failed.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// What was read cannot be written as TOML.
+    #[error("cannot write TOML: {0}")]
+    Toml(String),
+}
+
 /// What `export` produced.
 pub struct Exported {
     pub toml: String,
@@ -93,7 +104,7 @@ fn wanted(policies: &[&RemotePolicy]) -> Wanted {
 /// assignments in one paged read, then the group ids, templates and filters
 /// they use (overlapped), then the groups' names once more to learn which
 /// names are unique.
-pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, GraphError> {
+pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, ExportError> {
     let policies = client.list_policies(ApiVersion::Beta).await?;
     let mut selected: Vec<&RemotePolicy> = policies
         .iter()
@@ -119,13 +130,13 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
         for what in &p.problems {
             warnings.push(format!("{}: {what}; not in the export", p.label()));
         }
-        out.push(policy_entry(p, &ctx, &mut warnings)?);
+        out.push(policy_entry(p, &ctx, &mut warnings));
     }
     // Two documents so [tenant] comes first (tables serialise in key order).
     let write = |key: &str, value: Toml| {
         let mut root = Table::new();
         root.insert(key.into(), value);
-        toml::to_string_pretty(&root).map_err(|e| GraphError::Invalid(format!("cannot write TOML: {e}")))
+        toml::to_string_pretty(&root).map_err(|e| ExportError::Toml(e.to_string()))
     };
     let body = write("tenant", Toml::Table(tenant.clone()))?
         + "\n"
@@ -148,11 +159,7 @@ struct Context<'a> {
 
 /// The `[[policy]]` entry describing `p`; what the config cannot express
 /// is left out with a warning.
-fn policy_entry(
-    p: &RemotePolicy,
-    ctx: &Context<'_>,
-    warnings: &mut Vec<String>,
-) -> Result<Table, GraphError> {
+fn policy_entry(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> Table {
     let ty = p.policy_type.expect("checked by the caller");
     let mut t = Table::new();
     t.insert("name".into(), Toml::String(p.display_name.clone()));
@@ -184,7 +191,7 @@ fn policy_entry(
     if !assign.is_empty() {
         t.insert("assignments".into(), Toml::Table(assign));
     }
-    Ok(t)
+    t
 }
 
 /// The description: a marker this config would write itself (same owner,

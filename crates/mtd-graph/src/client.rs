@@ -104,13 +104,16 @@ impl std::fmt::Debug for GraphClient {
     }
 }
 
+/// Pages of one collection read at most (a `nextLink` loop ends here).
+const MAX_PAGES: usize = 10_000;
+
 /// The shared HTTP client: rustls, no cookies, a user agent naming us.
 pub fn http_client() -> Result<reqwest::Client, GraphError> {
     reqwest::Client::builder()
         .user_agent(concat!("mtdhost/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
         .build()
-        .map_err(|e| GraphError::Invalid(format!("cannot set up HTTPS: {e}")))
+        .map_err(|e| GraphError::Setup(e.to_string()))
 }
 
 fn is_write(method: &Method) -> bool {
@@ -314,11 +317,11 @@ impl GraphClient {
         let mut pages = 0;
         while let Some(u) = next.take() {
             pages += 1;
-            if pages > 10_000 {
-                return Err(GraphError::Invalid(format!(
-                    "GET {}: more than 10000 pages; giving up",
-                    Self::shown(url)
-                )));
+            if pages > MAX_PAGES {
+                return Err(GraphError::TooManyPages {
+                    request: format!("GET {}", Self::shown(url)),
+                    pages: MAX_PAGES,
+                });
             }
             let resp = self.request(Method::GET, &u, None).await?;
             let Value::Object(mut body) = resp.body else {
@@ -441,7 +444,8 @@ impl GraphClient {
 
     /// Refuses to send the token to any host but Graph's (a nextLink could point elsewhere).
     fn check_host(&self, url: &str) -> Result<(), GraphError> {
-        let u = url::Url::parse(url).map_err(|e| GraphError::Invalid(format!("bad URL {url}: {e}")))?;
+        let u = url::Url::parse(url)
+            .map_err(|e| GraphError::BadUrl { url: url.to_string(), reason: e.to_string() })?;
         let g = &self.endpoints.graph;
         if u.scheme() == g.scheme()
             && u.host_str() == g.host_str()
@@ -449,10 +453,7 @@ impl GraphClient {
         {
             Ok(())
         } else {
-            Err(GraphError::Invalid(format!(
-                "refusing to send the Graph token to {}",
-                u.origin().ascii_serialization()
-            )))
+            Err(GraphError::ForeignHost { origin: u.origin().ascii_serialization() })
         }
     }
 }

@@ -57,9 +57,42 @@ pub enum GraphError {
     /// Sign-in failed.
     #[error("sign-in failed: {0}")]
     Auth(#[from] AuthError),
-    /// A request mtdhost will not make, or an answer it cannot use.
-    #[error("{0}")]
-    Invalid(String),
+    /// The HTTPS client could not be set up.
+    #[error("cannot set up HTTPS: {0}")]
+    Setup(String),
+    /// A URL mtdhost was given or built is not usable.
+    #[error("bad URL {url}: {reason}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `nextLink` pointed away from Graph: the token is never sent there.
+    #[error("refusing to send the Graph token to {origin}")]
+    ForeignHost {
+        /// Where the link pointed.
+        origin: String,
+    },
+    /// A collection that does not end (a `nextLink` loop).
+    #[error("{request}: more than {pages} pages; giving up")]
+    TooManyPages {
+        /// The first page's request.
+        request: String,
+        /// The page limit.
+        pages: usize,
+    },
+    /// After an interrupted create, several policies carry the name: which
+    /// one the create made cannot be told.
+    #[error("after an interrupted create, {} policies named '{name}' of type {type_name} exist: {}", ids.len(), ids.join(", "))]
+    Ambiguous {
+        /// The display name.
+        name: String,
+        /// The policy type's Graph name.
+        type_name: &'static str,
+        /// The ids of the policies with that name and type.
+        ids: Vec<String>,
+    },
     /// Refused before sending: what would be written breaks Intune's rules.
     #[error("{subject}: {}", join_rules(.broken))]
     Refused {

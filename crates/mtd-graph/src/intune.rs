@@ -61,12 +61,11 @@ impl GraphClient {
                             return Ok(p);
                         }
                         _ => {
-                            return Err(GraphError::Invalid(format!(
-                            "after an interrupted create, {} policies named '{name}' of type {} exist: {}",
-                            found.len(),
-                            ty.type_name(),
-                            found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
-                        )))
+                            return Err(GraphError::Ambiguous {
+                                name,
+                                type_name: ty.type_name(),
+                                ids: found.iter().map(|p| p.id.clone()).collect(),
+                            })
                         }
                     }
                 }

@@ -32,11 +32,12 @@ fn encode_value(v: &str) -> String {
 /// (`$filter`, `$select`, …) and are written as they are.
 pub(crate) fn build(root: &str, segments: &[&str], query: &[(&str, &str)]) -> Result<String, GraphError> {
     let mut url =
-        Url::parse(root).map_err(|e| GraphError::Invalid(format!("bad Graph root URL {root}: {e}")))?;
+        Url::parse(root).map_err(|e| GraphError::BadUrl { url: root.to_string(), reason: e.to_string() })?;
     {
-        let mut path = url
-            .path_segments_mut()
-            .map_err(|()| GraphError::Invalid(format!("the Graph root URL {root} cannot take a path")))?;
+        let mut path = url.path_segments_mut().map_err(|()| GraphError::BadUrl {
+            url: root.to_string(),
+            reason: "it cannot take a path".into(),
+        })?;
         path.pop_if_empty();
         for s in segments {
             path.push(s);

@@ -114,7 +114,7 @@ impl Runtime {
     /// in [`LoadedPlugin::settings_diagnostics`], not as an error, so callers
     /// can show them all; [`ensure_valid_settings`] turns errors into one.
     pub fn load(&self, source: &PluginSource, opts: &LoadOptions) -> Result<LoadedPlugin, LoadError> {
-        let (engine, component, sha256, _) = self.compile(source, opts)?;
+        let Compiled { engine, component, sha256, .. } = self.compile(source, opts)?;
         let label = source.label.clone();
         let exported = inspect::check_contract(&label, &engine, &component)?;
         let pre = plugin::pre_instantiate(&engine, &component).map_err(|e| LoadError::Engine {
@@ -163,16 +163,14 @@ impl Runtime {
 
     /// Checks integrity and compiles (or loads from cache) without running anything.
     pub fn precompile(&self, source: &PluginSource, opts: &LoadOptions) -> Result<CacheOutcome, LoadError> {
-        let (engine, component, _, outcome) = self.compile(source, opts)?;
-        inspect::check_contract(&source.label, &engine, &component)?;
-        Ok(outcome)
+        let compiled = self.compile(source, opts)?;
+        inspect::check_contract(&source.label, &compiled.engine, &compiled.component)?;
+        Ok(compiled.outcome)
     }
 
-    fn compile(
-        &self,
-        source: &PluginSource,
-        opts: &LoadOptions,
-    ) -> Result<(wasmtime::Engine, wasmtime::component::Component, String, CacheOutcome), LoadError> {
+    /// Checks the bytes (header, pin, signature, limits) and compiles them,
+    /// or loads the compiled component from the cache.
+    fn compile(&self, source: &PluginSource, opts: &LoadOptions) -> Result<Compiled, LoadError> {
         let label = &source.label;
         let bytes = &source.bytes[..];
         inspect::check_header(label, bytes)?;
@@ -193,8 +191,19 @@ impl Runtime {
             .cache
             .load(&engine, bytes, &sha256)
             .map_err(|e| LoadError::Invalid { label: label.clone(), reason: format!("{e:#}") })?;
-        Ok((engine, component, sha256, outcome))
+        Ok(Compiled { engine, component, sha256, outcome })
     }
+}
+
+/// A plugin checked and compiled, not yet run.
+struct Compiled {
+    /// The engine for the plugin's stack size.
+    engine: wasmtime::Engine,
+    component: wasmtime::component::Component,
+    /// SHA-256 of the component's bytes, in hex.
+    sha256: String,
+    /// Whether the cache had it.
+    outcome: CacheOutcome,
 }
 
 /// What `info()` may return, in bytes (host copies included): a name, a
