@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use toml::{Table, Value as Toml};
 
-use crate::config::{ActionKind, Platform};
+use crate::config::Platform;
 use crate::graph::schema::{ApiVersion, PolicyType};
 use crate::graph::Named;
 use crate::graph::RemotePolicy;
@@ -179,10 +179,7 @@ fn policy_entry(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>)
     if !settings.is_empty() {
         t.insert("settings".into(), Toml::Table(settings));
     }
-    beta |= p
-        .actions
-        .iter()
-        .any(|a| ActionKind::from_graph(&a.action_type).is_some_and(|k| k.since() == ApiVersion::Beta));
+    beta |= p.actions.iter().any(|a| a.action_type.kind().is_some_and(|k| k.since() == ApiVersion::Beta));
     if beta {
         t.insert("api".into(), Toml::String("beta".into()));
     }
@@ -249,7 +246,7 @@ fn action_entries(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String
     let templates = ctx.resolver.cached_templates();
     let mut actions = Vec::new();
     for a in &p.actions {
-        let Some(kind) = ActionKind::from_graph(&a.action_type) else {
+        let Some(kind) = a.action_type.kind() else {
             warnings.push(format!(
                 "'{}': the action '{}' cannot be expressed in the config and was left out; a plan on the export will propose removing it",
                 p.display_name, a.action_type

@@ -13,6 +13,7 @@ use crate::runtime::{
     Cache, Connector, ConnectorState, Group, Platform as WitPlatform, Runtime, TenantContext,
 };
 use crate::session::{self, Session};
+use mtd_model::PartnerState;
 
 /// Why the job stopped before writing anything. Boxed: the parts are large
 /// and this travels through every `?` of the job.
@@ -79,14 +80,14 @@ async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph:
     let (groups, connectors) =
         tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta));
     let (groups, connectors) = (groups?, connectors?);
-    let state = |s: &str| match s {
-        "unavailable" => ConnectorState::Unavailable,
-        "available" => ConnectorState::Available,
-        "enabled" => ConnectorState::Enabled,
-        "unresponsive" => ConnectorState::Unresponsive,
-        "notSetUp" => ConnectorState::NotSetUp,
-        "error" => ConnectorState::Error,
-        _ => ConnectorState::Unknown,
+    let state = |s: &PartnerState| match s {
+        PartnerState::Unavailable => ConnectorState::Unavailable,
+        PartnerState::Available => ConnectorState::Available,
+        PartnerState::Enabled => ConnectorState::Enabled,
+        PartnerState::Unresponsive => ConnectorState::Unresponsive,
+        PartnerState::NotSetUp => ConnectorState::NotSetUp,
+        PartnerState::Error => ConnectorState::Error,
+        PartnerState::Other(_) => ConnectorState::Unknown,
     };
     let context = TenantContext {
         groups: groups

@@ -202,7 +202,7 @@ pub(crate) fn check_actions(version: ApiVersion, actions: &[ActionItem]) -> Resu
     let shapes: Vec<ActionShape<'_>> = actions
         .iter()
         .map(|a| ActionShape {
-            action_type: &a.action_type,
+            action_type: a.action_type.as_str(),
             grace_period_hours: i64::from(a.grace_period_hours),
         })
         .collect();

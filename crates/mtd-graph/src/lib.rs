@@ -26,7 +26,7 @@ pub use client::{http_client, ClientOptions, GraphClient, Response};
 pub use cloud::{Cloud, EndpointError, Endpoints};
 pub use directory::{lookup, ConnectorRead, GroupLookup, Named};
 pub use error::GraphError;
-pub use model::{ActionItem, Connector, Group, DEFENDER_CONNECTOR_ID};
+pub use model::{ActionItem, ActionType, Connector, Group, DEFENDER_CONNECTOR_ID};
 pub use pacer::{PaceLimit, Pacer, WritePermit};
 pub use policy_read::RemotePolicy;
 pub use retry::RetryPolicy;

@@ -9,6 +9,7 @@
 //! takes null as "unset". A value of the wrong shape is never skipped: the
 //! parsers return an error naming the field and the value.
 
+use mtd_model::{ActionKind, PartnerState};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
@@ -26,12 +27,71 @@ where
 /// The rule name Intune files every action under (actions are per policy).
 pub(crate) const RULE_NAME: &str = "PasswordRequired";
 
+/// An action type as Graph spells it (`deviceComplianceActionType`): one
+/// mtdhost knows, or another Graph returned, kept verbatim so nothing read
+/// is lost (the plan shows it; export says it cannot be expressed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ActionType {
+    /// A kind mtdhost writes.
+    Known(ActionKind),
+    /// Anything else (`noAction`, a member Graph adds later).
+    Other(String),
+}
+
+impl ActionType {
+    /// Graph's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ActionType::Known(k) => k.graph_name(),
+            ActionType::Other(s) => s,
+        }
+    }
+
+    /// The kind, if mtdhost knows it.
+    pub fn kind(&self) -> Option<ActionKind> {
+        match self {
+            ActionType::Known(k) => Some(*k),
+            ActionType::Other(_) => None,
+        }
+    }
+}
+
+impl From<&str> for ActionType {
+    fn from(s: &str) -> Self {
+        ActionKind::from_graph(s).map_or_else(|| ActionType::Other(s.to_string()), ActionType::Known)
+    }
+}
+
+impl From<ActionKind> for ActionType {
+    fn from(k: ActionKind) -> Self {
+        ActionType::Known(k)
+    }
+}
+
+impl std::fmt::Display for ActionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ActionType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ActionType::from(String::deserialize(d)?.as_str()))
+    }
+}
+
 /// One action for noncompliance (`deviceComplianceActionItem`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionItem {
     /// Graph's action type (`block`, `notification`, …).
-    pub action_type: String,
+    pub action_type: ActionType,
     /// Hours before the action is taken.
     #[serde(default)]
     pub grace_period_hours: u32,
@@ -47,7 +107,7 @@ impl ActionItem {
     /// Block at once or after a grace period.
     pub fn block(grace_period_hours: u32) -> Self {
         ActionItem {
-            action_type: mtd_model::ActionKind::Block.graph_name().into(),
+            action_type: ActionType::Known(ActionKind::Block),
             grace_period_hours,
             notification_template_id: String::new(),
             notification_message_cc_list: Vec::new(),
@@ -99,7 +159,7 @@ impl ActionItem {
             _ => return Err(bad("notificationMessageCCList", "a list of group ids or null")),
         };
         Ok(ActionItem {
-            action_type: action_type.to_string(),
+            action_type: ActionType::from(action_type),
             grace_period_hours,
             notification_template_id,
             notification_message_cc_list,
@@ -143,7 +203,7 @@ pub struct Connector {
     /// The object id.
     pub id: String,
     /// The partner's state (`enabled`, `unresponsive`, …).
-    pub partner_state: String,
+    pub partner_state: PartnerState,
     /// Android devices are evaluated.
     pub android_enabled: bool,
     /// iOS devices are evaluated.
@@ -189,7 +249,7 @@ impl Connector {
                 None
             }
         };
-        let partner_state = text("partnerState").unwrap_or_default();
+        let partner_state = text("partnerState").map(|s| PartnerState::from_graph(&s)).unwrap_or_default();
         let last_heartbeat_date_time = text("lastHeartbeatDateTime");
         let threshold = match v.get("partnerUnresponsivenessThresholdInDays") {
             None | Some(Value::Null) => None,

@@ -1,6 +1,7 @@
 //! mtdhost's domain: the Intune compliance policy types and what Graph
 //! accepts on each per API version ([`schema`]), the platforms a config
-//! names ([`Platform`]), the actions for noncompliance ([`ActionKind`]), and
+//! names ([`Platform`]), the actions for noncompliance ([`ActionKind`]), MTD
+//! connector states ([`PartnerState`]), and
 //! the one table of rules Intune enforces on a policy ([`rules`]).
 //!
 //! No I/O and no knowledge of configs, plugins or HTTP: the config check, the
@@ -8,11 +9,13 @@
 //! crate, and each only words the answer for its own audience.
 
 mod action;
+mod connector;
 mod platform;
 pub mod rules;
 pub mod schema;
 
 pub use action::ActionKind;
+pub use connector::PartnerState;
 pub use platform::Platform;
 pub use rules::{
     check_actions, check_policy, check_settings, ActionShape, PolicyShape, Rule, MAX_GRACE_PERIOD_HOURS,

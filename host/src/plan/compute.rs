@@ -17,6 +17,7 @@ use crate::graph::RemotePolicy;
 use crate::graph::{ActionItem, AssignmentTarget, Connector, Target};
 use crate::pipeline::marker::{self, Ownership};
 use crate::pipeline::DesiredPolicy;
+use mtd_model::PartnerState;
 
 /// How to plan.
 #[derive(Debug, Clone, Default)]
@@ -365,7 +366,7 @@ pub fn connector_warnings(
             out.push(format!("the MTD connector {id} for partner '{partner}' does not exist in the tenant"));
             continue;
         };
-        if c.partner_state != "enabled" {
+        if c.partner_state != PartnerState::Enabled {
             out.push(format!(
                 "'{}': the {partner} connector is {}, not enabled; devices will not get levels from it",
                 d.display_name, c.partner_state

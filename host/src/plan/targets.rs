@@ -45,7 +45,7 @@ pub async fn resolve(
     let mut actions = Vec::new();
     for a in &d.actions {
         let mut item = ActionItem {
-            action_type: a.kind.graph_name().to_string(),
+            action_type: a.kind.into(),
             grace_period_hours: a.grace_period_hours,
             notification_template_id: String::new(),
             notification_message_cc_list: Vec::new(),
