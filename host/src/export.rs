@@ -34,8 +34,11 @@ pub enum ExportError {
 
 /// What `export` produced.
 pub struct Exported {
+    /// The config text: a header comment, `[tenant]`, then one `[[policy]]` per exported policy.
     pub toml: String,
+    /// How many policies were exported.
     pub count: usize,
+    /// What could not be expressed in the config and was left out.
     pub warnings: Vec<String>,
 }
 

@@ -4,7 +4,6 @@
 //! [`runtime`], the plugins shipped in the binary ([`builtin`]) and the
 //! command line ([`cli`]).
 
-pub mod builtin;
 pub mod cli;
 pub mod config;
 #[cfg(feature = "emulator")]
@@ -16,6 +15,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod plugin_test;
 pub mod prepare;
-pub mod runtime;
-pub mod sanitize;
+pub use mtd_runtime as runtime;
+pub use mtd_runtime::{builtin, sanitize};
 pub mod session;

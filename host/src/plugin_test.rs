@@ -46,15 +46,24 @@ pub struct Expected {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum ExpectedDevice {
+    /// Just the level.
     Level(String),
-    Full { level: String, reason: Option<String> },
+    /// The level with a reason; the reason is compared only when given.
+    Full {
+        /// The expected threat level.
+        level: String,
+        /// The expected reason.
+        reason: Option<String>,
+    },
 }
 
 /// One expected diagnostic; unset fields are not compared.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedDiagnostic {
+    /// `error`, `warning` or `info`.
     pub severity: String,
+    /// Where in the export the diagnostic points, e.g. `record 3 (line 3)`.
     pub path: Option<String>,
     /// The exact message.
     pub message: Option<String>,
@@ -65,22 +74,29 @@ pub struct ExpectedDiagnostic {
 /// A case found in a fixture folder.
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// The case's name: the export's file name without its extension.
     pub name: String,
+    /// The partner export the plugin reads.
     pub events: PathBuf,
+    /// The `NAME.expected.json` file.
     pub expected: PathBuf,
 }
 
 /// The result of one case.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The case's name.
     pub name: String,
     /// `None` when the case passed.
     pub difference: Option<String>,
+    /// Devices the single `map-events` call returned.
     pub devices: usize,
+    /// Diagnostics the single `map-events` call returned.
     pub diagnostics: usize,
 }
 
 impl Outcome {
+    /// True if the plugin gave exactly what the case expects.
     pub fn passed(&self) -> bool {
         self.difference.is_none()
     }
@@ -89,8 +105,15 @@ impl Outcome {
 /// Why a fixture folder cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
+    /// The folder or one of its entries cannot be read.
     #[error("cannot read fixture folder {path}: {source}")]
-    Folder { path: PathBuf, source: std::io::Error },
+    Folder {
+        /// The fixture folder.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// The folder holds no case files.
     #[error("no cases in {0} (a case is NAME.json or NAME.jsonl with NAME.expected.json)")]
     Empty(PathBuf),
 }

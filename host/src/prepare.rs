@@ -24,21 +24,28 @@ pub struct JobError(Box<JobErrorKind>);
 /// The kinds of [`JobError`].
 #[derive(Debug, thiserror::Error)]
 pub enum JobErrorKind {
+    /// The config cannot be read or is not valid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// The plugin runtime or its cache could not be set up.
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
+    /// The desired state could not be built.
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
+    /// The tenant could not be connected to.
     #[error(transparent)]
     Session(#[from] crate::session::SessionError),
+    /// A Graph read failed.
     #[error(transparent)]
     Graph(#[from] crate::graph::GraphError),
+    /// The plan could not be made.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
 }
 
 impl JobError {
+    /// What went wrong.
     pub fn kind(&self) -> &JobErrorKind {
         &self.0
     }
@@ -65,6 +72,7 @@ pub fn client_options(config: &Config) -> ClientOptions {
     ClientOptions { pace: config.pace_limit(), ..ClientOptions::default() }
 }
 
+/// Reads and checks the config at `path`.
 pub fn load_config(path: &Path) -> Result<Config, JobError> {
     Ok(Config::load(path)?)
 }
@@ -120,7 +128,9 @@ async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph:
 
 /// Everything up to and including the plan; reads only.
 pub struct Prepared {
+    /// The connection to the tenant, for applying the plan.
     pub session: Session,
+    /// The planned changes.
     pub plan: Plan,
 }
 
@@ -139,7 +149,9 @@ pub async fn prepare_with(path: &Path, prune: bool, adopt_owner: bool) -> Result
 /// How to prepare a plan.
 #[derive(Debug, Clone, Default)]
 pub struct PrepareOptions {
+    /// Plan deletes of managed policies the config no longer names (`--prune`).
     pub prune: bool,
+    /// Take over policies with the old plain marker or another owner's marker (`--adopt-owner`).
     pub adopt_owner: bool,
     /// Graph client settings to use instead of the config's (tests and
     /// benchmarks: fast retries, no pacing while seeding).

@@ -14,6 +14,7 @@ use crate::graph::{ClientOptions, GraphClient};
 
 /// A signed-in connection to the tenant.
 pub struct Session {
+    /// The Graph client, signed in to the tenant.
     pub client: GraphClient,
     /// `"the emulator tenant (state …)"` or `"tenant <id> (global)"`.
     pub label: String,
@@ -25,8 +26,10 @@ pub struct Session {
 /// Why the tenant could not be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// The tenant or sign-in settings cannot be used: a missing secret, an unreadable file, a bad URL.
     #[error("{0}")]
     Config(String),
+    /// The embedded emulator tenant failed to start.
     #[cfg(feature = "emulator")]
     #[error("cannot start the emulator tenant: {0}")]
     Emulator(#[from] crate::emulator::EmulatorError),

@@ -30,7 +30,7 @@ pub struct EmulatorArgs {
     pub token_lifetime: u64,
 }
 
-pub fn run(args: EmulatorArgs) -> anyhow::Result<i32> {
+pub(super) fn run(args: EmulatorArgs) -> anyhow::Result<i32> {
     let faults: FaultSpec = match &args.faults {
         Some(s) => s.parse().map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
         None => FaultSpec::default(),

@@ -39,7 +39,7 @@ pub struct EvaluateArgs {
     pub strict: bool,
 }
 
-pub fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
+pub(super) fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     let runtime = prepare::plugin_runtime()?;
     let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;

@@ -33,10 +33,12 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The `mtdhost` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what apply would change in the tenant (reads only).

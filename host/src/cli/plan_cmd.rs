@@ -46,7 +46,7 @@ pub struct ApplyArgs {
     pub adopt_owner: bool,
 }
 
-pub fn plan(args: PlanArgs) -> anyhow::Result<i32> {
+pub(super) fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     super::tokio_runtime()?.block_on(async {
         let p = prepare::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         match args.output {
@@ -75,7 +75,7 @@ impl ApplyProgress for Bar<'_> {
     }
 }
 
-pub fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
+pub(super) fn apply(args: ApplyArgs) -> anyhow::Result<i32> {
     super::tokio_runtime()?.block_on(async {
         let p = prepare::prepare_with(&args.config, args.prune, args.adopt_owner).await?;
         out!("{}", plan::render_text(&p.plan))?;

@@ -20,16 +20,19 @@ const PLUGIN_HELP: &str = "The plugin: a .wasm component file, or builtin:NAME f
 pub enum PluginCommand {
     /// Show a plugin's metadata: name, version, partner, capabilities, contract version, sha256.
     Inspect {
+        /// The plugin to inspect.
         #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
+        /// How to load the plugin.
         #[command(flatten)]
         load: LoadArgs,
     },
     /// Validate settings for a plugin and print every diagnostic; exits 1 on any error.
     Check {
+        /// The plugin whose settings are checked.
         #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// The plugin's settings as a TOML file (the table you would put under [plugins.NAME.settings]).
@@ -38,11 +41,13 @@ pub enum PluginCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
+        /// How to load the plugin.
         #[command(flatten)]
         load: LoadArgs,
     },
     /// Run threat mapping on a file of partner events and print each device's Intune level.
     Run {
+        /// The mapping plugin to run.
         #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// Partner events: a JSON document, a JSON array, or JSON Lines, as the partner exports them.
@@ -54,6 +59,7 @@ pub enum PluginCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
+        /// How to load the plugin.
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -61,6 +67,7 @@ pub enum PluginCommand {
     /// NAME.expected.json: every device's level, every diagnostic) and print a pass/fail
     /// table with the first difference per case; exits 1 if any case fails.
     Test {
+        /// The mapping plugin under test.
         #[arg(value_name = "PLUGIN", help = PLUGIN_HELP)]
         plugin: String,
         /// The folder of cases.
@@ -72,6 +79,7 @@ pub enum PluginCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
+        /// How to load the plugin.
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -80,12 +88,14 @@ pub enum PluginCommand {
         /// One or more plugins: .wasm component files or builtin:NAME.
         #[arg(value_name = "PLUGIN", required = true)]
         plugins: Vec<String>,
+        /// How to load the plugins.
         #[command(flatten)]
         load: LoadArgs,
     },
 }
 
-pub fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
+/// Runs a plugin subcommand; the returned code is the process exit code.
+pub(super) fn run(cmd: PluginCommand) -> anyhow::Result<i32> {
     match cmd {
         PluginCommand::Inspect { plugin, output, load } => {
             let (runtime, source, opts) = prepare(&plugin, &load, "{}".into())?;

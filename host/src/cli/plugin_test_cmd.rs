@@ -13,7 +13,7 @@ use crate::plugin_test::{self, Outcome};
 use crate::runtime::{ensure_valid_settings, sanitize, LoadedPlugin, PluginSource};
 
 /// Runs every case in `dir`; exit code 1 if any fails.
-pub fn run(
+pub(super) fn run(
     plugin: &str,
     dir: &Path,
     settings_file: Option<&Path>,
@@ -41,7 +41,7 @@ pub fn run(
 }
 
 /// The pass/fail table.
-pub fn table(outcomes: &[Outcome]) -> String {
+pub(super) fn table(outcomes: &[Outcome]) -> String {
     let width = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(4).clamp(4, 48);
     let mut s = String::new();
     let _ = writeln!(s, "{:width$}  RESULT  DEVICES  DIAGNOSTICS  FIRST DIFFERENCE", "CASE");

@@ -41,7 +41,7 @@ fn pretty(v: &Value) -> String {
 }
 
 /// `plugin inspect`.
-pub fn info(p: &LoadedPlugin, format: OutputFormat) -> String {
+pub(super) fn info(p: &LoadedPlugin, format: OutputFormat) -> String {
     if format == OutputFormat::Json {
         return pretty(&info_json(p));
     }
@@ -60,7 +60,7 @@ pub fn info(p: &LoadedPlugin, format: OutputFormat) -> String {
 }
 
 /// `plugin check`.
-pub fn check(p: &LoadedPlugin, diags: &[Diagnostic], format: OutputFormat) -> String {
+pub(super) fn check(p: &LoadedPlugin, diags: &[Diagnostic], format: OutputFormat) -> String {
     let errors = diags.iter().filter(|d| d.severity == DiagnosticSeverity::Error).count();
     if format == OutputFormat::Json {
         return pretty(&json!({
@@ -88,7 +88,7 @@ pub fn check(p: &LoadedPlugin, diags: &[Diagnostic], format: OutputFormat) -> St
 }
 
 /// `plugin run`.
-pub fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> String {
+pub(super) fn mapping(p: &LoadedPlugin, out: &MappingOutput, format: OutputFormat) -> String {
     if format == OutputFormat::Json {
         return pretty(&json!({
             "plugin": info_json(p),

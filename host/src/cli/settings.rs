@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 /// Reads `path` (TOML) and returns the settings as a JSON document.
-pub fn from_toml_file(path: Option<&Path>) -> anyhow::Result<String> {
+pub(super) fn from_toml_file(path: Option<&Path>) -> anyhow::Result<String> {
     let Some(path) = path else {
         return Ok("{}".to_string());
     };
@@ -21,7 +21,7 @@ pub fn from_toml_file(path: Option<&Path>) -> anyhow::Result<String> {
 }
 
 /// `line L, column C: message` for a TOML error.
-pub fn one_line_toml_error(text: &str, err: &toml::de::Error) -> String {
+pub(super) fn one_line_toml_error(text: &str, err: &toml::de::Error) -> String {
     match err.span() {
         Some(span) => {
             let (line, col) = line_col(text, span.start);
@@ -32,7 +32,7 @@ pub fn one_line_toml_error(text: &str, err: &toml::de::Error) -> String {
 }
 
 /// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

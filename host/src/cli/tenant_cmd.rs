@@ -32,7 +32,7 @@ pub struct ExportArgs {
     pub all: bool,
 }
 
-pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
+pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     let tenant_table = toml::from_str::<toml::Table>(&config.text)?
         .get("tenant")
@@ -57,7 +57,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<i32> {
     })
 }
 
-pub fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
+pub(super) fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;

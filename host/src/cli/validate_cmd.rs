@@ -6,7 +6,7 @@ use super::tenant_cmd::ConfigArgs;
 use crate::prepare;
 
 /// Runs `mtdhost validate`.
-pub fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
+pub(super) fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     let runtime = prepare::plugin_runtime()?;
     let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;

@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 /// A place in the config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The config file.
     pub path: PathBuf,
+    /// 1-based line number.
     pub line: usize,
+    /// 1-based column, counted in characters.
     pub column: usize,
 }
 
@@ -30,9 +33,13 @@ impl std::fmt::Display for Location {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}{message}{}", location_prefix(.location, .path), hint_suffix(.hint))]
 pub struct ConfigError {
+    /// The config file the problem is in.
     pub path: PathBuf,
+    /// Where in the file, when the problem has a place.
     pub location: Option<Location>,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it, when there is a suggestion.
     pub hint: Option<String>,
 }
 
@@ -48,6 +55,7 @@ fn hint_suffix(hint: &Option<String>) -> String {
 }
 
 impl ConfigError {
+    /// An error at a place in the file, with an optional hint.
     pub fn at(location: Location, message: impl Into<String>, hint: Option<&str>) -> Self {
         ConfigError {
             path: location.path.clone(),
@@ -57,6 +65,7 @@ impl ConfigError {
         }
     }
 
+    /// An error about the file as a whole, with no location or hint.
     pub fn plain(path: &Path, message: String) -> Self {
         ConfigError { path: path.to_path_buf(), location: None, message, hint: None }
     }

@@ -20,8 +20,11 @@ use mtd_model::rules::{self, ActionShape, Rule, MAX_GRACE_PERIOD_HOURS};
 /// A loaded, checked config.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The config file's path, for messages and for resolving relative paths.
     pub path: PathBuf,
+    /// The file's text as read.
     pub text: String,
+    /// The parsed contents.
     pub file: ConfigFile,
     /// Byte offset of each line's start, so locating a span is a binary
     /// search, not a scan of the file (a config of thousands of policies
@@ -504,6 +507,7 @@ pub const MANAGED_KEYS: &[&str] = &[
 ];
 
 impl ApiChoice {
+    /// The Graph API version this choice stands for.
     pub fn version(self) -> ApiVersion {
         match self {
             ApiChoice::V1 => ApiVersion::V1,

@@ -12,7 +12,9 @@ use crate::runtime::Limits;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigFile {
+    /// Which tenant, and how to sign in.
     pub tenant: TenantConfig,
+    /// Plugins by the name policies and rules use.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
     /// Rules plugins to run, in order, after mapping.
@@ -22,6 +24,7 @@ pub struct ConfigFile {
     /// allowed threat level). Off by default: rules may only tighten.
     #[serde(default)]
     pub rules_may_relax: bool,
+    /// The policies, one per `[[policy]]` table.
     #[serde(default, rename = "policy")]
     pub policies: Vec<PolicyConfig>,
 }
@@ -32,11 +35,16 @@ pub struct ConfigFile {
 pub struct TenantConfig {
     /// Use the embedded emulator tenant instead of a real one.
     pub emulator: Option<EmulatorTenant>,
+    /// The Entra tenant id; secretless and bearer sign-in may do without it.
     pub tenant_id: Option<String>,
+    /// National cloud; sets both the Graph and the login hosts.
     #[serde(default)]
     pub cloud: Cloud,
+    /// Graph base URL overriding the cloud's (https; plain http only for loopback).
     pub graph_url: Option<String>,
+    /// Sign-in base URL overriding the cloud's (https; plain http only for loopback).
     pub login_url: Option<String>,
+    /// How to sign in to a real tenant (`[tenant.auth]`).
     pub auth: Option<AuthConfig>,
     /// Who this config is: written into the ownership marker of every
     /// policy it manages, and required for `--prune` (see docs/config.md).
@@ -66,9 +74,13 @@ pub struct EmulatorTenant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMethod {
+    /// A client secret read from an environment variable or a file.
     ClientSecret,
+    /// A client certificate and its private key (PEM files).
     Certificate,
+    /// Interactive device-code sign-in through a public client app.
     DeviceCode,
+    /// A token obtained elsewhere, read from an environment variable.
     Bearer,
     /// An external OIDC token (CI) exchanged through a federated credential.
     WorkloadIdentity,
@@ -82,7 +94,9 @@ pub enum AuthMethod {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuthConfig {
+    /// How to sign in.
     pub method: AuthMethod,
+    /// The app registration's client id; for a managed identity, picks a user-assigned one.
     pub client_id: Option<String>,
     /// Environment variable holding the client secret.
     pub secret_env: Option<String>,
@@ -105,12 +119,14 @@ pub struct AuthConfig {
 pub struct PluginConfig {
     /// A .wasm path (relative to the config) or builtin:NAME.
     pub source: Spanned<String>,
+    /// The plugin file's expected sha256 in hex; the plugin is refused unless it matches.
     pub sha256: Option<Spanned<String>>,
     /// minisign signature file; requires trusted-keys.
     pub signature: Option<Spanned<String>>,
     /// minisign public keys, one of which must have made the signature;
     /// requires signature.
     pub trusted_keys: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Resource limits the plugin runs under.
     #[serde(default)]
     pub limits: Limits,
     /// The plugin's own settings, checked by the plugin at load.
@@ -133,9 +149,11 @@ pub use mtd_model::Platform;
 /// Graph API version for a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum ApiChoice {
+    /// Graph v1.0 (the default).
     #[default]
     #[serde(rename = "v1.0")]
     V1,
+    /// Graph beta.
     #[serde(rename = "beta")]
     Beta,
 }
@@ -144,13 +162,17 @@ pub enum ApiChoice {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicyConfig {
+    /// Base display name, to which the platform is appended unless `platform-suffix` is off.
     pub name: Spanned<String>,
+    /// Description written before mtdhost's marker.
     #[serde(default)]
     pub description: String,
+    /// Platforms to make a compliance policy for, one policy each.
     pub platforms: Vec<Spanned<Platform>>,
     /// Append `" - <Platform>"` to the name (default). Off only for single-platform policies.
     #[serde(default = "default_true")]
     pub platform_suffix: bool,
+    /// Graph API version for this policy.
     #[serde(default)]
     pub api: ApiChoice,
     /// End the description with mtdhost's marker (default). Policies adopted
@@ -170,6 +192,7 @@ pub struct PolicyConfig {
     /// Actions for noncompliance; a block at once is added when none is listed.
     #[serde(default)]
     pub actions: Vec<Spanned<ActionConfig>>,
+    /// Who the policy applies to.
     #[serde(default)]
     pub assignments: AssignmentsConfig,
 }
@@ -195,8 +218,10 @@ pub use mtd_model::ActionKind;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ActionConfig {
+    /// What the action does.
     #[serde(rename = "type")]
     pub kind: ActionKind,
+    /// Hours before the action is taken.
     #[serde(default)]
     pub grace_period_hours: u32,
     /// Notification template, by display name or id.
@@ -213,12 +238,16 @@ pub struct ActionConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AssignmentsConfig {
+    /// Groups to target, each optionally with an assignment filter.
     #[serde(default)]
     pub include: Vec<Spanned<IncludeEntry>>,
+    /// Groups left out, by display name or id (never filtered).
     #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
+    /// Whether all users are targeted, optionally through a filter.
     #[serde(default)]
     pub all_users: AllTarget,
+    /// Whether all devices are targeted, optionally through a filter.
     #[serde(default)]
     pub all_devices: AllTarget,
 }
@@ -227,11 +256,14 @@ pub struct AssignmentsConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum IncludeEntry {
+    /// A group by display name or id, without a filter.
     Group(String),
+    /// A group with an assignment filter.
     Filtered(FilteredGroup),
 }
 
 impl IncludeEntry {
+    /// The group's display name or id.
     pub fn group(&self) -> &str {
         match self {
             IncludeEntry::Group(g) => g,
@@ -239,6 +271,7 @@ impl IncludeEntry {
         }
     }
 
+    /// The entry's assignment filter with its mode, if it has one.
     pub fn filter(&self) -> Option<FilterConfig> {
         match self {
             IncludeEntry::Group(_) => None,
@@ -253,8 +286,11 @@ impl IncludeEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FilteredGroup {
+    /// Group display name or id.
     pub group: String,
+    /// Assignment filter display name or id.
     pub filter: Option<String>,
+    /// Whether the filter's matching devices are targeted or left out.
     #[serde(default)]
     pub filter_mode: FilterModeConfig,
 }
@@ -263,7 +299,9 @@ pub struct FilteredGroup {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum AllTarget {
+    /// `true` targets all users or all devices, `false` (the default) none; no filter.
     On(bool),
+    /// Targeted through an assignment filter.
     Filtered(FilterOnly),
 }
 
@@ -274,10 +312,12 @@ impl Default for AllTarget {
 }
 
 impl AllTarget {
+    /// Whether this target is used at all.
     pub fn is_on(&self) -> bool {
         !matches!(self, AllTarget::On(false))
     }
 
+    /// The assignment filter with its mode, when one is given.
     pub fn filter(&self) -> Option<FilterConfig> {
         match self {
             AllTarget::On(_) => None,
@@ -290,7 +330,9 @@ impl AllTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FilterOnly {
+    /// Assignment filter display name or id.
     pub filter: String,
+    /// Whether the filter's matching devices are targeted or left out.
     #[serde(default)]
     pub filter_mode: FilterModeConfig,
 }
@@ -300,8 +342,10 @@ pub struct FilterOnly {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum FilterModeConfig {
+    /// Only devices matching the filter are targeted (the default).
     #[default]
     Include,
+    /// Devices matching the filter are left out.
     Exclude,
 }
 
@@ -310,5 +354,6 @@ pub enum FilterModeConfig {
 pub struct FilterConfig {
     /// Display name or id.
     pub name: String,
+    /// Whether matching devices are targeted or left out.
     pub mode: FilterModeConfig,
 }

@@ -27,10 +27,12 @@ const KEPT_DIAGNOSTICS: usize = 100;
 /// One device's result.
 #[derive(Debug, Clone)]
 pub struct DeviceResult {
+    /// The device's Intune threat level.
     pub level: ThreatLevel,
     /// Active threats at the device's level (at most ten named), or the
     /// device status that set it.
     pub threats: Vec<String>,
+    /// How many threats are active on the device in their latest state.
     pub active_threats: u64,
     /// Why the device has its level ("all 2 threat(s) resolved or ignored").
     pub reason: String,
@@ -39,14 +41,18 @@ pub struct DeviceResult {
 /// A policy the evaluation judges devices against.
 #[derive(Debug, Clone)]
 pub struct PolicyCheck {
+    /// The policy's display name.
     pub name: String,
+    /// The highest device threat level that stays compliant.
     pub max_level: ThreatLevel,
 }
 
 /// The outcome of an evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
+    /// The plugin's name and version.
     pub plugin: String,
+    /// Records read from the export.
     pub records: u64,
     /// Distinct threats (each counted once, in its latest state).
     pub threats: u64,
@@ -54,10 +60,13 @@ pub struct Evaluation {
     pub active: u64,
     /// Device-status records read.
     pub statuses: u64,
+    /// Each device's result, by device id.
     pub devices: BTreeMap<String, DeviceResult>,
     /// The first diagnostics, rendered.
     pub diagnostics: Vec<String>,
+    /// How many diagnostics there were, kept or not.
     pub diagnostic_count: u64,
+    /// The policies devices are judged against.
     pub policies: Vec<PolicyCheck>,
 }
 
@@ -71,10 +80,13 @@ impl Evaluation {
 /// Why an evaluation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluateError {
+    /// The export cannot be read, or its JSON array is not closed.
     #[error("{0}")]
     Read(String),
+    /// A plugin call failed.
     #[error(transparent)]
     Plugin(#[from] crate::runtime::CallError),
+    /// With `strict`, the plugin reported a warning or an error (a malformed or unknown record).
     #[error("{0} (--strict makes malformed or unknown records fatal)")]
     Strict(String),
 }

@@ -8,14 +8,14 @@
 use std::io::{BufRead, BufReader, Read};
 
 /// One batch of records, as JSON Lines text for the plugin.
-pub struct Batch {
+pub(super) struct Batch {
     pub text: String,
     /// Number of the first record in the batch (1-based).
     pub first_record: u64,
 }
 
 /// Splits `input` into batches of up to `size` records and hands each to `f`.
-pub fn for_each_batch<R: Read>(
+pub(super) fn for_each_batch<R: Read>(
     input: R,
     size: usize,
     mut f: impl FnMut(Batch) -> Result<(), String>,

@@ -35,7 +35,7 @@ const TIMED: u64 = 1 << 63;
 
 /// Keys are already hashes: no need to hash them again.
 #[derive(Default)]
-pub struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -78,7 +78,7 @@ impl Slot {
 
 /// One device's tally.
 #[derive(Default)]
-pub struct DeviceTally {
+pub(super) struct DeviceTally {
     /// Active threats per level rank.
     active: [u32; 4],
     inactive: u32,
@@ -89,7 +89,7 @@ pub struct DeviceTally {
 }
 
 /// All lifecycle state of one evaluation.
-pub struct Tally {
+pub(super) struct Tally {
     threats: Vec<HashMap<u64, Slot, BuildHasherDefault<KeyHasher>>>,
     pub devices: BTreeMap<String, DeviceTally>,
     arrival: u64,
@@ -114,7 +114,7 @@ fn key(device: &str, threat: &str) -> u64 {
 
 impl Tally {
     /// Applies one threat state; an older state than the one kept is ignored.
-    pub fn threat(&mut self, t: &ThreatVerdict) {
+    pub(super) fn threat(&mut self, t: &ThreatVerdict) {
         self.arrival += 1;
         let k = key(&t.device_id, &t.threat_id);
         let new = Slot::new(&t.observed, self.arrival, t.level, t.active);
@@ -147,7 +147,7 @@ impl Tally {
     }
 
     /// Applies one device status; an older status than the one kept is ignored.
-    pub fn status(&mut self, s: &StatusVerdict) {
+    pub(super) fn status(&mut self, s: &StatusVerdict) {
         self.arrival += 1;
         let order = Slot::new(&s.observed, self.arrival, s.level, true).order();
         let device = self.devices.entry(s.device_id.clone()).or_default();
@@ -158,7 +158,7 @@ impl Tally {
     }
 
     /// Distinct threats, and how many of them are active now.
-    pub fn counts(&self) -> (u64, u64) {
+    pub(super) fn counts(&self) -> (u64, u64) {
         let all = self.threats.iter().flat_map(|shard| shard.values());
         let active = all.filter(|s| s.active()).count() as u64;
         (self.threats.iter().map(|shard| shard.len() as u64).sum(), active)
@@ -168,7 +168,7 @@ impl Tally {
 impl DeviceTally {
     /// The device's level, its active threats, the named threats behind the
     /// level, and why.
-    pub fn verdict(&self) -> (ThreatLevel, u64, Vec<String>, String) {
+    pub(super) fn verdict(&self) -> (ThreatLevel, u64, Vec<String>, String) {
         let top = (1..4).rev().find(|r| self.active[*r] > 0).map(|r| ThreatLevel::from_rank(r as u8));
         let active: u64 = self.active.iter().map(|n| u64::from(*n)).sum();
         let status = self.status.as_ref().map(|(_, w, l)| (w.as_str(), *l));

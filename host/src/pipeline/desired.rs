@@ -14,18 +14,26 @@ pub use super::marker::{is_managed, MARKER};
 /// An action for noncompliance, names unresolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredAction {
+    /// What the action does.
     pub kind: ActionKind,
+    /// Hours before the action is taken.
     pub grace_period_hours: u32,
+    /// Notification template, by display name or id (notification actions only).
     pub template: Option<String>,
+    /// Extra notification recipients: group names or ids.
     pub cc: Vec<String>,
 }
 
 /// Assignments by group name or id.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DesiredAssignments {
+    /// Groups targeted, by name or id as written.
     pub include: Vec<String>,
+    /// Groups left out, by name or id as written.
     pub exclude: Vec<String>,
+    /// Whether all users are targeted.
     pub all_users: bool,
+    /// Whether all devices are targeted.
     pub all_devices: bool,
     /// Assignment filters on included groups, all users or all devices.
     pub filters: BTreeMap<FilterSubject, FilterConfig>,
@@ -36,7 +44,9 @@ pub struct DesiredAssignments {
 pub enum FilterSubject {
     /// An included group, as written (name or id).
     Group(String),
+    /// The all-users target.
     AllUsers,
+    /// The all-devices target.
     AllDevices,
 }
 
@@ -68,8 +78,11 @@ impl DesiredAssignments {
 /// One policy as it should be.
 #[derive(Debug, Clone)]
 pub struct DesiredPolicy {
+    /// The Intune display name, platform suffix included.
     pub display_name: String,
+    /// The platform the policy is for.
     pub platform: Platform,
+    /// Graph API version the policy is written with.
     pub version: ApiVersion,
     /// The admin's description, without the marker.
     pub description: String,
@@ -77,11 +90,15 @@ pub struct DesiredPolicy {
     pub marker: bool,
     /// `[tenant] owner`, written into the marker.
     pub owner: Option<String>,
+    /// The plugin whose vocabulary the config's threat level was written in.
     pub partner: Option<String>,
+    /// The highest device threat level that stays compliant, in Intune's terms.
     pub max_level: Option<ThreatLevel>,
     /// Extra Graph settings (not the MTD level, name or description).
     pub settings: Map<String, Value>,
+    /// Actions for noncompliance; a block at once is added when the config lists none.
     pub actions: Vec<DesiredAction>,
+    /// Who the policy applies to, names unresolved.
     pub assignments: DesiredAssignments,
     /// Where the policy is in the config.
     pub location: Location,
@@ -90,6 +107,7 @@ pub struct DesiredPolicy {
 }
 
 impl DesiredPolicy {
+    /// The Graph policy type for the platform.
     pub fn policy_type(&self) -> PolicyType {
         self.platform.policy_type()
     }

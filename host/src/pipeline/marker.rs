@@ -25,7 +25,12 @@ pub enum Ownership {
     /// The plain marker: managed, owner unknown.
     Legacy,
     /// A marker with an owner and the policy's key.
-    Owned { owner: String, key: String },
+    Owned {
+        /// The `[tenant] owner` the marker names.
+        owner: String,
+        /// The 12-hex-digit policy key the marker carries.
+        key: String,
+    },
 }
 
 /// The key binding a marker to one policy of one owner.

@@ -21,21 +21,32 @@ use mtd_model::rules::{check_policy, ActionShape, PolicyShape, Rule};
 /// Why the desired state could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// A plugin failed to load or refused its settings, or a policy or rule names one not loaded.
     #[error("{0}")]
     Plugin(String),
+    /// A policy breaks Intune's rules, or its threat level cannot be translated.
     #[error("{location}: {message}")]
-    Invalid { location: Location, message: String },
+    Invalid {
+        /// Where the policy or its threat level is in the config.
+        location: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rules plugin failed, or dropped or relaxed a policy it may not.
     #[error("{0}")]
     Rules(String),
 }
 
 /// The desired state and the plugins that produced it.
 pub struct Desired {
+    /// The desired policies, one per policy and platform.
     pub policies: Vec<DesiredPolicy>,
+    /// The loaded plugins, by their name in the config.
     pub plugins: Vec<(String, LoadedPlugin)>,
 }
 
 impl Desired {
+    /// The loaded plugin configured as `name`, if any.
     pub fn plugin(&self, name: &str) -> Option<&LoadedPlugin> {
         self.plugins.iter().find(|(n, _)| n == name).map(|(_, p)| p)
     }

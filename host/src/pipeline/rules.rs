@@ -64,7 +64,7 @@ fn action_from_wit(t: ActionType) -> Option<ActionKind> {
 }
 
 /// The contract's view of a desired policy.
-pub fn to_wit(d: &DesiredPolicy) -> Option<Policy> {
+pub(super) fn to_wit(d: &DesiredPolicy) -> Option<Policy> {
     Some(Policy {
         name: d.display_name.clone(),
         description: d.description.clone(),
@@ -92,7 +92,7 @@ pub fn to_wit(d: &DesiredPolicy) -> Option<Policy> {
 }
 
 /// Runs one rules plugin and enforces the tightening rule.
-pub fn apply(
+pub(super) fn apply(
     rule: &str,
     plugin: &LoadedPlugin,
     policies: Vec<DesiredPolicy>,

@@ -26,9 +26,13 @@ use crate::graph::{GraphClient, GraphError};
 /// What was done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplySummary {
+    /// Policies created.
     pub created: usize,
+    /// Policies updated.
     pub updated: usize,
+    /// Policies deleted.
     pub deleted: usize,
+    /// Graph writes that succeeded.
     pub writes: usize,
 }
 
@@ -59,6 +63,7 @@ pub struct ApplyError {
     pub policy: String,
     /// Everything that was done, by all policies.
     pub done: ApplySummary,
+    /// The Graph error that stopped it.
     pub source: GraphError,
     /// Other policies whose writes failed while they were under way.
     pub also_failed: Vec<(String, GraphError)>,

@@ -74,7 +74,7 @@ pub fn is_default(p: &Property, v: &Value) -> bool {
 /// Intune's default (removing `max-threat-level` plans
 /// `deviceThreatProtectionEnabled: false`). An adopted policy (`marker =
 /// false`) compares only what the config lists.
-pub fn settings_diff(d: &DesiredPolicy, existing: &RemotePolicy) -> Vec<SettingChange> {
+pub(super) fn settings_diff(d: &DesiredPolicy, existing: &RemotePolicy) -> Vec<SettingChange> {
     let want = d.graph_properties();
     let ty = d.policy_type();
     let kind_of = |k: &str| ty.property(k).map_or(Kind::Complex, |p| p.kind);

@@ -34,13 +34,18 @@ use crate::graph::{ActionItem, Target};
 /// What happens to one policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
+    /// The policy is not in the tenant and will be created.
     Create,
+    /// The policy exists and some of it will change.
     Update,
+    /// The policy already matches the config.
     Unchanged,
+    /// A managed policy the config no longer names will be deleted (`--prune`).
     Delete,
 }
 
 impl ChangeKind {
+    /// The kind's lowercase name, as written in plans.
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Create => "create",
@@ -54,26 +59,35 @@ impl ChangeKind {
 /// One changed property.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingChange {
+    /// Graph property name.
     pub property: String,
     /// Null when the property is new.
     pub before: Value,
+    /// The value the plan sets.
     pub after: Value,
 }
 
 /// Before and after of a list-valued part of a policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListChange<T> {
+    /// The list as the tenant has it now.
     pub before: Vec<T>,
+    /// The list once the change is applied.
     pub after: Vec<T>,
 }
 
 /// The planned change to one policy.
 #[derive(Debug, Clone)]
 pub struct Change {
+    /// What happens to the policy.
     pub kind: ChangeKind,
+    /// The policy's display name.
     pub name: String,
+    /// The compliance policy's Graph type.
     pub policy_type: PolicyType,
+    /// Graph API version the policy's writes are sent on.
     pub version: ApiVersion,
+    /// The tenant policy's id; none for create.
     pub id: Option<String>,
     /// For create: every managed property; for update: the changed ones.
     pub settings: Vec<SettingChange>,
@@ -85,6 +99,7 @@ pub struct Change {
     pub inherited: Vec<String>,
     /// Where the policy is defined, and what plugins did to it.
     pub origin: Option<String>,
+    /// Remarks shown with the change, such as how a threat level was translated or why it is deleted.
     pub notes: Vec<String>,
     /// The full desired property set (used by create).
     pub body: Map<String, Value>,
@@ -95,7 +110,9 @@ pub struct Change {
 pub struct Plan {
     /// Which tenant was read.
     pub tenant: String,
+    /// One change per policy, unchanged ones included.
     pub changes: Vec<Change>,
+    /// Problems that do not stop the plan, sorted and without duplicates.
     pub warnings: Vec<String>,
     /// Group id → display name, for showing assignments.
     pub group_names: BTreeMap<String, String>,
@@ -103,10 +120,12 @@ pub struct Plan {
     pub template_names: BTreeMap<String, String>,
     /// Assignment filter id → display name.
     pub filter_names: BTreeMap<String, String>,
+    /// Whether the plan was made with `--prune`, so it may delete policies.
     pub prune: bool,
 }
 
 impl Plan {
+    /// How many changes are of `kind`.
     pub fn count(&self, kind: ChangeKind) -> usize {
         self.changes.iter().filter(|c| c.kind == kind).count()
     }
@@ -139,8 +158,10 @@ impl Plan {
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// Reading the tenant failed.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// Names that resolve to nothing or to several objects, or other problems, one message each.
     #[error("the plan cannot be made; nothing was changed:\n  {}", .0.join("\n  "))]
     Problems(Vec<String>),
 }

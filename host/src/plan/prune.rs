@@ -12,7 +12,7 @@ use crate::graph::RemotePolicy;
 use crate::pipeline::marker::{self, Ownership};
 
 /// A delete, or a warning saying why not.
-pub enum Verdict {
+pub(super) enum Verdict {
     Delete(Box<Change>),
     Warn(String),
     Skip,
@@ -36,7 +36,12 @@ fn delete(p: &RemotePolicy, ty: PolicyType, read_version: ApiVersion, note: &str
 }
 
 /// What to do with `p` (not in the config).
-pub fn verdict(p: &RemotePolicy, ty: PolicyType, read_version: ApiVersion, o: &PlanOptions) -> Verdict {
+pub(super) fn verdict(
+    p: &RemotePolicy,
+    ty: PolicyType,
+    read_version: ApiVersion,
+    o: &PlanOptions,
+) -> Verdict {
     let label = format!("'{}' ({})", p.display_name, ty.type_name());
     let ours = o.owner.as_deref();
     match marker::parse(&p.description).1 {

@@ -32,8 +32,11 @@ pub struct Wanted {
     pub groups: BTreeSet<String>,
     /// Group ids whose display names are shown (from the tenant).
     pub group_ids: BTreeSet<String>,
+    /// Policy set ids whose display names are shown.
     pub policy_sets: BTreeSet<String>,
+    /// Whether the notification templates are read.
     pub templates: bool,
+    /// Whether the assignment filters are read.
     pub filters: bool,
 }
 
@@ -68,6 +71,7 @@ fn by_name(name_or_id: &str, lookup: GroupLookup) -> Result<String, String> {
 }
 
 impl<'a> Resolver<'a> {
+    /// A resolver with an empty cache, asking `client` for what it lacks.
     pub fn new(client: &'a GraphClient) -> Self {
         Resolver {
             client,

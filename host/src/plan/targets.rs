@@ -8,7 +8,7 @@ use crate::graph::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, T
 use crate::pipeline::{DesiredPolicy, FilterSubject};
 
 /// Resolved actions and assignment targets of one desired policy.
-pub struct Resolved {
+pub(super) struct Resolved {
     pub actions: Vec<ActionItem>,
     pub targets: Vec<Target>,
 }
@@ -35,7 +35,7 @@ async fn filtered(
 }
 
 /// Resolves names; each failure is pushed to `problems` naming the policy.
-pub async fn resolve(
+pub(super) async fn resolve(
     d: &DesiredPolicy,
     r: &mut Resolver<'_>,
     problems: &mut Vec<String>,

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 
 /// How much larger than its wire size a result may be once copied into the
 /// host (see [`Limits::hostcall_fuel`]).
-pub const HOST_EXPANSION: usize = 4;
+pub(crate) const HOST_EXPANSION: usize = 4;
 /// Smallest wasm stack a plugin may be given, in KiB.
-pub const MIN_STACK_KIB: u64 = 64;
+pub(crate) const MIN_STACK_KIB: u64 = 64;
 /// Largest wasm stack, in KiB: plugins run on the calling thread's native
 /// stack (2 MiB for Rust threads by default), and wasmtime needs headroom
 /// for its own frames and for host calls.
-pub const MAX_STACK_KIB: u64 = 1_024;
+pub(crate) const MAX_STACK_KIB: u64 = 1_024;
 
 /// Limits applied to every call into one plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,13 +111,13 @@ impl Limits {
 /// Which limit a plugin ran into, kept so the error can say it plainly
 /// (a Rust guest that runs out of memory otherwise only shows `unreachable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitHit {
+pub(crate) enum LimitHit {
     Memory { desired: usize },
     Table { desired: usize },
 }
 
 /// Enforces [`Limits`] on one store.
-pub struct Limiter {
+pub(crate) struct Limiter {
     memory_cap: usize,
     memory_used: usize,
     table_cap: usize,
@@ -126,7 +126,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(limits: &Limits) -> Self {
         Limiter {
             memory_cap: limits.memory_bytes(),
             memory_used: 0,
@@ -140,7 +140,7 @@ impl Limiter {
 /// Trap payload when a plugin exceeds its memory cap.
 #[derive(Debug, thiserror::Error)]
 #[error("memory limit reached")]
-pub struct MemoryLimitTrap;
+pub(crate) struct MemoryLimitTrap;
 
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(

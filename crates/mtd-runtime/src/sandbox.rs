@@ -19,7 +19,7 @@ use super::clock::FrozenClock;
 use super::limits::{Limiter, Limits};
 
 /// Store data for one call.
-pub struct State {
+pub(crate) struct State {
     wasi: WasiCtx,
     table: ResourceTable,
     pub limiter: Limiter,
@@ -28,7 +28,7 @@ pub struct State {
 
 impl State {
     /// Fresh state for a call that starts now.
-    pub fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(limits: &Limits) -> Self {
         let deadline = Instant::now() + Duration::from_millis(limits.deadline_ms);
         let capture = Arc::new(Mutex::new(Capture::new(limits.log_bytes(), deadline)));
         let mut builder = WasiCtx::builder();
@@ -50,7 +50,7 @@ impl State {
     }
 
     /// Takes the captured output of the call.
-    pub fn take_capture(&self) -> Capture {
+    pub(crate) fn take_capture(&self) -> Capture {
         let mut c = self.capture();
         c.finish();
         std::mem::take(&mut *c)

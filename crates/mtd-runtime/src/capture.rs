@@ -26,18 +26,18 @@ pub const LINE_COST: usize = 64;
 /// Longest line kept, in characters; the rest of the line is cut.
 pub const MAX_LINE_CHARS: usize = 2_000;
 /// Bytes of stderr kept for reading a panic message.
-pub const STDERR_TAIL: usize = 8 << 10;
+pub(crate) const STDERR_TAIL: usize = 8 << 10;
 
 /// A line of plugin output, kept until the call ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CapturedLine {
+pub(crate) struct CapturedLine {
     pub source: LineSource,
     pub text: String,
 }
 
 /// Where a captured line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineSource {
+pub(crate) enum LineSource {
     Log(LogLevel),
     Stdout,
     Stderr,
@@ -45,7 +45,7 @@ pub enum LineSource {
 
 /// Why lines were dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Dropped {
+pub(crate) struct Dropped {
     /// Lines dropped because the budget was spent.
     pub over_cap: u64,
     /// Lines dropped because they came after the call's deadline.
@@ -63,7 +63,7 @@ struct Partial {
 
 /// Output captured from one call.
 #[derive(Debug)]
-pub struct Capture {
+pub(crate) struct Capture {
     budget: usize,
     used: usize,
     deadline: Instant,
@@ -83,7 +83,7 @@ impl Default for Capture {
 impl Capture {
     /// A capture allowing `budget` bytes (lines at [`LINE_COST`] each plus
     /// their raw length) until `deadline`.
-    pub fn new(budget: usize, deadline: Instant) -> Self {
+    pub(crate) fn new(budget: usize, deadline: Instant) -> Self {
         Capture {
             budget,
             used: 0,
@@ -101,7 +101,7 @@ impl Capture {
     }
 
     /// Records one complete line whose raw length was `raw_len`.
-    pub fn push(&mut self, source: LineSource, text: &[u8], raw_len: usize) {
+    pub(crate) fn push(&mut self, source: LineSource, text: &[u8], raw_len: usize) {
         if Instant::now() > self.deadline {
             self.dropped.after_deadline += 1;
             self.dropped.bytes += raw_len as u64;
@@ -121,12 +121,12 @@ impl Capture {
     }
 
     /// A `host.log` call.
-    pub fn log(&mut self, level: LogLevel, message: &str) {
+    pub(crate) fn log(&mut self, level: LogLevel, message: &str) {
         self.push(LineSource::Log(level), message.as_bytes(), message.len());
     }
 
     /// Bytes written to stdout or stderr.
-    pub fn write_stream(&mut self, source: LineSource, bytes: &[u8]) {
+    pub(crate) fn write_stream(&mut self, source: LineSource, bytes: &[u8]) {
         if source == LineSource::Stderr {
             keep_tail(&mut self.stderr_tail, bytes);
         }
@@ -181,7 +181,7 @@ impl Capture {
     }
 
     /// Flushes unterminated stdout/stderr text into lines.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         for source in [LineSource::Stdout, LineSource::Stderr] {
             let line = std::mem::take(self.partial(source));
             if line.raw_len > 0 {
@@ -191,7 +191,7 @@ impl Capture {
     }
 
     /// The end of stderr, for reading a panic message.
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         String::from_utf8_lossy(&self.stderr_tail).into_owned()
     }
 }

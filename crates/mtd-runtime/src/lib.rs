@@ -7,6 +7,7 @@
 //! then one sandboxed instantiation for `info` and `validate-settings`.
 
 mod bindings;
+pub mod builtin;
 mod cache;
 mod capture;
 mod clock;
@@ -18,6 +19,7 @@ mod limits;
 mod output;
 mod plugin;
 mod sandbox;
+pub mod sanitize;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -45,6 +47,7 @@ use engine::Engines;
 pub struct PluginSource {
     /// A path, or `builtin:NAME`; used in every message about the plugin.
     pub label: String,
+    /// The plugin's WebAssembly component bytes.
     pub bytes: Arc<[u8]>,
 }
 
@@ -83,6 +86,7 @@ impl PluginSource {
 /// How to load one plugin.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
+    /// The sandbox limits for the plugin's calls (memory, deadline, stack, output and others).
     pub limits: Limits,
     /// Required sha256 of the component, if pinned.
     pub sha256: Option<String>,

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let workspace = manifest.parent().expect("host/ lives in the workspace").to_path_buf();
+    let workspace = manifest
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("crates/mtd-runtime lives in the workspace")
+        .to_path_buf();
     let crates = plugin_build::discover(&workspace.join("plugins")).unwrap_or_else(|e| fail(&e));
     let out_dir = plugin_build::build(&workspace, &crates).unwrap_or_else(|e| fail(&e));
     let mut code = String::from("/// Plugins compiled into this binary: (name, component bytes).\npub static BUILTIN: &[(&str, &[u8])] = &[\n");

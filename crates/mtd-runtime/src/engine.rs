@@ -10,17 +10,17 @@ use wasmtime::{Config, Engine};
 use super::error::RuntimeError;
 
 /// Epoch granularity: deadlines are rounded up to this.
-pub const TICK: Duration = Duration::from_millis(10);
+pub(crate) const TICK: Duration = Duration::from_millis(10);
 
 /// Engines keyed by stack size in bytes.
 #[derive(Default)]
-pub struct Engines {
+pub(crate) struct Engines {
     by_stack: Mutex<HashMap<usize, Engine>>,
 }
 
 impl Engines {
     /// The engine for `stack_bytes`, created (with its ticker) on first use.
-    pub fn get(&self, stack_bytes: usize) -> Result<Engine, RuntimeError> {
+    pub(crate) fn get(&self, stack_bytes: usize) -> Result<Engine, RuntimeError> {
         let mut map = self.by_stack.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get(&stack_bytes) {
             return Ok(e.clone());
@@ -55,7 +55,7 @@ fn start_ticker(engine: &Engine) -> Result<(), RuntimeError> {
 }
 
 /// Epoch ticks for a deadline, rounded up, plus one for the tick in progress.
-pub fn deadline_ticks(deadline_ms: u64) -> u64 {
+pub(crate) fn deadline_ticks(deadline_ms: u64) -> u64 {
     let tick = TICK.as_millis() as u64;
     deadline_ms.div_ceil(tick) + 1
 }

@@ -13,7 +13,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Checks `bytes` against a pinned sha256 (hex, case-insensitive, an optional
 /// `sha256:` prefix allowed).
-pub fn check_pin(label: &str, actual: &str, pin: &str) -> Result<(), LoadError> {
+pub(crate) fn check_pin(label: &str, actual: &str, pin: &str) -> Result<(), LoadError> {
     let expected = pin.trim().trim_start_matches("sha256:").to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(LoadError::BadDigest { label: label.to_string(), pin: pin.to_string() });
@@ -34,12 +34,18 @@ pub fn check_pin(label: &str, actual: &str, pin: &str) -> Result<(), LoadError> 
 pub struct SignatureRequirement {
     /// Where the signature came from, for messages.
     pub signature_label: String,
+    /// The minisign signature, as the text of a `.minisig` file.
     pub signature: String,
+    /// Public keys trusted to sign the plugin, as bare base64 keys or whole `.pub` file texts.
     pub trusted_keys: Vec<String>,
 }
 
 /// Verifies `bytes` against the requirement; returns the trusted key that signed.
-pub fn check_signature(label: &str, bytes: &[u8], req: &SignatureRequirement) -> Result<String, LoadError> {
+pub(crate) fn check_signature(
+    label: &str,
+    bytes: &[u8],
+    req: &SignatureRequirement,
+) -> Result<String, LoadError> {
     let fail = |reason: String| LoadError::Signature { label: label.to_string(), reason };
     if req.trusted_keys.is_empty() {
         return Err(fail("a signature is required but no trusted public keys are listed".into()));

@@ -4,7 +4,7 @@
 use super::bindings::*;
 
 /// Approximate size in bytes of a value returned by a plugin.
-pub trait WireSize {
+pub(crate) trait WireSize {
     fn wire_size(&self) -> usize;
 }
 
@@ -92,7 +92,7 @@ record!(RulesOutput { policies, notes, diagnostics });
 
 /// Cleans every string a plugin returned ([`crate::sanitize::clean`]), so
 /// ids, names and messages are safe wherever mtdhost shows them later.
-pub trait Clean {
+pub(crate) trait Clean {
     fn clean(&mut self);
 }
 

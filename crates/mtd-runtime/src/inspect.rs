@@ -14,7 +14,7 @@ use super::error::LoadError;
 const MAGIC: &[u8; 4] = b"\0asm";
 
 /// Checks the header: a component passes, anything else is a precise error.
-pub fn check_header(label: &str, bytes: &[u8]) -> Result<(), LoadError> {
+pub(crate) fn check_header(label: &str, bytes: &[u8]) -> Result<(), LoadError> {
     let label = label.to_string();
     if bytes.is_empty() {
         return Err(LoadError::Empty { label });
@@ -32,14 +32,14 @@ pub fn check_header(label: &str, bytes: &[u8]) -> Result<(), LoadError> {
 
 /// A WIT interface name split into its parts: `mtd:plugin/guest@0.1.0`.
 #[derive(Debug, PartialEq, Eq)]
-pub struct InterfaceName<'a> {
+pub(crate) struct InterfaceName<'a> {
     pub package: &'a str,
     pub interface: &'a str,
     pub version: Option<&'a str>,
 }
 
 impl<'a> InterfaceName<'a> {
-    pub fn parse(name: &'a str) -> Option<Self> {
+    pub(crate) fn parse(name: &'a str) -> Option<Self> {
         let (package, rest) = name.split_once('/')?;
         let (interface, version) = match rest.split_once('@') {
             Some((i, v)) => (i, Some(v)),
@@ -51,7 +51,7 @@ impl<'a> InterfaceName<'a> {
 
 /// True if a guest built for `version` can run on this host (semver: same
 /// major, and for 0.x the same minor).
-pub fn compatible(version: &str) -> bool {
+pub(crate) fn compatible(version: &str) -> bool {
     let parse = |v: &str| -> Option<(u64, u64)> {
         let mut parts = v.split(['.', '-', '+']);
         Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
@@ -77,7 +77,11 @@ pub fn supported_line() -> String {
 
 /// Checks a compiled component's exports and imports against the contract
 /// and returns the contract version it exports.
-pub fn check_contract(label: &str, engine: &Engine, component: &Component) -> Result<String, LoadError> {
+pub(crate) fn check_contract(
+    label: &str,
+    engine: &Engine,
+    component: &Component,
+) -> Result<String, LoadError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
     let ours: Vec<InterfaceName<'_>> = exports
