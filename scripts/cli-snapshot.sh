@@ -11,7 +11,7 @@
 # MTDHOST (default target/release/mtdhost) picks the binary.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${MTDHOST:-$root/target/release/mtdhost}
+bin=$(realpath "${MTDHOST:-$root/target/release/mtdhost}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$root"/examples/contoso/mtdhost.toml "$root"/examples/contoso/rules.rhai "$work"/

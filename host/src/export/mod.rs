@@ -1,0 +1,114 @@
+//! `export`: the tenant's existing MTD compliance policies written as config
+//! entries, so an admin can adopt what exists. A plan on the exported config
+//! shows no change: every setting that differs from Intune's default, the
+//! actions and the direct assignments (with their filters) are written
+//! exactly, and descriptions are kept as they are. Defaults Graph echoes
+//! (`roleScopeTagIds: ["0"]`, beta enums at member 0) are left out, and
+//! `api = "beta"` is chosen only when a non-default beta-only value needs it.
+//! Policy-set assignments are not the policy's own and are not exported.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use toml::{Table, Value as Toml};
+
+use crate::graph::schema::ApiVersion;
+use crate::graph::{AssignmentTarget, RemotePolicy};
+use crate::graph::{GraphClient, GraphError};
+use crate::plan::{Resolver, Wanted};
+
+mod entry;
+
+/// The `[tenant]` table, copied from the config the export ran with.
+#[derive(serde::Serialize)]
+struct TenantDoc<'a> {
+    tenant: &'a Table,
+}
+
+/// Why the export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the tenant failed.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// What was read cannot be written as TOML.
+    #[error("cannot write TOML: {0}")]
+    Toml(String),
+}
+
+/// What `export` produced.
+pub struct Exported {
+    /// The config text: a header comment, `[tenant]`, then one `[[policy]]` per exported policy.
+    pub toml: String,
+    /// How many policies were exported.
+    pub count: usize,
+    /// What could not be expressed in the config and was left out.
+    pub warnings: Vec<String>,
+}
+
+/// Every group id, template and filter the exported policies point at.
+fn wanted(policies: &[&RemotePolicy]) -> Wanted {
+    let mut w = Wanted::default();
+    for p in policies {
+        for a in p.assignments.iter().filter(|a| a.is_direct()) {
+            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &a.target.kind {
+                w.group_ids.insert(id.clone());
+            }
+            w.filters |= a.target.filter.is_some();
+        }
+        for a in &p.actions {
+            w.group_ids.extend(a.notification_message_cc_list.iter().cloned());
+            w.templates |= !a.normalized().notification_template_id.is_empty();
+        }
+    }
+    w
+}
+
+/// Exports MTD policies (those requiring a device threat level), or every
+/// compliance policy with `all`, as `[[policy]]` entries under `tenant`.
+///
+/// Reads in a handful of round trips: the policies with actions and
+/// assignments in one paged read, then the group ids, templates and filters
+/// they use (overlapped), then the groups' names once more to learn which
+/// names are unique.
+pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, ExportError> {
+    let policies = client.list_policies(ApiVersion::Beta).await?;
+    let mut selected: Vec<&RemotePolicy> = policies
+        .iter()
+        .filter(|p| p.policy_type.is_some())
+        .filter(|p| all || p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)))
+        .collect();
+    // Graph lists in no promised order; a stable one keeps exports diffable.
+    selected.sort_by(|a, b| {
+        (&a.display_name, a.odata_type.as_str(), &a.id).cmp(&(&b.display_name, b.odata_type.as_str(), &b.id))
+    });
+    let mut resolver = Resolver::new(client);
+    let wanted = wanted(&selected);
+    resolver.prefetch(&wanted).await?;
+    // A name is written only when it names exactly one group.
+    let names: BTreeSet<String> =
+        wanted.group_ids.iter().filter_map(|id| resolver.cached_group_name(id).map(str::to_string)).collect();
+    resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
+    let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
+    let ctx = entry::Context { resolver: &resolver, owner: owner.as_deref() };
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    for p in selected {
+        for what in &p.problems {
+            warnings.push(format!("{}: {what}; not in the export", p.label()));
+        }
+        out.push(entry::policy_entry(p, &ctx, &mut warnings));
+    }
+    // Two documents so [tenant] comes first.
+    let tenant =
+        toml::to_string_pretty(&TenantDoc { tenant }).map_err(|e| ExportError::Toml(e.to_string()))?;
+    let policies = toml::to_string_pretty(&entry::PolicyDoc { policy: &out })
+        .map_err(|e| ExportError::Toml(e.to_string()))?;
+    let body = tenant + "\n" + &policies;
+    let header = format!(
+        "# Exported by mtdhost {} from the tenant's {} compliance policies.\n# Review, then plan: `mtdhost plan -c THIS_FILE` shows no change.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        if all { "" } else { "MTD" }
+    );
+    Ok(Exported { toml: header + &body, count: out.len(), warnings })
+}
