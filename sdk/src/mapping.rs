@@ -166,7 +166,7 @@ impl<'a> Tally<'a> {
 
 /// Why a device has its level, in one sentence. Shared wording with the
 /// host's evaluation, so `plugin run` and `evaluate` read alike.
-pub fn device_reason(
+pub(crate) fn device_reason(
     level: ThreatLevel,
     top: Option<(ThreatLevel, usize)>,
     active: usize,

@@ -26,11 +26,16 @@ use crate::{Diagnostic, SeverityTerm, ThreatLevel};
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Fields {
+    /// The device id.
     pub device: Vec<String>,
+    /// The threat's id, which links its detection to its later states.
     pub threat_id: Vec<String>,
+    /// The threat's classification (type, name), shown in reasons.
     #[serde(default)]
     pub classification: Vec<String>,
+    /// The partner's severity word.
     pub severity: Vec<String>,
+    /// The lifecycle word (active, resolved, …).
     #[serde(default)]
     pub status: Vec<String>,
     /// When the record was observed; orders the states of one threat.

@@ -44,8 +44,11 @@ impl Match {
 /// Where a threat record keeps its fields (paths tried in order).
 #[derive(Debug, Clone, Default)]
 pub struct ThreatFields {
+    /// The threat's id, which links its detection to its later states.
     pub threat_id: Vec<String>,
+    /// The threat's classification (type, name), shown in reasons.
     pub classification: Vec<String>,
+    /// The partner's severity word.
     pub severity: Vec<String>,
     /// The lifecycle word (DETECTED / RESOLVED, New / Resolved, …).
     pub status: Vec<String>,
@@ -77,11 +80,13 @@ pub struct Shape {
     pub name: String,
     /// All must hold for a record to be of this shape.
     pub when: Vec<Match>,
+    /// The device id.
     pub device: Vec<String>,
     /// When the record was observed (Unix ms or s, ISO 8601, RFC 2822).
     pub time: Vec<String>,
     /// The partner's event sequence, orders records of equal time.
     pub sequence: Vec<String>,
+    /// What the records are: threat states, device statuses, or skipped.
     pub kind: Kind,
 }
 
