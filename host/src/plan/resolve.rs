@@ -101,81 +101,15 @@ impl<'a> Resolver<'a> {
     /// overlapped (the client keeps at most a few requests in flight).
     pub async fn prefetch(&mut self, wanted: &Wanted) -> Result<(), GraphError> {
         let client = self.client;
-        let (ids, names): (Vec<String>, Vec<String>) =
-            wanted.groups.iter().filter(|g| !self.groups.contains_key(*g)).cloned().partition(|g| is_guid(g));
-        // An id already seen (in the directory or an earlier lookup) exists;
-        // Graph's ids are case-insensitive GUIDs, written lowercase.
-        let known_id = |id: &str| {
-            self.names.get_key_value(id).map(|(k, _)| k.clone()).or_else(|| {
-                self.directory
-                    .as_ref()
-                    .and_then(|d| d.iter().find(|g| g.id.eq_ignore_ascii_case(id)).map(|g| g.id.clone()))
-            })
-        };
-        let mut fetch = Vec::new();
-        let mut known = Vec::new();
-        for id in ids {
-            match known_id(&id) {
-                Some(canonical) => known.push((id, Ok(canonical))),
-                // The directory is every group: an id not in it does not exist.
-                None if self.directory.is_some() => {
-                    let reason = format!("group id {id} does not exist");
-                    known.push((id, Err(reason)));
-                }
-                None => fetch.push(id),
-            }
-        }
-        for (id, r) in known {
-            self.groups.insert(id, r);
-        }
-        let ids = fetch;
-        let names = if let Some(dir) = &self.directory {
-            for n in names {
-                let named = dir.iter().filter(|g| g.display_name == n).cloned().collect();
-                let lookup = crate::graph::lookup(&n, named);
-                self.groups.insert(n.clone(), by_name(&n, lookup));
-            }
-            Vec::new()
-        } else {
-            names
-        };
-        let mut ids: BTreeSet<String> = ids.into_iter().collect();
-        if self.directory.is_none() {
-            ids.extend(
-                wanted
-                    .group_ids
-                    .iter()
-                    .filter(|id| !self.names.contains_key(*id) && !self.deleted.contains(*id))
-                    .cloned(),
-            );
-        }
-        let ids: Vec<String> = ids.into_iter().collect();
+        let (names, ids) = self.groups_to_read(wanted);
         let sets: Vec<String> =
             wanted.policy_sets.iter().filter(|s| !self.policy_sets.contains_key(*s)).cloned().collect();
         let need_templates = wanted.templates && self.templates.is_none();
         let need_filters = wanted.filters && self.filters.is_none();
         let (found, got, set_names, templates, filters) = tokio::join!(
-            async {
-                if names.is_empty() {
-                    Ok(Vec::new())
-                } else {
-                    client.find_groups(&names).await
-                }
-            },
-            async {
-                if ids.is_empty() {
-                    Ok(Vec::new())
-                } else {
-                    client.get_groups(&ids).await
-                }
-            },
-            async {
-                if sets.is_empty() {
-                    Ok(Vec::new())
-                } else {
-                    client.get_policy_sets(&sets).await
-                }
-            },
+            unless(names.is_empty(), || client.find_groups(&names)),
+            unless(ids.is_empty(), || client.get_groups(&ids)),
+            unless(sets.is_empty(), || client.get_policy_sets(&sets)),
             async {
                 if need_templates {
                     client.list_notification_templates().await.map(Some)
@@ -220,6 +154,53 @@ impl<'a> Resolver<'a> {
             self.filters = Some(f);
         }
         Ok(())
+    }
+
+    /// The group names to look up and ids to read for `wanted`; what the
+    /// caches or the directory (when read) can answer is answered here.
+    fn groups_to_read(&mut self, wanted: &Wanted) -> (Vec<String>, Vec<String>) {
+        let (ids, names): (Vec<String>, Vec<String>) =
+            wanted.groups.iter().filter(|g| !self.groups.contains_key(*g)).cloned().partition(|g| is_guid(g));
+        let mut fetch = BTreeSet::new();
+        for id in ids {
+            // An id already seen (in the directory or an earlier lookup)
+            // exists; Graph's ids are case-insensitive GUIDs, written lowercase.
+            let answer = match self.known_id(&id) {
+                Some(canonical) => Ok(canonical),
+                // The directory is every group: an id not in it does not exist.
+                None if self.directory.is_some() => Err(format!("group id {id} does not exist")),
+                None => {
+                    fetch.insert(id);
+                    continue;
+                }
+            };
+            self.groups.insert(id, answer);
+        }
+        let Some(dir) = &self.directory else {
+            fetch.extend(
+                wanted
+                    .group_ids
+                    .iter()
+                    .filter(|id| !self.names.contains_key(*id) && !self.deleted.contains(*id))
+                    .cloned(),
+            );
+            return (names, fetch.into_iter().collect());
+        };
+        for n in names {
+            let named = dir.iter().filter(|g| g.display_name == n).cloned().collect();
+            let lookup = crate::graph::lookup(&n, named);
+            self.groups.insert(n.clone(), by_name(&n, lookup));
+        }
+        (Vec::new(), fetch.into_iter().collect())
+    }
+
+    /// The canonical id of a group id already seen, if it was.
+    fn known_id(&self, id: &str) -> Option<String> {
+        self.names.get_key_value(id).map(|(k, _)| k.clone()).or_else(|| {
+            self.directory
+                .as_ref()
+                .and_then(|d| d.iter().find(|g| g.id.eq_ignore_ascii_case(id)).map(|g| g.id.clone()))
+        })
     }
 
     /// The object id of a group given by name or id; Err is a user-facing reason.
@@ -339,6 +320,18 @@ impl<'a> Resolver<'a> {
             .and_then(|t| t.iter().find(|(i, _)| i == id))
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// `read()` unless there is nothing to read.
+async fn unless<T, F>(nothing: bool, read: impl FnOnce() -> F) -> Result<Vec<T>, GraphError>
+where
+    F: std::future::Future<Output = Result<Vec<T>, GraphError>>,
+{
+    if nothing {
+        Ok(Vec::new())
+    } else {
+        read().await
     }
 }
 
