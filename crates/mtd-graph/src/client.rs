@@ -207,33 +207,7 @@ impl GraphClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // A `$batch` of reads is a POST but writes nothing; it is not
-            // counted against the write limit.
-            let permit = if is_write(&method) && !url.ends_with("/$batch") {
-                Some(self.pacer.acquire().await)
-            } else {
-                None
-            };
-            let token = self.tokens.token().await?;
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .bearer_auth(token.expose_secret())
-                .timeout(self.options.timeout)
-                .header("client-request-id", uuid::Uuid::new_v4().to_string());
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            // Sending and reading the body fail the same way: the answer is lost.
-            let exchange = async {
-                let _slot = self.in_flight.acquire().await;
-                let resp = req.send().await?;
-                let status = resp.status().as_u16();
-                let headers = resp.headers().clone();
-                Ok::<_, reqwest::Error>((status, headers, resp.bytes().await?))
-            }
-            .await;
-            drop(permit);
+            let exchange = self.exchange(&method, url, body).await?;
             let (status, headers, bytes) = match exchange {
                 Ok(x) => x,
                 Err(e) => {
@@ -260,15 +234,11 @@ impl GraphClient {
                 }
             };
             if (200..300).contains(&status) {
-                let body = if bytes.is_empty() {
-                    Value::Null
-                } else {
-                    serde_json::from_slice(&bytes).map_err(|e| GraphError::Decode {
-                        method: method.to_string(),
-                        path: shown.clone(),
-                        reason: format!("body is not JSON: {e}"),
-                    })?
-                };
+                let body = json_body(&bytes).map_err(|reason| GraphError::Decode {
+                    method: method.to_string(),
+                    path: shown.clone(),
+                    reason,
+                })?;
                 return Ok(Attempt::Done(Response { status, headers, body }));
             }
             let err = api_error(&method, &shown, status, &headers, &bytes);
@@ -297,6 +267,43 @@ impl GraphClient {
             tracing::warn!(%method, path = %shown, status, attempt, wait_ms = wait.as_millis() as u64, "Graph asked us to retry");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// One request and its whole answer: a write waits for the pacer, every
+    /// request for a slot among those in flight. The outer error is sign-in;
+    /// the inner one means the answer was lost (sending and reading the body
+    /// fail alike).
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Result<(u16, HeaderMap, bytes::Bytes), reqwest::Error>, GraphError> {
+        // A `$batch` of reads is a POST but writes nothing; it is not
+        // counted against the write limit.
+        let _permit = if is_write(method) && !url.ends_with("/$batch") {
+            Some(self.pacer.acquire().await)
+        } else {
+            None
+        };
+        let token = self.tokens.token().await?;
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(token.expose_secret())
+            .timeout(self.options.timeout)
+            .header("client-request-id", uuid::Uuid::new_v4().to_string());
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let _slot = self.in_flight.acquire().await;
+        Ok(async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            Ok((status, headers, resp.bytes().await?))
+        }
+        .await)
     }
 
     /// GETs a collection, following every `@odata.nextLink` to the end.
@@ -484,6 +491,14 @@ fn api_error(method: &Method, shown: &str, status: u16, headers: &HeaderMap, byt
             request_id: header_id,
         },
     }
+}
+
+/// A success body: empty is `null`, anything else must be JSON.
+fn json_body(bytes: &[u8]) -> Result<Value, String> {
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("body is not JSON: {e}"))
 }
 
 fn describe_transport(e: &reqwest::Error) -> String {
