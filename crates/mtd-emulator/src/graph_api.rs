@@ -291,14 +291,15 @@ fn create_policy(ctx: &mut Ctx<'_>, body: Option<&Value>) -> Result<Reply, Reply
     Ok(Reply::json(201, rendered))
 }
 
+/// The stored policy `id`, or Graph's 404.
+fn policy_mut<'t>(tenant: &'t mut Tenant, id: &str) -> Result<&'t mut StoredPolicy, Reply> {
+    tenant.policies.get_mut(id).ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))
+}
+
 fn update_policy(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Reply> {
     let obj = body_object(body)?;
     let version = ctx.version;
-    let p = ctx
-        .tenant
-        .policies
-        .get_mut(id)
-        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p = policy_mut(ctx.tenant, id)?;
     let current =
         p.properties.get("@odata.type").and_then(Value::as_str).and_then(PolicyType::from_odata_type);
     let sent = validate::policy_type(version, obj)?;
@@ -332,11 +333,7 @@ fn schedule_actions(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result
         }
     }
     let actions = validate::action_items(ctx.version, &items, ctx.tenant)?;
-    let p = ctx
-        .tenant
-        .policies
-        .get_mut(id)
-        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p = policy_mut(ctx.tenant, id)?;
     p.actions = actions;
     p.properties.insert("lastModifiedDateTime".into(), Value::String(now()));
     Ok(Reply::empty(204))
@@ -353,11 +350,7 @@ fn assign(ctx: &mut Ctx<'_>, id: &str, body: Option<&Value>) -> Result<Reply, Re
     let body = body.ok_or_else(|| bad_request("The request body must be a JSON object."))?;
     let targets = validate::assignment_targets(ctx.version, body, ctx.tenant)?;
     let version = ctx.version;
-    let p = ctx
-        .tenant
-        .policies
-        .get_mut(id)
-        .ok_or_else(|| not_found(&format!("deviceCompliancePolicy '{id}'")))?;
+    let p = policy_mut(ctx.tenant, id)?;
     // The posted set replaces every direct assignment; ones from policy sets stay.
     p.assignments.retain(|a| a.get("source").and_then(Value::as_str).is_some_and(|s| s != "direct"));
     for t in targets {

@@ -2,10 +2,9 @@
 
 /// Where a partner's MTD connector stands. Graph's v1.0 members, the ones
 /// beta adds, and whatever else Graph returns, kept verbatim.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PartnerState {
-    /// The partner is not set up (v1.0 default).
-    #[default]
+    /// The partner is not set up.
     Unavailable,
     /// Set up, not yet enabled.
     Available,
@@ -49,6 +48,13 @@ impl PartnerState {
     }
 }
 
+impl Default for PartnerState {
+    /// Graph gave no state: unknown, never guessed as one of the members.
+    fn default() -> Self {
+        PartnerState::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for PartnerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `pad`, so tables can align it with `{:<13}`.
@@ -84,5 +90,6 @@ mod tests {
             PartnerState::Other("neverConfigured".into())
         );
         assert_eq!(format!("[{:<9}]", PartnerState::Enabled), "[enabled  ]");
+        assert_eq!(PartnerState::default().as_str(), "", "a missing state is not read as a member");
     }
 }

@@ -160,27 +160,19 @@ pub fn check_actions(version: ApiVersion, actions: &[ActionShape<'_>]) -> Vec<Ru
     broken
 }
 
-/// Whether Graph has the action type `action` (its spelling) in `version`.
-pub fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
-    match ActionKind::from_graph(action) {
-        Some(kind) => kind.since() <= version,
-        None => action == "noAction",
-    }
-}
-
 impl std::fmt::Display for Rule {
     /// A neutral wording; each entry point may word it for its audience.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rule::TypeNotInVersion { ty, since } => {
-                write!(f, "{} exists only in the {} API", ty.type_name(), since.label())
+                write!(f, "{} exists only in the {} API", ty.type_name(), since.segment())
             }
             Rule::NoThreatLevel { ty } => write!(f, "{} has no device threat level", ty.type_name()),
             Rule::ThreatLevelNotInVersion { ty, since } => write!(
                 f,
                 "{} has its third-party MTD threat level only in the {} API",
                 ty.type_name(),
-                since.label()
+                since.segment()
             ),
             Rule::Setting(v) => v.fmt(f),
             Rule::BlockActions { found } => {
@@ -188,7 +180,7 @@ impl std::fmt::Display for Rule {
             }
             Rule::UnknownAction { action_type, .. } => write!(f, "'{action_type}' is not an action type"),
             Rule::ActionNotInVersion { kind, since, .. } => {
-                write!(f, "{} exists only in the Graph {} API", kind.key(), since.label())
+                write!(f, "{} exists only in the Graph {} API", kind.key(), since.segment())
             }
             Rule::GracePeriod { hours, .. } => {
                 write!(f, "grace period {hours} h is outside 0 to {MAX_GRACE_PERIOD_HOURS} h")
@@ -261,9 +253,13 @@ mod tests {
 
     #[test]
     fn remote_lock_and_no_action_by_version() {
-        assert!(!action_type_allowed(ApiVersion::V1, "remoteLock"));
-        assert!(action_type_allowed(ApiVersion::Beta, "remoteLock"));
-        assert!(action_type_allowed(ApiVersion::V1, "noAction"));
-        assert!(!action_type_allowed(ApiVersion::Beta, "Block"), "Graph's enum words are case-sensitive");
+        let allowed = |version, action_type| {
+            let actions = [block(0), ActionShape { action_type, grace_period_hours: 0 }];
+            check_actions(version, &actions).is_empty()
+        };
+        assert!(!allowed(ApiVersion::V1, "remoteLock"));
+        assert!(allowed(ApiVersion::Beta, "remoteLock"));
+        assert!(allowed(ApiVersion::V1, "noAction"));
+        assert!(!allowed(ApiVersion::Beta, "Block"), "Graph's enum words are case-sensitive");
     }
 }

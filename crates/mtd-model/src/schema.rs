@@ -37,10 +37,6 @@ impl ApiVersion {
             _ => None,
         }
     }
-    /// The word in messages: `v1.0` or `beta`.
-    pub fn label(self) -> &'static str {
-        self.segment()
-    }
 }
 
 /// The compliance policy types mtdhost manages.

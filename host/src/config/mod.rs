@@ -404,7 +404,7 @@ impl Config {
             ),
             Rule::ActionNotInVersion { index, kind, since } => self.err(
                 span(index),
-                format!("{} exists only in the Graph {} API", kind.key(), since.label()),
+                format!("{} exists only in the Graph {} API", kind.key(), since.segment()),
                 Some("set api = \"beta\" on the policy"),
             ),
             other => self.err(p.name.span(), format!("policy '{name}': {other}"), None),

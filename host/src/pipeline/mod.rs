@@ -183,7 +183,7 @@ fn validate(d: &DesiredPolicy) -> Result<(), PipelineError> {
         ),
         Rule::BlockActions { found } => format!("needs exactly one block action, has {found}"),
         Rule::ActionNotInVersion { kind, since, .. } => {
-            format!("{} exists only in the Graph {} API", kind.key(), since.label())
+            format!("{} exists only in the Graph {} API", kind.key(), since.segment())
         }
         other => other.to_string(),
     }))

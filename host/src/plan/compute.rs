@@ -333,10 +333,6 @@ async fn display_names(changes: &[Change], resolver: &mut Resolver<'_>) -> Resul
                     names.groups.insert(id.clone(), resolver.group_name(id).await?);
                 }
             }
-        }
-    }
-    for c in changes {
-        for a in c.actions.iter().flat_map(|a| a.before.iter().chain(a.after.iter())) {
             if !a.notification_template_id.is_empty() {
                 names.templates.insert(
                     a.notification_template_id.clone(),
