@@ -181,18 +181,10 @@ pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, J
         adopt_owner,
         owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
         directory,
+        connector_ids: config.connector_ids(),
     };
-    // The connectors (for warnings) are read alongside the plan's reads.
-    let (plan, connectors) = tokio::join!(
-        plan::compute_with(&session.client, &desired.policies, &session.label, &options),
-        session.client.read_connectors(ApiVersion::Beta)
-    );
-    let (mut plan, connectors) = (plan?, connectors?);
-    plan.warnings.extend(connectors.warnings);
-    plan.warnings.extend(plan::connector_warnings(
-        &desired.policies,
-        &connectors.connectors,
-        &config.file.tenant.connectors,
-    ));
+    let plan =
+        plan::compute_with(&session.client, &desired.policies, &desired.connectors, &session.label, &options)
+            .await?;
     Ok(Prepared { session, plan })
 }

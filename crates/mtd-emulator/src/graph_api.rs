@@ -1,11 +1,13 @@
 //! The emulated Graph resources: compliance policies (create, read, update,
-//! delete, actions, assignments), groups, MTD connectors, notification
+//! delete, actions, assignments), groups, MTD connectors (in
+//! [`super::connectors`]), notification
 //! templates, assignment filters and policy sets, each answering as Intune
 //! does — including its quirks: unset nullable properties come back as
 //! `null`, assignments on v1.0 have no `source`, filters exist on beta only.
 
 use serde_json::{json, Map, Value};
 
+use super::connectors;
 use super::odata::{self, bad_request, not_found, Query, Reply};
 use super::tenant::{StoredPolicy, Tenant};
 use super::validate;
@@ -89,13 +91,16 @@ pub(crate) fn handle(
         }
         ("GET", ["deviceManagement", "mobileThreatDefenseConnectors"]) => {
             let items: Vec<Value> =
-                ctx.tenant.connectors.iter().map(|c| connector_view(c, ctx.version)).collect();
+                ctx.tenant.connectors.iter().map(|c| connectors::view(c, ctx.version)).collect();
             read(list_plain(&items, query, &self_url, ctx.page_size))
         }
         ("GET", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => read(
             find(&ctx.tenant.connectors, id, "mobileThreatDefenseConnector")
-                .map(|c| Reply::json(200, connector_view(&c, ctx.version))),
+                .map(|c| Reply::json(200, connectors::view(&c, ctx.version))),
         ),
+        ("PATCH", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => {
+            mutate(connectors::patch(ctx.tenant, ctx.version, id, body))
+        }
         ("GET", ["deviceManagement", "notificationMessageTemplates"]) => {
             read(list_plain(&ctx.tenant.notification_templates.clone(), query, &self_url, ctx.page_size))
         }
@@ -396,18 +401,4 @@ fn find(items: &[Value], id: &str, what: &str) -> Result<Value, Reply> {
         .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
         .cloned()
         .ok_or_else(|| not_found(&format!("{what} '{id}'")))
-}
-
-/// v1.0 has neither the mac properties nor the newer partner states.
-fn connector_view(c: &Value, version: ApiVersion) -> Value {
-    let mut v = c.clone();
-    if version == ApiVersion::V1 {
-        if let Some(o) = v.as_object_mut() {
-            o.retain(|k, _| !k.starts_with("mac"));
-            if matches!(o.get("partnerState").and_then(Value::as_str), Some("notSetUp" | "error")) {
-                o.insert("partnerState".into(), Value::String("unknownFutureValue".into()));
-            }
-        }
-    }
-    v
 }

@@ -10,6 +10,7 @@
 //! filters and policy sets on beta), injects faults on demand, records every
 //! request, and can persist its tenant to a JSON file.
 
+mod connectors;
 mod faults;
 mod federation;
 mod graph_api;

@@ -53,6 +53,9 @@ struct Schema {
     beta: BTreeMap<String, Vec<MetaProp>>,
     v1_actions: Vec<String>,
     beta_actions: Vec<String>,
+    /// `mobileThreatDefenseConnector`'s properties (read-only ones included).
+    connector_v1: Vec<MetaProp>,
+    connector_beta: Vec<MetaProp>,
 }
 
 fn schema() -> &'static Schema {
@@ -79,6 +82,16 @@ pub(crate) fn action_type_allowed(version: ApiVersion, action: &str) -> bool {
     let s = schema();
     let list = if version == ApiVersion::V1 { &s.v1_actions } else { &s.beta_actions };
     list.iter().any(|a| a == action)
+}
+
+/// Every property of `mobileThreatDefenseConnector` in `version`, read-only ones included.
+pub(crate) fn connector_properties(version: ApiVersion) -> &'static [MetaProp] {
+    let s = schema();
+    if version == ApiVersion::V1 {
+        &s.connector_v1
+    } else {
+        &s.connector_beta
+    }
 }
 
 /// One property, if `ty` has it in `version`.
@@ -320,7 +333,10 @@ fn build() -> Result<Schema, String> {
         beta: BTreeMap::new(),
         v1_actions: csdl.enums.get("deviceComplianceActionType").cloned().ok_or("no v1.0 action types")?,
         beta_actions: names(beta.pointer("/enumTypes/deviceComplianceActionType")),
+        connector_v1: Vec::new(),
+        connector_beta: Vec::new(),
     };
+    (schema.connector_v1, schema.connector_beta) = connector_schema(&csdl, &beta, sup_props)?;
     for ty in PolicyType::ALL {
         let name = ty.type_name();
         // v1.0: the entity and its bases, from the CSDL.
@@ -381,6 +397,43 @@ fn build() -> Result<Schema, String> {
     Ok(schema)
 }
 
+/// The connector entity: v1.0 from the CSDL; beta from the type mapping's
+/// names, typed by v1.0 where it has the name and by the supplement's
+/// `mobileThreatDefenseConnector/NAME` entries otherwise.
+fn connector_schema(
+    csdl: &Csdl,
+    beta: &Value,
+    sup: &Map<String, Value>,
+) -> Result<(Vec<MetaProp>, Vec<MetaProp>), String> {
+    const ENTITY: &str = "mobileThreatDefenseConnector";
+    let (_, props) = csdl.entities.get(ENTITY).ok_or("the CSDL has no mobileThreatDefenseConnector")?;
+    let mut v1 = Vec::new();
+    for (name, ty, nullable) in props {
+        let kind = edm_kind(ty, &csdl.enums)?;
+        v1.push(MetaProp { name: name.clone(), default: default_of(&kind, *nullable, name), kind });
+    }
+    let mut b = Vec::new();
+    let names = beta
+        .pointer(&format!("/entityTypes/{ENTITY}/properties"))
+        .and_then(Value::as_array)
+        .ok_or("the beta mapping has no mobileThreatDefenseConnector")?;
+    for name in names.iter().filter_map(Value::as_str) {
+        let prop = match v1.iter().find(|m| m.name == name) {
+            Some(m) => m.clone(),
+            None => {
+                let spec = sup.get(&format!("{ENTITY}/{name}")).ok_or_else(|| {
+                    format!("{ENTITY}.{name}: neither the v1.0 CSDL nor the supplement types it")
+                })?;
+                let kind = supplement_kind(spec, &csdl.enums, &Map::new())?;
+                // Beta returns unset beta-only switches as null.
+                MetaProp { name: name.to_string(), kind, default: Value::Null }
+            }
+        };
+        b.push(prop);
+    }
+    Ok((v1, b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +491,33 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The client's connector table names exactly the writable properties
+    /// Microsoft's metadata has per version, with the same value types.
+    #[test]
+    fn client_connector_table_agrees_with_microsofts_metadata() {
+        use mtd_model::{ConnectorValue, CONNECTOR_PROPERTIES, CONNECTOR_READ_ONLY};
+        for version in [ApiVersion::V1, ApiVersion::Beta] {
+            let mut theirs: Vec<&str> = connector_properties(version)
+                .iter()
+                .map(|p| p.name.as_str())
+                .filter(|n| !CONNECTOR_READ_ONLY.contains(n))
+                .collect();
+            let mut ours: Vec<&str> =
+                CONNECTOR_PROPERTIES.iter().filter(|p| p.since <= version).map(|p| p.name).collect();
+            theirs.sort();
+            ours.sort();
+            assert_eq!(ours, theirs, "{version:?}");
+            for p in CONNECTOR_PROPERTIES.iter().filter(|p| p.since <= version) {
+                let m = connector_properties(version).iter().find(|m| m.name == p.name).expect("same names");
+                let same = matches!(
+                    (p.value, &m.kind),
+                    (ConnectorValue::Bool, MetaKind::Bool) | (ConnectorValue::Int32, MetaKind::Int32)
+                );
+                assert!(same, "{version:?} {}: {:?} vs {:?}", p.name, p.value, m.kind);
             }
         }
     }

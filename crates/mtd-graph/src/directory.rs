@@ -1,18 +1,16 @@
-//! What policies point at: Entra groups, notification templates, MTD
-//! connectors, assignment filters and policy sets. Every query goes through
+//! What policies point at: Entra groups, notification templates,
+//! assignment filters and policy sets. Every query goes through
 //! the URL builder ([`super::query`]), so names with `&`, `'`, `#`, `+`, `%`
 //! or non-ASCII text are looked up as they are.
 //!
-//! Nothing is dropped: an object that cannot be read is an error, except
-//! connectors, which mtdhost only reads for warnings — there an odd field is
-//! itself reported as a warning.
+//! Nothing is dropped: an object that cannot be read is an error.
 
 use reqwest::Method;
 use serde_json::Value;
 
 use super::client::GraphClient;
 use super::error::GraphError;
-use super::model::{Connector, Group};
+use super::model::Group;
 use super::query::{display_name_eq, relative};
 use super::schema::ApiVersion;
 
@@ -27,15 +25,6 @@ pub enum GroupLookup {
     One(Group),
     /// Several groups share it.
     Many(Vec<Group>),
-}
-
-/// The tenant's connectors and what in them could not be read.
-#[derive(Debug, Clone, Default)]
-pub struct ConnectorRead {
-    /// The connectors read.
-    pub connectors: Vec<Connector>,
-    /// Each names the connector, the field and the value.
-    pub warnings: Vec<String>,
 }
 
 /// A named object (assignment filter, policy set, template): id and display name.
@@ -187,31 +176,6 @@ impl GraphClient {
             .iter()
             .map(|v| named(v, path, "notification template").map(|n| (n.id, n.display_name)))
             .collect()
-    }
-
-    /// The tenant's MTD connectors; odd fields are reported, never skipped.
-    pub async fn read_connectors(&self, version: ApiVersion) -> Result<ConnectorRead, GraphError> {
-        let url = self.endpoint(version, &["deviceManagement", "mobileThreatDefenseConnectors"], &[])?;
-        let mut out = ConnectorRead::default();
-        for v in self.get_all(&url).await? {
-            match Connector::from_graph(&v) {
-                Ok((c, problems)) => {
-                    out.connectors.push(c);
-                    out.warnings.extend(problems);
-                }
-                Err(e) => out.warnings.push(e),
-            }
-        }
-        Ok(out)
-    }
-
-    /// The tenant's MTD connectors; what could not be read is logged as a warning.
-    pub async fn list_connectors(&self, version: ApiVersion) -> Result<Vec<Connector>, GraphError> {
-        let read = self.read_connectors(version).await?;
-        for w in &read.warnings {
-            tracing::warn!("{w}");
-        }
-        Ok(read.connectors)
     }
 
     /// Every assignment filter (beta only).

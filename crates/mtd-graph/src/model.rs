@@ -216,6 +216,9 @@ pub struct Connector {
     pub last_heartbeat_date_time: Option<String>,
     /// Days without a heartbeat before the partner counts as unresponsive.
     pub partner_unresponsiveness_threshold_in_days: Option<i64>,
+    /// Every property as Graph returned it, for planning connector settings.
+    #[serde(skip)]
+    pub raw: serde_json::Map<String, Value>,
 }
 
 impl Connector {
@@ -271,6 +274,7 @@ impl Connector {
                 mac_enabled: mac,
                 last_heartbeat_date_time,
                 partner_unresponsiveness_threshold_in_days: threshold,
+                raw: v.as_object().cloned().unwrap_or_default(),
             },
             problems,
         ))

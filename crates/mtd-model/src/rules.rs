@@ -1,7 +1,8 @@
 //! The one table of rules Intune enforces on a compliance policy beyond each
 //! property's own type: which API version has the policy type, its device
 //! threat level, each setting and each action; exactly one block action; the
-//! grace period's range.
+//! grace period's range; and, for MTD connectors, which properties a PATCH
+//! may carry ([`check_connector`]).
 //!
 //! The config check, the desired-state pipeline, the Graph client and the
 //! emulator all call [`check_policy`] or [`check_actions`] and only word the
@@ -12,6 +13,7 @@
 use serde_json::Value;
 
 use crate::action::ActionKind;
+use crate::connector_settings::{check_connector_property, ConnectorViolation};
 use crate::schema::{self, ApiVersion, PolicyType};
 
 /// Intune's longest grace period for an action for noncompliance: one year.
@@ -96,6 +98,8 @@ pub enum Rule {
         /// The hours given.
         hours: i64,
     },
+    /// An MTD connector property Graph would refuse in a PATCH.
+    Connector(ConnectorViolation),
 }
 
 /// Every rule `policy` of `ty` breaks in `version`, in a fixed order: the
@@ -185,8 +189,19 @@ impl std::fmt::Display for Rule {
             Rule::GracePeriod { hours, .. } => {
                 write!(f, "grace period {hours} h is outside 0 to {MAX_GRACE_PERIOD_HOURS} h")
             }
+            Rule::Connector(v) => v.fmt(f),
         }
     }
+}
+
+/// Every rule a PATCH of an MTD connector with `settings` breaks on
+/// `version`, in the order given.
+pub fn check_connector(version: ApiVersion, settings: &[(&str, &Value)]) -> Vec<Rule> {
+    settings
+        .iter()
+        .filter_map(|(name, value)| check_connector_property(version, name, value).err())
+        .map(Rule::Connector)
+        .collect()
 }
 
 #[cfg(test)]

@@ -41,12 +41,19 @@ pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
         .unwrap_or_default();
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
-        let exported = crate::export::export(&session.client, &tenant_table, args.all).await?;
+        let exported =
+            crate::export::export_with(&session.client, &tenant_table, args.all, &config.connector_ids())
+                .await?;
         match &args.output {
             Some(path) => {
                 std::fs::write(path, &exported.toml)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-                eprintln!("exported {} policies to {}", exported.count, path.display());
+                eprintln!(
+                    "exported {} policies and {} MTD connectors to {}",
+                    exported.count,
+                    exported.connectors,
+                    path.display()
+                );
             }
             None => out!("{}", exported.toml)?,
         }
@@ -62,19 +69,16 @@ pub(super) fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
         let list = session.client.list_connectors(ApiVersion::Beta).await?;
+        let ids = config.connector_ids();
         let partner_of = |id: &str| {
-            config
-                .file
-                .tenant
-                .connectors
-                .iter()
+            ids.iter()
                 .find(|(_, cid)| cid.eq_ignore_ascii_case(id))
                 .map(|(p, _)| p.clone())
                 .or_else(|| {
                     id.eq_ignore_ascii_case(DEFENDER_CONNECTOR_ID)
                         .then(|| "Microsoft Defender for Endpoint".to_string())
                 })
-                .unwrap_or_else(|| "(not mapped in [tenant.connectors])".to_string())
+                .unwrap_or_else(|| "(not named in the config)".to_string())
         };
         let yn = |b: bool| if b { "yes" } else { "no" };
         outln!("MTD connectors in {}:", session.label)?;

@@ -1,5 +1,6 @@
 //! `mtdhost validate`: the config, its plugins and their settings checked,
-//! and the desired policies listed, without contacting the tenant.
+//! and the desired policies and connector settings listed, without
+//! contacting the tenant.
 
 use super::out::outln;
 use super::tenant_cmd::ConfigArgs;
@@ -23,8 +24,17 @@ pub(super) fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
             outln!("    note: {n}")?;
         }
     }
+    for c in &desired.connectors {
+        let names: Vec<String> = c.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        outln!("MTD connector {} ({}): {}", c.partner, c.id, names.join(", "))?;
+    }
+    let connectors = match desired.connectors.len() {
+        0 => String::new(),
+        1 => " and 1 MTD connector".to_string(),
+        n => format!(" and {n} MTD connectors"),
+    };
     outln!(
-        "{}: valid — {} policies from {} plugin(s); the tenant was not contacted.",
+        "{}: valid — {} policies from {} plugin(s){connectors}; the tenant was not contacted.",
         config.path.display(),
         desired.policies.len(),
         desired.plugins.len()

@@ -5,6 +5,7 @@
 //! one value (a policy naming a plugin that is not configured, duplicate
 //! names, settings that do not exist on a platform) use the spans TOML keeps.
 
+mod connectors;
 mod error;
 mod types;
 
@@ -137,6 +138,7 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         let f = &self.file;
         self.check_tenant()?;
+        self.check_connectors()?;
         for (name, plugin) in &f.plugins {
             self.check_plugin(name, plugin)?;
         }

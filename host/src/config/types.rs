@@ -7,6 +7,7 @@ pub use toml::Spanned;
 
 use crate::graph::Cloud;
 use crate::runtime::Limits;
+pub use mtd_model::ConnectorPlatform;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +28,38 @@ pub struct ConfigFile {
     /// The policies, one per `[[policy]]` table.
     #[serde(default, rename = "policy")]
     pub policies: Vec<PolicyConfig>,
+    /// MTD connector settings by partner (plugin) name, one per `[connectors.NAME]`.
+    #[serde(default)]
+    pub connectors: BTreeMap<String, Spanned<ConnectorConfig>>,
+}
+
+/// `[connectors.NAME]`: the settings of one partner's MTD connector. Every
+/// field but `id` is optional; what is left out is not managed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConnectorConfig {
+    /// The connector's object id (`mtdhost connectors` lists them).
+    pub id: Spanned<String>,
+    /// Evaluate Android devices (`androidEnabled`).
+    pub android: Option<bool>,
+    /// Evaluate iOS/iPadOS devices (`iosEnabled`).
+    pub ios: Option<bool>,
+    /// Evaluate Windows devices (`windowsEnabled`).
+    pub windows: Option<bool>,
+    /// Evaluate macOS devices (`macEnabled`, beta).
+    pub macos: Option<bool>,
+    /// Platforms whose devices are noncompliant while the partner has no
+    /// data on them; the others are set not to block.
+    pub block_when_partner_data_missing: Option<Spanned<Vec<ConnectorPlatform>>>,
+    /// Platforms whose app protection policies use the partner's assessment
+    /// (android, ios; windows on beta); the others are set off.
+    pub app_protection: Option<Spanned<Vec<ConnectorPlatform>>>,
+    /// Days without a heartbeat before the partner counts as unresponsive.
+    pub unresponsive_after_days: Option<Spanned<i64>>,
+    /// Block devices on OS versions the partner does not support.
+    pub partner_unsupported_os_blocked: Option<bool>,
+    /// Any other writable connector property, by its Graph name.
+    pub settings: Option<Spanned<toml::Table>>,
 }
 
 /// Which tenant, and how to sign in.
@@ -52,7 +85,9 @@ pub struct TenantConfig {
     /// OAuth scope override; by default the cloud's Graph scope, even when
     /// `graph-url` points at a proxy.
     pub scope: Option<String>,
-    /// Partner (plugin) name → MTD connector id, since connectors carry no partner name.
+    /// Partner (plugin) name → MTD connector id, since connectors carry no
+    /// partner name (for state warnings; `[connectors.NAME] id` does the same
+    /// and manages the settings too).
     #[serde(default)]
     pub connectors: BTreeMap<String, String>,
     /// Writes per 20 seconds mtdhost allows itself (1–100; default 90, under

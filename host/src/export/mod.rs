@@ -6,8 +6,11 @@
 //! (`roleScopeTagIds: ["0"]`, beta enums at member 0) are left out, and
 //! `api = "beta"` is chosen only when a non-default beta-only value needs it.
 //! Policy-set assignments are not the policy's own and are not exported.
+//!
+//! Every MTD connector is exported too, as `[connectors.NAME]` with the
+//! switches Graph reports, so the export also pins the connector settings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use toml::{Table, Value as Toml};
@@ -17,6 +20,7 @@ use crate::graph::{AssignmentTarget, RemotePolicy};
 use crate::graph::{GraphClient, GraphError};
 use crate::plan::{Resolver, Wanted};
 
+mod connector_entry;
 mod entry;
 
 /// The `[tenant]` table, copied from the config the export ran with.
@@ -42,6 +46,8 @@ pub struct Exported {
     pub toml: String,
     /// How many policies were exported.
     pub count: usize,
+    /// How many MTD connectors were exported.
+    pub connectors: usize,
     /// What could not be expressed in the config and was left out.
     pub warnings: Vec<String>,
 }
@@ -72,7 +78,27 @@ fn wanted(policies: &[&RemotePolicy]) -> Wanted {
 /// they use (overlapped), then the groups' names once more to learn which
 /// names are unique.
 pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<Exported, ExportError> {
-    let policies = client.list_policies(ApiVersion::Beta).await?;
+    let names: BTreeMap<String, String> = tenant
+        .get("connectors")
+        .and_then(Toml::as_table)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    export_with(client, tenant, all, &names).await
+}
+
+/// [`export`], naming connectors by `names` (partner name → connector id,
+/// as [`crate::config::Config::connector_ids`] gives them).
+pub async fn export_with(
+    client: &GraphClient,
+    tenant: &Table,
+    all: bool,
+    connector_names: &BTreeMap<String, String>,
+) -> Result<Exported, ExportError> {
+    let (policies, connectors) =
+        tokio::join!(client.list_policies(ApiVersion::Beta), client.read_connectors(ApiVersion::Beta));
+    let (policies, connectors) = (policies?, connectors?);
     let mut selected: Vec<&RemotePolicy> = policies
         .iter()
         .filter(|p| p.policy_type.is_some())
@@ -92,7 +118,14 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
     let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
     let ctx = entry::Context { resolver: &resolver, owner: owner.as_deref() };
     let mut out = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> =
+        connectors.warnings.iter().map(|w| format!("{w}; not in the export")).collect();
+    let mut connector_tables = BTreeMap::new();
+    for c in &connectors.connectors {
+        let name = connector_entry::name_for(c, connector_names);
+        let entry = connector_entry::connector_entry(c, &name, &mut warnings);
+        connector_tables.entry(name).or_insert(entry);
+    }
     for p in selected {
         for what in &p.problems {
             warnings.push(format!("{}: {what}; not in the export", p.label()));
@@ -102,13 +135,26 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
     // Two documents so [tenant] comes first.
     let tenant =
         toml::to_string_pretty(&TenantDoc { tenant }).map_err(|e| ExportError::Toml(e.to_string()))?;
-    let policies = toml::to_string_pretty(&entry::PolicyDoc { policy: &out })
-        .map_err(|e| ExportError::Toml(e.to_string()))?;
-    let body = tenant + "\n" + &policies;
+    // No policies must mean no `policy = []`: appended after a table, that
+    // line would become one of the table's keys.
+    let policies = if out.is_empty() {
+        String::new()
+    } else {
+        toml::to_string_pretty(&entry::PolicyDoc { policy: &out })
+            .map_err(|e| ExportError::Toml(e.to_string()))?
+    };
+    let connector_text = if connector_tables.is_empty() {
+        String::new()
+    } else {
+        toml::to_string_pretty(&connector_entry::ConnectorsDoc { connectors: &connector_tables })
+            .map_err(|e| ExportError::Toml(e.to_string()))?
+            + "\n"
+    };
+    let body = tenant + "\n" + &connector_text + &policies;
     let header = format!(
         "# Exported by mtdhost {} from the tenant's {} compliance policies.\n# Review, then plan: `mtdhost plan -c THIS_FILE` shows no change.\n\n",
         env!("CARGO_PKG_VERSION"),
         if all { "" } else { "MTD" }
     );
-    Ok(Exported { toml: header + &body, count: out.len(), warnings })
+    Ok(Exported { toml: header + &body, count: out.len(), connectors: connector_tables.len(), warnings })
 }

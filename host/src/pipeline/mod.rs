@@ -4,6 +4,7 @@
 //! each platform type and API version allows. Any failure stops here, before
 //! anything touches the tenant.
 
+mod connector;
 mod desired;
 pub mod marker;
 mod plugins;
@@ -11,6 +12,7 @@ mod rules;
 
 use serde_json::{Map, Value};
 
+pub use connector::DesiredConnector;
 pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, FilterSubject, MARKER};
 pub use plugins::{load_plugins, resolve_script_file};
 
@@ -41,6 +43,8 @@ pub enum PipelineError {
 pub struct Desired {
     /// The desired policies, one per policy and platform.
     pub policies: Vec<DesiredPolicy>,
+    /// The desired MTD connector settings, one per `[connectors.NAME]`.
+    pub connectors: Vec<DesiredConnector>,
     /// The loaded plugins, by their name in the config.
     pub plugins: Vec<(String, LoadedPlugin)>,
 }
@@ -82,7 +86,7 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
     for d in &policies {
         validate(d)?;
     }
-    Ok(Desired { policies, plugins })
+    Ok(Desired { policies, connectors: connector::from_config(config), plugins })
 }
 
 /// The Intune level `p` requires, and a note when it was written in a

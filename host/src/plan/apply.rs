@@ -18,9 +18,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
-use serde_json::{Map, Value};
 
-use super::{Change, ChangeKind, Plan};
+use super::kind::Applicable;
+use super::{ChangeKind, Plan};
 use crate::graph::{GraphClient, GraphError};
 
 /// What was done.
@@ -37,7 +37,7 @@ pub struct ApplySummary {
 }
 
 impl ApplySummary {
-    fn add(&mut self, other: &ApplySummary) {
+    pub(super) fn add(&mut self, other: &ApplySummary) {
         self.created += other.created;
         self.updated += other.updated;
         self.deleted += other.deleted;
@@ -80,13 +80,14 @@ pub async fn apply(
     progress: &dyn ApplyProgress,
 ) -> Result<ApplySummary, ApplyError> {
     let stop = AtomicBool::new(false);
-    let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged).collect();
-    let mut results: Vec<(usize, &Change, ApplySummary, Option<GraphError>)> =
+    let changes: Vec<&dyn Applicable> =
+        plan.applicable().filter(|c| c.change_kind() != ChangeKind::Unchanged).collect();
+    let mut results: Vec<(usize, &dyn Applicable, ApplySummary, Option<GraphError>)> =
         futures_util::stream::iter(changes.into_iter().enumerate().map(|(i, c)| {
             let stop = &stop;
             async move {
                 let mut done = ApplySummary::default();
-                let failed = apply_one(client, c, progress, stop, &mut done).await.err();
+                let failed = c.apply(client, progress, stop, &mut done).await.err();
                 if failed.is_some() {
                     stop.store(true, Ordering::SeqCst);
                 }
@@ -103,7 +104,7 @@ pub async fn apply(
     for (_, c, d, e) in results {
         done.add(&d);
         if let Some(e) = e {
-            failures.push((c.name.clone(), e));
+            failures.push((c.label(), e));
         }
     }
     if failures.is_empty() {
@@ -111,62 +112,4 @@ pub async fn apply(
     }
     let (policy, source) = failures.remove(0);
     Err(ApplyError { policy, done, source, also_failed: failures })
-}
-
-/// One policy's writes, in order; `done` counts what succeeded. Stops
-/// before any write once `stop` is set (another policy failed).
-async fn apply_one(
-    client: &GraphClient,
-    c: &Change,
-    progress: &dyn ApplyProgress,
-    stop: &AtomicBool,
-    done: &mut ApplySummary,
-) -> Result<(), GraphError> {
-    let go = || !stop.load(Ordering::SeqCst);
-    if !go() {
-        return Ok(());
-    }
-    match c.kind {
-        ChangeKind::Create => {
-            progress.step(&format!("creating {}", c.name));
-            let actions = c.actions.as_ref().map(|a| a.after.clone()).unwrap_or_default();
-            let created = client.create_policy(c.version, c.policy_type, &c.body, &actions).await?;
-            done.writes += 1;
-            if let Some(a) = c.assignments.as_ref().filter(|a| !a.after.is_empty() && go()) {
-                progress.step(&format!("assigning {}", c.name));
-                client.assign(c.version, &created.id, &a.after).await?;
-                done.writes += 1;
-            }
-            done.created += 1;
-        }
-        ChangeKind::Update => {
-            let id = c.id.as_deref().unwrap_or_default();
-            if !c.settings.is_empty() {
-                progress.step(&format!("updating {}", c.name));
-                let changed: Map<String, Value> =
-                    c.settings.iter().map(|s| (s.property.clone(), s.after.clone())).collect();
-                client.update_policy(c.version, c.policy_type, id, &changed).await?;
-                done.writes += 1;
-            }
-            if let Some(a) = c.actions.as_ref().filter(|_| go()) {
-                progress.step(&format!("setting actions of {}", c.name));
-                client.schedule_actions(c.version, id, &a.after).await?;
-                done.writes += 1;
-            }
-            if let Some(a) = c.assignments.as_ref().filter(|_| go()) {
-                progress.step(&format!("assigning {}", c.name));
-                client.assign(c.version, id, &a.after).await?;
-                done.writes += 1;
-            }
-            done.updated += 1;
-        }
-        ChangeKind::Delete => {
-            progress.step(&format!("deleting {}", c.name));
-            client.delete_policy(c.version, c.id.as_deref().unwrap_or_default()).await?;
-            done.writes += 1;
-            done.deleted += 1;
-        }
-        ChangeKind::Unchanged => {}
-    }
-    Ok(())
 }

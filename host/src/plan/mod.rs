@@ -9,7 +9,10 @@
 
 mod apply;
 mod compare;
+mod compliance;
 mod compute;
+mod connectors;
+mod kind;
 mod matching;
 mod prune;
 mod render;
@@ -23,6 +26,8 @@ use serde_json::{Map, Value};
 pub use apply::{apply, ApplyProgress, ApplySummary};
 pub use compare::{is_default, normalize, same};
 pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
+pub use connectors::ConnectorChange;
+use kind::Applicable;
 pub use matching::{Keyed, Matches, PolicyKey};
 pub use render::{render_json, render_text};
 pub use resolve::{is_guid, Resolver, Wanted};
@@ -112,6 +117,8 @@ pub struct Plan {
     pub tenant: String,
     /// One change per policy, unchanged ones included.
     pub changes: Vec<Change>,
+    /// One change per connector the config names, unchanged ones included.
+    pub connectors: Vec<ConnectorChange>,
     /// Problems that do not stop the plan, sorted and without duplicates.
     pub warnings: Vec<String>,
     /// Group id → display name, for showing assignments.
@@ -125,33 +132,26 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// How many changes are of `kind`.
+    /// Every change of every kind, connectors first: they are the
+    /// prerequisite the policies' threat levels come through.
+    pub(crate) fn applicable(&self) -> impl Iterator<Item = &dyn Applicable> {
+        let connectors = self.connectors.iter().map(|c| c as &dyn Applicable);
+        connectors.chain(self.changes.iter().map(|c| c as &dyn Applicable))
+    }
+
+    /// How many changes (of any kind) are of `kind`.
     pub fn count(&self, kind: ChangeKind) -> usize {
-        self.changes.iter().filter(|c| c.kind == kind).count()
+        self.applicable().filter(|c| c.change_kind() == kind).count()
     }
 
     /// True if applying would write anything.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.kind != ChangeKind::Unchanged)
+        self.applicable().any(|c| c.change_kind() != ChangeKind::Unchanged)
     }
 
     /// Number of Graph writes applying would make.
     pub fn write_count(&self) -> usize {
-        self.changes
-            .iter()
-            .map(|c| match c.kind {
-                ChangeKind::Create => {
-                    1 + usize::from(c.assignments.as_ref().is_some_and(|a| !a.after.is_empty()))
-                }
-                ChangeKind::Update => {
-                    usize::from(!c.settings.is_empty())
-                        + usize::from(c.actions.is_some())
-                        + usize::from(c.assignments.is_some())
-                }
-                ChangeKind::Delete => 1,
-                ChangeKind::Unchanged => 0,
-            })
-            .sum()
+        self.applicable().map(|c| c.write_count()).sum()
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::resolve::Resolver;
-use super::{Change, ChangeKind, Plan};
+use super::{Change, ChangeKind, ConnectorChange, Plan};
 use crate::graph::GraphError;
 use crate::graph::{ActionItem, AssignmentTarget, Target};
 
@@ -90,12 +90,7 @@ fn list_diff<T: PartialEq>(
 }
 
 fn change_text(plan: &Plan, c: &Change, out: &mut String) {
-    let (sign, verb) = match c.kind {
-        ChangeKind::Create => ('+', "create"),
-        ChangeKind::Update => ('~', "update"),
-        ChangeKind::Delete => ('-', "delete"),
-        ChangeKind::Unchanged => ('=', "unchanged"),
-    };
+    let (sign, verb) = sign_and_verb(c.kind);
     let id = c.id.as_ref().map(|i| format!(", id {i}")).unwrap_or_default();
     let _ = writeln!(
         out,
@@ -132,12 +127,49 @@ fn change_text(plan: &Plan, c: &Change, out: &mut String) {
     }
 }
 
+fn sign_and_verb(kind: ChangeKind) -> (char, &'static str) {
+    match kind {
+        ChangeKind::Create => ('+', "create"),
+        ChangeKind::Update => ('~', "update"),
+        ChangeKind::Delete => ('-', "delete"),
+        ChangeKind::Unchanged => ('=', "unchanged"),
+    }
+}
+
+fn connector_text(c: &ConnectorChange, out: &mut String) {
+    let (sign, verb) = sign_and_verb(c.kind);
+    let state = if c.partner_state.as_str().is_empty() { "unknown" } else { c.partner_state.as_str() };
+    let version = match c.kind {
+        ChangeKind::Unchanged => String::new(),
+        _ => format!(", Graph {}", c.version.segment()),
+    };
+    let _ = writeln!(
+        out,
+        "{sign} {verb} MTD connector \"{}\" (id {}{version}, partner {state})",
+        c.partner, c.id
+    );
+    if c.kind == ChangeKind::Unchanged {
+        return;
+    }
+    let _ = writeln!(out, "    from {}", c.origin);
+    for s in &c.settings {
+        let _ = writeln!(out, "    {}: {} -> {}", s.property, s.before, s.after);
+    }
+}
+
 /// The plan for people.
 pub fn render_text(plan: &Plan) -> String {
     let mut out = format!("Plan for {}:\n\n", plan.tenant);
+    for c in plan.connectors.iter().filter(|c| c.kind != ChangeKind::Unchanged) {
+        connector_text(c, &mut out);
+        out.push('\n');
+    }
     for c in plan.changes.iter().filter(|c| c.kind != ChangeKind::Unchanged) {
         change_text(plan, c, &mut out);
         out.push('\n');
+    }
+    for c in plan.connectors.iter().filter(|c| c.kind == ChangeKind::Unchanged) {
+        connector_text(c, &mut out);
     }
     for c in plan.changes.iter().filter(|c| c.kind == ChangeKind::Unchanged) {
         change_text(plan, c, &mut out);
@@ -156,7 +188,16 @@ pub fn render_text(plan: &Plan) -> String {
             plan.write_count()
         );
     } else {
-        let _ = writeln!(out, "No changes: the tenant matches the config ({} policies).", plan.changes.len());
+        let connectors = match plan.connectors.len() {
+            0 => String::new(),
+            1 => ", 1 MTD connector".to_string(),
+            n => format!(", {n} MTD connectors"),
+        };
+        let _ = writeln!(
+            out,
+            "No changes: the tenant matches the config ({} policies{connectors}).",
+            plan.changes.len()
+        );
     }
     for w in &plan.warnings {
         let _ = writeln!(out, "warning: {w}");
@@ -225,11 +266,27 @@ pub fn render_json(plan: &Plan) -> Value {
             })
         })
         .collect();
+    let connectors: Vec<Value> = plan
+        .connectors
+        .iter()
+        .map(|c| {
+            json!({
+                "action": c.kind.as_str(),
+                "partner": c.partner,
+                "id": c.id,
+                "api_version": c.version.segment(),
+                "partner_state": c.partner_state,
+                "origin": c.origin,
+                "settings": c.settings.iter().map(|s| json!({"property": s.property, "before": s.before, "after": s.after})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     json!({
         "format_version": 1,
         "tenant": plan.tenant,
         "prune": plan.prune,
         "changes": changes,
+        "connectors": connectors,
         "summary": {
             "create": plan.count(ChangeKind::Create),
             "update": plan.count(ChangeKind::Update),

@@ -8,9 +8,9 @@ use crate::graph::{ActionItem, AssignmentFilter, AssignmentTarget, FilterMode, T
 use crate::pipeline::{DesiredPolicy, FilterSubject};
 
 /// Resolved actions and assignment targets of one desired policy.
-pub(super) struct Resolved {
-    pub actions: Vec<ActionItem>,
-    pub targets: Vec<Target>,
+pub(crate) struct Resolved {
+    pub(crate) actions: Vec<ActionItem>,
+    pub(crate) targets: Vec<Target>,
 }
 
 async fn filtered(

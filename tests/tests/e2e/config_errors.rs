@@ -249,3 +249,66 @@ fn an_empty_trusted_key_list_or_a_bad_key_fails() {
     let body = plugin_with(&format!("signature = \"mine.wasm.minisig\"\ntrusted-keys = [\"{KEY}\"]\n"));
     Config::parse(&cfg, body).expect("signature and keys together are accepted");
 }
+
+const CONNECTOR: &str = "3c9f4a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+
+fn connector(extra: &str) -> String {
+    format!("{TENANT}[connectors.lookout]\nid = \"{CONNECTOR}\"\n{extra}")
+}
+
+#[test]
+fn connector_tables_are_checked_field_by_field() {
+    check(
+        &format!("{TENANT}[connectors.lookout]\nid = \"lookout-1\"\n"),
+        "lookout-1",
+        "[connectors.lookout] id 'lookout-1' is not a connector id (a GUID)",
+    );
+    assert!(err(&format!("{TENANT}[connectors.lookout]\nid = \"x\"\n")).contains("mtdhost connectors"));
+    check(&connector("iso = true\n"), "iso", "unknown field `iso`");
+    check(
+        &connector("block-when-partner-data-missing = [\"ios\", \"iphone\"]\n"),
+        "iphone",
+        "unknown variant `iphone`",
+    );
+    check(&connector("app-protection = [\"macos\"]\n"), "app-protection", "no such switch for macos");
+    check(&connector("app-protection = [\"ios\", \"ios\"]\n"), "app-protection", "lists ios twice");
+    check(&connector("unresponsive-after-days = -1\n"), "unresponsive-after-days", "is not a day count");
+    check(
+        &connector("unresponsive-after-days = 3000000000\n"),
+        "unresponsive-after-days",
+        "is not a day count",
+    );
+    check(
+        &connector("[connectors.lookout.settings]\npartnerState = \"enabled\"\n"),
+        "[connectors.lookout.settings]",
+        "'partnerState' is read-only",
+    );
+    check(
+        &connector("[connectors.lookout.settings]\nallowPartnerToCollectIosApplicationMetadata = true\n"),
+        "[connectors.lookout.settings]",
+        "is not a property of mobileThreatDefenseConnector",
+    );
+    check(
+        &connector("[connectors.lookout.settings]\nmicrosoftDefenderForEndpointAttachEnabled = \"yes\"\n"),
+        "[connectors.lookout.settings]",
+        "takes true or false",
+    );
+    check(
+        &connector("ios = true\n[connectors.lookout.settings]\niosEnabled = false\n"),
+        "[connectors.lookout.settings]",
+        "'iosEnabled' is already set by a named field",
+    );
+}
+
+#[test]
+fn a_connector_named_twice_or_mapped_differently_is_an_error() {
+    let twice = format!("{}\n[connectors.other]\nid = \"{}\"\n", connector(""), CONNECTOR.to_uppercase());
+    check(&twice, &CONNECTOR.to_uppercase(), "name the same connector");
+    let mapped = format!(
+        "[tenant]\nemulator = {{}}\n\n[tenant.connectors]\nlookout = \"7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d\"\n\n[connectors.lookout]\nid = \"{CONNECTOR}\"\n"
+    );
+    check(&mapped, &format!("id = \"{CONNECTOR}\""), "differs from [tenant.connectors] lookout");
+    // The same id in both places is fine (the export writes exactly that).
+    let same = format!("[tenant]\nemulator = {{}}\n\n[tenant.connectors]\nlookout = \"{CONNECTOR}\"\n\n[connectors.lookout]\nid = \"{CONNECTOR}\"\n");
+    Config::parse(Path::new("mtdhost.toml"), same).expect("the same id twice agrees");
+}

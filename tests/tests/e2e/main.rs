@@ -5,6 +5,7 @@
 
 mod apply;
 mod config_errors;
+mod connectors;
 mod export;
 mod golden;
 mod graph_auth;

@@ -60,7 +60,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     assert_eq!(pages.len(), PAGES);
     assert!(pages[0].query.contains("assignments"), "assignments come in the same read: {}", pages[0].query);
 
-    // Export: token + pages + group ids + filters + group names (uniqueness).
+    // Export: token + connectors + pages + group ids + filters + group names (uniqueness).
     emu.clear_requests();
     let config = mtdhost::prepare::load_config(&path).unwrap();
     let session = mtdhost::session::connect(&config, fast_options()).await.unwrap();
@@ -69,7 +69,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     let exported = mtdhost::export::export(&session.client, &tenant, false).await.unwrap();
     assert_eq!(exported.count, N);
     let log = emu.requests();
-    assert_eq!(log.len(), PAGES + 4, "export requests:\n{}", show(&log));
+    assert_eq!(log.len(), PAGES + 5, "export requests:\n{}", show(&log));
     drop(session);
 
     // The export plans as no change, with names (not ids) for the groups.
