@@ -183,8 +183,14 @@ pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, J
         directory,
         connector_ids: config.connector_ids(),
     };
-    let plan =
-        plan::compute_with(&session.client, &desired.policies, &desired.connectors, &session.label, &options)
-            .await?;
+    let plan = plan::compute_all(
+        &session.client,
+        &desired.policies,
+        &desired.connectors,
+        &desired.conditional_access,
+        &session.label,
+        &options,
+    )
+    .await?;
     Ok(Prepared { session, plan })
 }

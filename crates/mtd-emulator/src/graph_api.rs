@@ -7,6 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::conditional_access;
 use super::connectors;
 use super::odata::{self, bad_request, not_found, Query, Reply};
 use super::tenant::{StoredPolicy, Tenant};
@@ -100,6 +101,22 @@ pub(crate) fn handle(
         ),
         ("PATCH", ["deviceManagement", "mobileThreatDefenseConnectors", id]) => {
             mutate(connectors::patch(ctx.tenant, ctx.version, id, body))
+        }
+        ("GET", ["identity", "conditionalAccess", "policies"]) => {
+            read(list_plain(&ctx.tenant.conditional_access.clone(), query, &self_url, ctx.page_size))
+        }
+        ("GET", ["identity", "conditionalAccess", "policies", id]) => read(
+            find(&ctx.tenant.conditional_access, id, "conditionalAccessPolicy")
+                .map(|p| Reply::json(200, select(&p, query))),
+        ),
+        ("POST", ["identity", "conditionalAccess", "policies"]) => {
+            mutate(conditional_access::create(ctx.tenant, ctx.version, body))
+        }
+        ("PATCH", ["identity", "conditionalAccess", "policies", id]) => {
+            mutate(conditional_access::update(ctx.tenant, ctx.version, id, body))
+        }
+        ("DELETE", ["identity", "conditionalAccess", "policies", id]) => {
+            mutate(conditional_access::delete(ctx.tenant, id))
         }
         ("GET", ["deviceManagement", "notificationMessageTemplates"]) => {
             read(list_plain(&ctx.tenant.notification_templates.clone(), query, &self_url, ctx.page_size))

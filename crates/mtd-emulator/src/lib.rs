@@ -10,6 +10,7 @@
 //! filters and policy sets on beta), injects faults on demand, records every
 //! request, and can persist its tenant to a JSON file.
 
+mod conditional_access;
 mod connectors;
 mod faults;
 mod federation;
@@ -38,7 +39,7 @@ pub use scale::{raise_policy_7, scale_policies, SCALE_GROUPS};
 pub use tenant::{
     App, FederatedCredential, ManagedIdentity, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES,
     DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY, DEMO_TENANT,
-    DEMO_USER_IDENTITY, OBRIEN, RD_USERS,
+    DEMO_USER_IDENTITY, OBRIEN, PORTAL_CA_POLICY, RD_USERS,
 };
 
 use faults::Faults;

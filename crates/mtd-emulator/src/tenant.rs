@@ -96,6 +96,9 @@ pub struct Tenant {
     /// Identities of the (emulated) Azure host mtdhost runs on.
     #[serde(default)]
     pub managed_identities: Vec<ManagedIdentity>,
+    /// Conditional Access policies (Graph JSON, as v1.0 returns them).
+    #[serde(default)]
+    pub conditional_access: Vec<Value>,
 }
 
 /// The demo tenant's id.
@@ -159,6 +162,36 @@ fn connector(
         "allowPartnerToCollectIOSApplicationMetadata": false,
         "allowPartnerToCollectIOSPersonalApplicationMetadata": false,
         "microsoftDefenderForEndpointAttachEnabled": false,
+    })
+}
+
+/// A Conditional Access policy an admin made in the Entra portal (mtdhost
+/// never touches it): report-only MFA for everyone but the break-glass group,
+/// with the unset collections and objects Graph returns as `[]` and `null`.
+pub const PORTAL_CA_POLICY: &str = "c0a1b2c3-0001-4000-8000-0000000000ca";
+
+fn unmanaged_ca_policy() -> Value {
+    serde_json::json!({
+        "id": PORTAL_CA_POLICY,
+        "templateId": null,
+        "displayName": "Require MFA for all users",
+        "description": null,
+        "createdDateTime": "2026-02-01T10:00:00Z",
+        "modifiedDateTime": null,
+        "state": "enabledForReportingButNotEnforced",
+        "sessionControls": null,
+        "conditions": {
+            "userRiskLevels": [], "signInRiskLevels": [], "clientAppTypes": ["all"],
+            "servicePrincipalRiskLevels": [], "platforms": null, "locations": null, "devices": null,
+            "clientApplications": null,
+            "applications": {"includeApplications": ["All"], "excludeApplications": [], "includeUserActions": [],
+                "includeAuthenticationContextClassReferences": [], "applicationFilter": null},
+            "users": {"includeUsers": ["All"], "excludeUsers": [], "includeGroups": [],
+                "excludeGroups": ["3ebc6f84-5071-4293-8da4-4f5a6b7c8d04"], "includeRoles": [], "excludeRoles": [],
+                "includeGuestsOrExternalUsers": null, "excludeGuestsOrExternalUsers": null}
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"], "customAuthenticationFactors": [],
+            "termsOfUse": [], "authenticationStrength": null}
     })
 }
 
@@ -279,6 +312,7 @@ impl Tenant {
                 ManagedIdentity { client_id: DEMO_SYSTEM_IDENTITY.into(), user_assigned: false },
                 ManagedIdentity { client_id: DEMO_USER_IDENTITY.into(), user_assigned: true },
             ],
+            conditional_access: vec![unmanaged_ca_policy()],
         }
     }
 

@@ -9,6 +9,7 @@
 //! crate, and each only words the answer for its own audience.
 
 mod action;
+mod conditional_access;
 mod connector;
 mod connector_settings;
 mod platform;
@@ -16,6 +17,7 @@ pub mod rules;
 pub mod schema;
 
 pub use action::ActionKind;
+pub use conditional_access::{check_ca_body, CaPlatform, CaState, ClientApp, GrantControl, CA_SPECIAL_APPS};
 pub use connector::PartnerState;
 pub use connector_settings::{
     check_connector_property, connector_platform, connector_property, connector_version, ConnectorPlatform,

@@ -100,6 +100,9 @@ pub enum Rule {
     },
     /// An MTD connector property Graph would refuse in a PATCH.
     Connector(ConnectorViolation),
+    /// A conditional access policy body Graph would refuse (see
+    /// [`crate::check_ca_body`]).
+    ConditionalAccess(String),
 }
 
 /// Every rule `policy` of `ty` breaks in `version`, in a fixed order: the
@@ -190,6 +193,7 @@ impl std::fmt::Display for Rule {
                 write!(f, "grace period {hours} h is outside 0 to {MAX_GRACE_PERIOD_HOURS} h")
             }
             Rule::Connector(v) => v.fmt(f),
+            Rule::ConditionalAccess(why) => f.write_str(why),
         }
     }
 }

@@ -41,17 +41,23 @@ pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
         .unwrap_or_default();
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
-        let exported =
-            crate::export::export_with(&session.client, &tenant_table, args.all, &config.connector_ids())
-                .await?;
+        let exported = crate::export::export_with(
+            &session.client,
+            &tenant_table,
+            args.all,
+            &config.connector_ids(),
+            !config.file.conditional_access.is_empty(),
+        )
+        .await?;
         match &args.output {
             Some(path) => {
                 std::fs::write(path, &exported.toml)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 eprintln!(
-                    "exported {} policies and {} MTD connectors to {}",
+                    "exported {} policies, {} MTD connectors and {} conditional access policies to {}",
                     exported.count,
                     exported.connectors,
+                    exported.conditional_access,
                     path.display()
                 );
             }

@@ -5,6 +5,7 @@
 //! one value (a policy naming a plugin that is not configured, duplicate
 //! names, settings that do not exist on a platform) use the spans TOML keeps.
 
+mod conditional_access;
 mod connectors;
 mod error;
 mod types;
@@ -139,6 +140,7 @@ impl Config {
         let f = &self.file;
         self.check_tenant()?;
         self.check_connectors()?;
+        self.check_conditional_access()?;
         for (name, plugin) in &f.plugins {
             self.check_plugin(name, plugin)?;
         }

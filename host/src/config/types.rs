@@ -7,7 +7,7 @@ pub use toml::Spanned;
 
 use crate::graph::Cloud;
 use crate::runtime::Limits;
-pub use mtd_model::ConnectorPlatform;
+pub use mtd_model::{CaPlatform, CaState, ClientApp, ConnectorPlatform, GrantControl};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +31,67 @@ pub struct ConfigFile {
     /// MTD connector settings by partner (plugin) name, one per `[connectors.NAME]`.
     #[serde(default)]
     pub connectors: BTreeMap<String, Spanned<ConnectorConfig>>,
+    /// Conditional Access policies, one per `[[conditional-access]]` table.
+    #[serde(default, rename = "conditional-access")]
+    pub conditional_access: Vec<Spanned<CaConfig>>,
+}
+
+/// `[[conditional-access]]`: one Conditional Access policy requiring what
+/// `grant` says (typically a compliant device) for `apps` on `platforms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CaConfig {
+    /// The display name (with the ownership marker, matched exactly).
+    pub name: Spanned<String>,
+    /// The admin's description; the ownership marker is appended.
+    #[serde(default)]
+    pub description: String,
+    /// `report-only` (the default), `on` or `off`.
+    #[serde(default)]
+    pub state: CaState,
+    /// Cloud apps: `All`, `Office365`, `MicrosoftAdminPortals` or application ids.
+    pub apps: Spanned<Vec<Spanned<String>>>,
+    /// Device platforms; none: every platform.
+    #[serde(default)]
+    pub platforms: Vec<CaPlatform>,
+    /// Groups (display names or ids) the policy applies to.
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    /// Apply to every user (`includeUsers = ["All"]`).
+    #[serde(default)]
+    pub all_users: bool,
+    /// Groups (display names or ids) the policy never applies to.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// Client app types; none: Graph's `all`.
+    #[serde(default)]
+    pub client_apps: Vec<ClientApp>,
+    /// The built-in controls to require (`compliant-device`, `block`, `mfa`, …).
+    pub grant: Spanned<Vec<GrantControl>>,
+    /// Whether every control (`and`) or one of them (`or`, the default) is required.
+    #[serde(default)]
+    pub grant_operator: GrantOperator,
+}
+
+/// How several grant controls combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrantOperator {
+    /// Any one of them.
+    #[default]
+    Or,
+    /// All of them.
+    And,
+}
+
+impl GrantOperator {
+    /// Graph's spelling.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            GrantOperator::Or => "OR",
+            GrantOperator::And => "AND",
+        }
+    }
 }
 
 /// `[connectors.NAME]`: the settings of one partner's MTD connector. Every
@@ -93,6 +154,10 @@ pub struct TenantConfig {
     /// Writes per 20 seconds mtdhost allows itself (1–100; default 90, under
     /// Intune's 100 per app per tenant).
     pub write_limit: Option<Spanned<i64>>,
+    /// Emergency-access (break-glass) groups, by display name or id: every
+    /// Conditional Access policy that can shut users out must exclude one.
+    #[serde(default)]
+    pub break_glass: Vec<Spanned<String>>,
 }
 
 /// The embedded emulator tenant.

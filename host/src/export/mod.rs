@@ -20,6 +20,7 @@ use crate::graph::{AssignmentTarget, RemotePolicy};
 use crate::graph::{GraphClient, GraphError};
 use crate::plan::{Resolver, Wanted};
 
+mod ca_entry;
 mod connector_entry;
 mod entry;
 
@@ -48,6 +49,8 @@ pub struct Exported {
     pub count: usize,
     /// How many MTD connectors were exported.
     pub connectors: usize,
+    /// How many Conditional Access policies were exported.
+    pub conditional_access: usize,
     /// What could not be expressed in the config and was left out.
     pub warnings: Vec<String>,
 }
@@ -85,20 +88,32 @@ pub async fn export(client: &GraphClient, tenant: &Table, all: bool) -> Result<E
         .flatten()
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
         .collect();
-    export_with(client, tenant, all, &names).await
+    export_with(client, tenant, all, &names, false).await
 }
 
 /// [`export`], naming connectors by `names` (partner name → connector id,
-/// as [`crate::config::Config::connector_ids`] gives them).
+/// as [`crate::config::Config::connector_ids`] gives them), and with
+/// `conditional_access` the Conditional Access policies this config's owner
+/// manages (read only then: it needs Policy.Read.All).
 pub async fn export_with(
     client: &GraphClient,
     tenant: &Table,
     all: bool,
     connector_names: &BTreeMap<String, String>,
+    conditional_access: bool,
 ) -> Result<Exported, ExportError> {
-    let (policies, connectors) =
-        tokio::join!(client.list_policies(ApiVersion::Beta), client.read_connectors(ApiVersion::Beta));
-    let (policies, connectors) = (policies?, connectors?);
+    let (policies, connectors, ca) = tokio::join!(
+        client.list_policies(ApiVersion::Beta),
+        client.read_connectors(ApiVersion::Beta),
+        async {
+            if conditional_access {
+                client.read_ca_policies().await
+            } else {
+                Ok(Default::default())
+            }
+        }
+    );
+    let (policies, connectors, ca) = (policies?, connectors?, ca?);
     let mut selected: Vec<&RemotePolicy> = policies
         .iter()
         .filter(|p| p.policy_type.is_some())
@@ -108,14 +123,32 @@ pub async fn export_with(
     selected.sort_by(|a, b| {
         (&a.display_name, a.odata_type.as_str(), &a.id).cmp(&(&b.display_name, b.odata_type.as_str(), &b.id))
     });
+    let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
+    let mut warnings: Vec<String> = ca.warnings.iter().map(|w| format!("{w}; not in the export")).collect();
+    let mut ca_selected = Vec::new();
+    for p in &ca.policies {
+        if ca_entry::is_ours(p, owner.as_deref()) {
+            ca_selected.push(p);
+        } else if p
+            .raw
+            .get("grantControls")
+            .and_then(|g| g.get("builtInControls"))
+            .is_some_and(|c| c.to_string().contains("compliantDevice"))
+        {
+            warnings.push(format!(
+                "conditional access policy '{}' requires a compliant device but is not managed by this config; mtdhost never takes over a policy it did not create, so it is not in the export",
+                p.display_name
+            ));
+        }
+    }
     let mut resolver = Resolver::new(client);
-    let wanted = wanted(&selected);
+    let mut wanted = wanted(&selected);
+    wanted.group_ids.extend(ca_selected.iter().flat_map(|p| ca_entry::group_ids(p)));
     resolver.prefetch(&wanted).await?;
     // A name is written only when it names exactly one group.
     let names: BTreeSet<String> =
         wanted.group_ids.iter().filter_map(|id| resolver.cached_group_name(id).map(str::to_string)).collect();
     resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
-    let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
     let ctx = entry::Context { resolver: &resolver, owner: owner.as_deref() };
     let mut out = Vec::new();
     let mut warnings: Vec<String> =
@@ -150,11 +183,27 @@ pub async fn export_with(
             .map_err(|e| ExportError::Toml(e.to_string()))?
             + "\n"
     };
-    let body = tenant + "\n" + &connector_text + &policies;
+    let unique = |name: &str| matches!(resolver.cached_group(name), Some(Ok(_)));
+    let ca_entries: Vec<ca_entry::CaEntry> =
+        ca_selected.iter().filter_map(|p| ca_entry::ca_entry(p, &resolver, &unique, &mut warnings)).collect();
+    let ca_text = if ca_entries.is_empty() {
+        String::new()
+    } else {
+        "\n".to_string()
+            + &toml::to_string_pretty(&ca_entry::CaDoc { conditional_access: &ca_entries })
+                .map_err(|e| ExportError::Toml(e.to_string()))?
+    };
+    let body = tenant + "\n" + &connector_text + &policies + &ca_text;
     let header = format!(
         "# Exported by mtdhost {} from the tenant's {} compliance policies.\n# Review, then plan: `mtdhost plan -c THIS_FILE` shows no change.\n\n",
         env!("CARGO_PKG_VERSION"),
         if all { "" } else { "MTD" }
     );
-    Ok(Exported { toml: header + &body, count: out.len(), connectors: connector_tables.len(), warnings })
+    Ok(Exported {
+        toml: header + &body,
+        count: out.len(),
+        connectors: connector_tables.len(),
+        conditional_access: ca_entries.len(),
+        warnings,
+    })
 }

@@ -35,15 +35,26 @@ pub enum Ownership {
 
 /// The key binding a marker to one policy of one owner.
 pub fn key(owner: &str, ty: PolicyType, display_name: &str) -> String {
-    let digest = Sha256::digest(format!("{owner}\n{}\n{display_name}", ty.type_name()).as_bytes());
+    key_for(owner, ty.type_name(), display_name)
+}
+
+/// [`key`] for any kind of object, by its Graph type name
+/// (`conditionalAccessPolicy`, …).
+pub fn key_for(owner: &str, type_name: &str, display_name: &str) -> String {
+    let digest = Sha256::digest(format!("{owner}\n{type_name}\n{display_name}").as_bytes());
     hex::encode(digest)[..12].to_string()
 }
 
 /// The marker to write.
 pub fn marker(owner: Option<&str>, ty: PolicyType, display_name: &str) -> String {
+    marker_for(owner, ty.type_name(), display_name)
+}
+
+/// [`marker`] for any kind of object, by its Graph type name.
+pub fn marker_for(owner: Option<&str>, type_name: &str, display_name: &str) -> String {
     match owner {
         None => MARKER.to_string(),
-        Some(o) => format!("{PREFIX} owner={o} key={}]", key(o, ty, display_name)),
+        Some(o) => format!("{PREFIX} owner={o} key={}]", key_for(o, type_name, display_name)),
     }
 }
 

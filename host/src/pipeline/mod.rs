@@ -4,6 +4,7 @@
 //! each platform type and API version allows. Any failure stops here, before
 //! anything touches the tenant.
 
+mod conditional_access;
 mod connector;
 mod desired;
 pub mod marker;
@@ -12,6 +13,7 @@ mod rules;
 
 use serde_json::{Map, Value};
 
+pub use conditional_access::{DesiredCa, CA_TYPE};
 pub use connector::DesiredConnector;
 pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, FilterSubject, MARKER};
 pub use plugins::{load_plugins, resolve_script_file};
@@ -45,6 +47,8 @@ pub struct Desired {
     pub policies: Vec<DesiredPolicy>,
     /// The desired MTD connector settings, one per `[connectors.NAME]`.
     pub connectors: Vec<DesiredConnector>,
+    /// The desired Conditional Access policies, one per `[[conditional-access]]`.
+    pub conditional_access: Vec<DesiredCa>,
     /// The loaded plugins, by their name in the config.
     pub plugins: Vec<(String, LoadedPlugin)>,
 }
@@ -86,7 +90,12 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
     for d in &policies {
         validate(d)?;
     }
-    Ok(Desired { policies, connectors: connector::from_config(config), plugins })
+    Ok(Desired {
+        policies,
+        connectors: connector::from_config(config),
+        conditional_access: conditional_access::from_config(config),
+        plugins,
+    })
 }
 
 /// The Intune level `p` requires, and a note when it was written in a

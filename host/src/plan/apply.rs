@@ -73,30 +73,41 @@ fn also(failed: &[(String, GraphError)]) -> String {
     failed.iter().map(|(p, e)| format!("; '{p}' also failed: {e}")).collect()
 }
 
-/// Applies `plan`.
+/// Applies `plan`, one kind after another — connectors, compliance
+/// policies, then Conditional Access — so enforcement never starts before
+/// what it enforces is in place, and nothing of a later kind is written
+/// once an earlier one failed.
 pub async fn apply(
     client: &GraphClient,
     plan: &Plan,
     progress: &dyn ApplyProgress,
 ) -> Result<ApplySummary, ApplyError> {
     let stop = AtomicBool::new(false);
-    let changes: Vec<&dyn Applicable> =
-        plan.applicable().filter(|c| c.change_kind() != ChangeKind::Unchanged).collect();
-    let mut results: Vec<(usize, &dyn Applicable, ApplySummary, Option<GraphError>)> =
-        futures_util::stream::iter(changes.into_iter().enumerate().map(|(i, c)| {
-            let stop = &stop;
-            async move {
-                let mut done = ApplySummary::default();
-                let failed = c.apply(client, progress, stop, &mut done).await.err();
-                if failed.is_some() {
-                    stop.store(true, Ordering::SeqCst);
+    let mut results = Vec::new();
+    for phase in plan.phases() {
+        let changes: Vec<&dyn Applicable> =
+            phase.into_iter().filter(|c| c.change_kind() != ChangeKind::Unchanged).collect();
+        let offset = results.len();
+        let mut ran: Vec<(usize, &dyn Applicable, ApplySummary, Option<GraphError>)> =
+            futures_util::stream::iter(changes.into_iter().enumerate().map(|(i, c)| {
+                let stop = &stop;
+                async move {
+                    let mut done = ApplySummary::default();
+                    let failed = c.apply(client, progress, stop, &mut done).await.err();
+                    if failed.is_some() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    (offset + i, c, done, failed)
                 }
-                (i, c, done, failed)
-            }
-        }))
-        .buffer_unordered(client.options().max_in_flight.max(1))
-        .collect()
-        .await;
+            }))
+            .buffer_unordered(client.options().max_in_flight.max(1))
+            .collect()
+            .await;
+        results.append(&mut ran);
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+    }
     // Completion order varies; the first failure is reported in plan order.
     results.sort_by_key(|r| r.0);
     let mut done = ApplySummary::default();

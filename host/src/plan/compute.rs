@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::compliance::CompliancePolicies;
+use super::conditional_access::ConditionalAccess;
 use super::connectors::MtdConnectors;
 use super::kind::plan_kind;
 use super::resolve::Resolver;
@@ -10,7 +11,7 @@ use super::{Change, Plan, PlanError};
 use crate::config::Platform;
 use crate::graph::GraphClient;
 use crate::graph::{AssignmentTarget, Connector};
-use crate::pipeline::{DesiredConnector, DesiredPolicy};
+use crate::pipeline::{DesiredCa, DesiredConnector, DesiredPolicy};
 use mtd_model::PartnerState;
 
 /// How to plan.
@@ -42,13 +43,26 @@ pub async fn compute(
     compute_with(client, desired, &[], tenant, &PlanOptions { prune, owner, ..PlanOptions::default() }).await
 }
 
-/// Plans every kind — MTD connector settings and compliance policies — with
-/// options (prune, adopt, owner). The kinds read concurrently; problems of
-/// both are reported together. Only reads.
+/// Plans MTD connector settings and compliance policies with options
+/// (prune, adopt, owner). Only reads.
 pub async fn compute_with(
     client: &GraphClient,
     policies: &[DesiredPolicy],
     connectors: &[DesiredConnector],
+    tenant: &str,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    compute_all(client, policies, connectors, &[], tenant, options).await
+}
+
+/// Plans every kind: MTD connector settings, compliance policies and
+/// Conditional Access. The kinds read concurrently; the problems of all of
+/// them are reported together. Only reads.
+pub async fn compute_all(
+    client: &GraphClient,
+    policies: &[DesiredPolicy],
+    connectors: &[DesiredConnector],
+    conditional_access: &[DesiredCa],
     tenant: &str,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
@@ -61,11 +75,18 @@ pub async fn compute_with(
     }
     let mut compliance = CompliancePolicies::new(client, options, policies);
     let mut mtd = MtdConnectors::new(client);
-    let (planned, connector_plan) =
-        tokio::join!(plan_kind(&mut compliance, policies), plan_kind(&mut mtd, connectors));
-    let (planned, connector_plan) =
-        (problems_of(planned, &mut problems)?, problems_of(connector_plan, &mut problems)?);
-    let (Some(planned), Some(connector_plan)) = (planned, connector_plan) else {
+    let mut ca = ConditionalAccess::new(client, options, policies);
+    let (planned, connector_plan, ca_plan) = tokio::join!(
+        plan_kind(&mut compliance, policies),
+        plan_kind(&mut mtd, connectors),
+        plan_kind(&mut ca, conditional_access)
+    );
+    let (planned, connector_plan, ca_plan) = (
+        problems_of(planned, &mut problems)?,
+        problems_of(connector_plan, &mut problems)?,
+        problems_of(ca_plan, &mut problems)?,
+    );
+    let (Some(planned), Some(connector_plan), Some(ca_plan)) = (planned, connector_plan, ca_plan) else {
         return Err(PlanError::Problems(problems));
     };
     if !problems.is_empty() {
@@ -74,6 +95,8 @@ pub async fn compute_with(
     let (changes, mut warnings) = (planned.changes, planned.warnings);
     warnings.extend(connector_plan.warnings);
     warnings.extend(mtd.read_warnings);
+    warnings.extend(ca_plan.warnings);
+    warnings.extend(ca.read_warnings);
     let planned_connectors = as_planned(&mtd.read, &connector_plan.changes);
     warnings.extend(connector_warnings(policies, &planned_connectors, &options.connector_ids));
     let names = display_names(&changes, &mut compliance.resolver).await?;
@@ -83,6 +106,7 @@ pub async fn compute_with(
         tenant: tenant.to_string(),
         changes,
         connectors: connector_plan.changes,
+        conditional_access: ca_plan.changes,
         warnings,
         group_names: names.groups,
         template_names: names.templates,

@@ -8,9 +8,11 @@
 //! Planning only reads; nothing is written until `apply` runs the plan.
 
 mod apply;
+mod ca_change;
 mod compare;
 mod compliance;
 mod compute;
+mod conditional_access;
 mod connectors;
 mod kind;
 mod matching;
@@ -24,8 +26,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 pub use apply::{apply, ApplyProgress, ApplySummary};
+pub use ca_change::CaChange;
 pub use compare::{is_default, normalize, same};
-pub use compute::{compute, compute_with, connector_warnings, PlanOptions};
+pub use compute::{compute, compute_all, compute_with, connector_warnings, PlanOptions};
 pub use connectors::ConnectorChange;
 use kind::Applicable;
 pub use matching::{Keyed, Matches, PolicyKey};
@@ -119,6 +122,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// One change per connector the config names, unchanged ones included.
     pub connectors: Vec<ConnectorChange>,
+    /// One change per Conditional Access policy the config names, unchanged
+    /// ones included, then deletes (`--prune`).
+    pub conditional_access: Vec<CaChange>,
     /// Problems that do not stop the plan, sorted and without duplicates.
     pub warnings: Vec<String>,
     /// Group id → display name, for showing assignments.
@@ -132,11 +138,22 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Every change of every kind, connectors first: they are the
-    /// prerequisite the policies' threat levels come through.
+    /// Every change of every kind in the order they are applied: connectors
+    /// (the prerequisite the threat levels come through), compliance
+    /// policies, then the Conditional Access that enforces them.
     pub(crate) fn applicable(&self) -> impl Iterator<Item = &dyn Applicable> {
         let connectors = self.connectors.iter().map(|c| c as &dyn Applicable);
-        connectors.chain(self.changes.iter().map(|c| c as &dyn Applicable))
+        let policies = self.changes.iter().map(|c| c as &dyn Applicable);
+        connectors.chain(policies).chain(self.conditional_access.iter().map(|c| c as &dyn Applicable))
+    }
+
+    /// The changes grouped by kind, in the order the kinds are applied.
+    pub(crate) fn phases(&self) -> [Vec<&dyn Applicable>; 3] {
+        [
+            self.connectors.iter().map(|c| c as &dyn Applicable).collect(),
+            self.changes.iter().map(|c| c as &dyn Applicable).collect(),
+            self.conditional_access.iter().map(|c| c as &dyn Applicable).collect(),
+        ]
     }
 
     /// How many changes (of any kind) are of `kind`.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::resolve::Resolver;
-use super::{Change, ChangeKind, ConnectorChange, Plan};
+use super::{CaChange, Change, ChangeKind, ConnectorChange, Plan};
 use crate::graph::GraphError;
 use crate::graph::{ActionItem, AssignmentTarget, Target};
 
@@ -157,6 +157,34 @@ fn connector_text(c: &ConnectorChange, out: &mut String) {
     }
 }
 
+fn ca_text(c: &CaChange, out: &mut String) {
+    let (sign, verb) = sign_and_verb(c.kind);
+    let id = c.id.as_ref().map(|i| format!(", id {i}")).unwrap_or_default();
+    let _ = writeln!(out, "{sign} {verb} conditional access policy \"{}\" (Graph v1.0{id})", c.name);
+    if c.kind == ChangeKind::Unchanged {
+        return;
+    }
+    if c.enables_enforcement {
+        let _ = writeln!(
+            out,
+            "    !! turns enforcement ON: sign-ins that do not meet it are blocked from now on (report-only shows who first)"
+        );
+    }
+    if let Some(o) = &c.origin {
+        let _ = writeln!(out, "    from {o}");
+    }
+    for s in &c.settings {
+        if c.kind == ChangeKind::Create || s.before.is_null() {
+            let _ = writeln!(out, "    {}: {}", s.property, s.after);
+        } else {
+            let _ = writeln!(out, "    {}: {} -> {}", s.property, s.before, s.after);
+        }
+    }
+    for n in &c.notes {
+        let _ = writeln!(out, "    note: {n}");
+    }
+}
+
 /// The plan for people.
 pub fn render_text(plan: &Plan) -> String {
     let mut out = format!("Plan for {}:\n\n", plan.tenant);
@@ -168,11 +196,18 @@ pub fn render_text(plan: &Plan) -> String {
         change_text(plan, c, &mut out);
         out.push('\n');
     }
+    for c in plan.conditional_access.iter().filter(|c| c.kind != ChangeKind::Unchanged) {
+        ca_text(c, &mut out);
+        out.push('\n');
+    }
     for c in plan.connectors.iter().filter(|c| c.kind == ChangeKind::Unchanged) {
         connector_text(c, &mut out);
     }
     for c in plan.changes.iter().filter(|c| c.kind == ChangeKind::Unchanged) {
         change_text(plan, c, &mut out);
+    }
+    for c in plan.conditional_access.iter().filter(|c| c.kind == ChangeKind::Unchanged) {
+        ca_text(c, &mut out);
     }
     if plan.count(ChangeKind::Unchanged) > 0 {
         out.push('\n');
@@ -188,11 +223,17 @@ pub fn render_text(plan: &Plan) -> String {
             plan.write_count()
         );
     } else {
-        let connectors = match plan.connectors.len() {
+        let count = |n: usize, one: &str, many: &str| match n {
             0 => String::new(),
-            1 => ", 1 MTD connector".to_string(),
-            n => format!(", {n} MTD connectors"),
+            1 => format!(", 1 {one}"),
+            n => format!(", {n} {many}"),
         };
+        let connectors = count(plan.connectors.len(), "MTD connector", "MTD connectors")
+            + &count(
+                plan.conditional_access.len(),
+                "conditional access policy",
+                "conditional access policies",
+            );
         let _ = writeln!(
             out,
             "No changes: the tenant matches the config ({} policies{connectors}).",
@@ -287,6 +328,16 @@ pub fn render_json(plan: &Plan) -> Value {
         "prune": plan.prune,
         "changes": changes,
         "connectors": connectors,
+        "conditional_access": plan.conditional_access.iter().map(|c| json!({
+            "action": c.kind.as_str(),
+            "name": c.name,
+            "id": c.id,
+            "origin": c.origin,
+            "state_before": c.state_before,
+            "enables_enforcement": c.enables_enforcement,
+            "settings": c.settings.iter().map(|s| json!({"property": s.property, "before": s.before, "after": s.after})).collect::<Vec<_>>(),
+            "notes": c.notes,
+        })).collect::<Vec<_>>(),
         "summary": {
             "create": plan.count(ChangeKind::Create),
             "update": plan.count(ChangeKind::Update),

@@ -1,0 +1,329 @@
+//! The emulated Conditional Access policies (`/identity/conditionalAccess/policies`,
+//! v1.0 and beta), answering as Entra does per the Graph docs: POST 201 with
+//! the policy (unset collections `[]`, unset objects `null`), PATCH 204 with
+//! no body (nested objects merge, lists replace), DELETE 204. Bodies are
+//! checked against the policy's schema — an unknown or mis-cased property is
+//! "1007: … does not match the schema", naming nothing, as Graph answers —
+//! and against the tenant: group ids must exist, apps are ids or Graph's
+//! special values (display names fail).
+
+use serde_json::{json, Map, Value};
+
+use super::odata::{error, not_found, Reply};
+use super::tenant::Tenant;
+use mtd_model::schema::ApiVersion;
+
+const SCHEMA_ERROR: &str = "1007: Incoming ConditionalAccessPolicy object is null or does not match the schema of ConditionalAccessPolicy type. For more information, please visit https://aka.ms/CAGraphAPI";
+
+const TOP: &[&str] =
+    &["displayName", "description", "state", "conditions", "grantControls", "sessionControls"];
+const CONDITIONS: &[&str] = &[
+    "applications",
+    "users",
+    "platforms",
+    "locations",
+    "clientAppTypes",
+    "clientApplications",
+    "devices",
+    "signInRiskLevels",
+    "userRiskLevels",
+    "servicePrincipalRiskLevels",
+    "insiderRiskLevels",
+    "authenticationFlows",
+];
+const CONDITIONS_BETA: &[&str] = &["agents", "agentContext", "agentIdRiskLevels", "deviceStates"];
+const USERS: &[&str] = &[
+    "includeUsers",
+    "excludeUsers",
+    "includeGroups",
+    "excludeGroups",
+    "includeRoles",
+    "excludeRoles",
+    "includeGuestsOrExternalUsers",
+    "excludeGuestsOrExternalUsers",
+];
+const APPLICATIONS: &[&str] = &[
+    "includeApplications",
+    "excludeApplications",
+    "includeUserActions",
+    "includeAuthenticationContextClassReferences",
+    "applicationFilter",
+];
+const APPLICATIONS_BETA: &[&str] = &["globalSecureAccess", "networkAccess"];
+const PLATFORMS: &[&str] =
+    &["android", "iOS", "windows", "windowsPhone", "macOS", "all", "unknownFutureValue", "linux"];
+const CLIENT_APPS: &[&str] = &[
+    "all",
+    "browser",
+    "mobileAppsAndDesktopClients",
+    "exchangeActiveSync",
+    "easSupported",
+    "other",
+    "unknownFutureValue",
+];
+const CONTROLS: &[&str] = &[
+    "block",
+    "mfa",
+    "compliantDevice",
+    "domainJoinedDevice",
+    "approvedApplication",
+    "compliantApplication",
+    "passwordChange",
+    "unknownFutureValue",
+    "riskRemediation",
+];
+const GRANT: &[&str] =
+    &["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse", "authenticationStrength"];
+const STATES: &[&str] = &["enabled", "disabled", "enabledForReportingButNotEnforced"];
+const SPECIAL_APPS: &[&str] = &["All", "Office365", "MicrosoftAdminPortals", "None"];
+
+fn schema_error() -> Reply {
+    error(400, "BadRequest", SCHEMA_ERROR)
+}
+
+fn rule_error(message: &str) -> Reply {
+    error(400, "BadRequest", message)
+}
+
+fn guid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
+}
+
+/// Only `allowed` keys, in an object (or null).
+fn only<'v>(
+    v: &'v Value,
+    allowed: &[&str],
+    beta_too: &[&str],
+    version: ApiVersion,
+) -> Result<Option<&'v Map<String, Value>>, Reply> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(o) => {
+            let known =
+                |k: &str| allowed.contains(&k) || (version == ApiVersion::Beta && beta_too.contains(&k));
+            if o.keys().any(|k| !known(k) && !k.starts_with('@')) {
+                return Err(schema_error());
+            }
+            Ok(Some(o))
+        }
+        _ => Err(schema_error()),
+    }
+}
+
+/// A list of strings (or null), each one of `members` when given.
+fn words<'v>(v: Option<&'v Value>, members: Option<&[&str]>) -> Result<Vec<&'v str>, Reply> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            let mut out = Vec::new();
+            for i in items {
+                let s = i.as_str().ok_or_else(schema_error)?;
+                if members.is_some_and(|m| !m.contains(&s)) {
+                    return Err(schema_error());
+                }
+                out.push(s);
+            }
+            Ok(out)
+        }
+        Some(_) => Err(schema_error()),
+    }
+}
+
+/// Checks a full (POST) or partial (PATCH) body.
+fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Result<(), Reply> {
+    if body.keys().any(|k| !TOP.contains(&k.as_str()) && k != "@odata.type") {
+        return Err(schema_error());
+    }
+    if let Some(s) = body.get("state") {
+        if !s.as_str().is_some_and(|s| STATES.contains(&s)) {
+            return Err(schema_error());
+        }
+    }
+    for k in ["displayName", "description"] {
+        if body.get(k).is_some_and(|v| !(v.is_string() || k == "description" && v.is_null())) {
+            return Err(schema_error());
+        }
+    }
+    if let Some(c) = body.get("conditions") {
+        let Some(c) = only(c, CONDITIONS, CONDITIONS_BETA, version)? else { return Ok(()) };
+        if let Some(u) = c.get("users") {
+            if let Some(u) = only(u, USERS, &[], version)? {
+                for k in ["includeGroups", "excludeGroups"] {
+                    for id in words(u.get(k), None)? {
+                        let exists = tenant
+                            .groups
+                            .iter()
+                            .any(|g| g["id"].as_str().is_some_and(|g| g.eq_ignore_ascii_case(id)));
+                        if !exists {
+                            return Err(rule_error(&format!("1040: Invalid group id '{id}' in {k}: the group does not exist in the directory.")));
+                        }
+                    }
+                }
+                for k in ["includeUsers", "excludeUsers"] {
+                    for id in words(u.get(k), None)? {
+                        if !guid(id) && !matches!(id, "All" | "None" | "GuestsOrExternalUsers") {
+                            return Err(rule_error(&format!("1040: Invalid user id '{id}' in {k}.")));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(a) = c.get("applications") {
+            if let Some(a) = only(a, APPLICATIONS, APPLICATIONS_BETA, version)? {
+                for k in ["includeApplications", "excludeApplications"] {
+                    for app in words(a.get(k), None)? {
+                        if !guid(app) && !SPECIAL_APPS.contains(&app) {
+                            return Err(rule_error(&format!(
+                                "1016: Application '{app}' in {k} is not a valid application id."
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(p) = c.get("platforms") {
+            if let Some(p) = only(p, &["includePlatforms", "excludePlatforms"], &[], version)? {
+                words(p.get("includePlatforms"), Some(PLATFORMS))?;
+                words(p.get("excludePlatforms"), Some(PLATFORMS))?;
+            }
+        }
+        words(c.get("clientAppTypes"), Some(CLIENT_APPS))?;
+    }
+    if let Some(g) = body.get("grantControls") {
+        if let Some(g) = only(g, GRANT, &[], version)? {
+            if g.get("operator").is_some_and(|op| !matches!(op.as_str(), Some("AND" | "OR"))) {
+                return Err(schema_error());
+            }
+            words(g.get("builtInControls"), Some(CONTROLS))?;
+        }
+    }
+    Ok(())
+}
+
+/// A stored policy with every unset collection `[]` and object `null`, as Graph returns it.
+fn dressed(mut p: Map<String, Value>) -> Map<String, Value> {
+    let c = p.entry("conditions").or_insert_with(|| json!({}));
+    if let Some(c) = c.as_object_mut() {
+        for k in ["userRiskLevels", "signInRiskLevels", "servicePrincipalRiskLevels"] {
+            c.entry(k).or_insert_with(|| json!([]));
+        }
+        for k in ["platforms", "locations", "devices", "clientApplications"] {
+            c.entry(k).or_insert(Value::Null);
+        }
+        c.entry("clientAppTypes").or_insert_with(|| json!(["all"]));
+        if let Some(u) = c.get_mut("users").and_then(Value::as_object_mut) {
+            for k in [
+                "includeUsers",
+                "excludeUsers",
+                "includeGroups",
+                "excludeGroups",
+                "includeRoles",
+                "excludeRoles",
+            ] {
+                u.entry(k).or_insert_with(|| json!([]));
+            }
+        }
+        if let Some(a) = c.get_mut("applications").and_then(Value::as_object_mut) {
+            for k in [
+                "includeApplications",
+                "excludeApplications",
+                "includeUserActions",
+                "includeAuthenticationContextClassReferences",
+            ] {
+                a.entry(k).or_insert_with(|| json!([]));
+            }
+        }
+    }
+    if let Some(g) = p.get_mut("grantControls").and_then(Value::as_object_mut) {
+        for k in ["builtInControls", "customAuthenticationFactors", "termsOfUse"] {
+            g.entry(k).or_insert_with(|| json!([]));
+        }
+    }
+    p.entry("grantControls").or_insert(Value::Null);
+    p.entry("sessionControls").or_insert(Value::Null);
+    p.entry("description").or_insert(Value::Null);
+    p.entry("templateId").or_insert(Value::Null);
+    p
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// POST: 201 with the stored policy.
+pub(crate) fn create(tenant: &mut Tenant, version: ApiVersion, body: Option<&Value>) -> Result<Reply, Reply> {
+    let body = body.and_then(Value::as_object).ok_or_else(schema_error)?;
+    check(tenant, version, body)?;
+    let missing = |path: &[&str]| {
+        let mut v = body.get(path[0]);
+        for p in &path[1..] {
+            v = v.and_then(|x| x.get(p));
+        }
+        v.is_none_or(Value::is_null)
+    };
+    for required in
+        [&["displayName"][..], &["state"], &["conditions", "applications"], &["conditions", "users"]]
+    {
+        if missing(required) {
+            return Err(rule_error(&format!("1001: {} is required.", required.join("."))));
+        }
+    }
+    if missing(&["grantControls"]) && missing(&["sessionControls"]) {
+        return Err(rule_error("1001: grantControls or sessionControls is required."));
+    }
+    let mut p: Map<String, Value> =
+        body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    p.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+    p.insert("createdDateTime".into(), json!(now()));
+    p.insert("modifiedDateTime".into(), Value::Null);
+    let p = dressed(p);
+    tenant.conditional_access.push(Value::Object(p.clone()));
+    Ok(Reply::json(201, Value::Object(p)))
+}
+
+/// Merges `patch` into `into`: objects member by member, everything else replaced.
+fn merge(into: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (k, v) in patch {
+        match (into.get_mut(k), v) {
+            (Some(Value::Object(have)), Value::Object(new)) => merge(have, new),
+            _ => {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// PATCH: 204, no body.
+pub(crate) fn update(
+    tenant: &mut Tenant,
+    version: ApiVersion,
+    id: &str,
+    body: Option<&Value>,
+) -> Result<Reply, Reply> {
+    let body = body.and_then(Value::as_object).ok_or_else(schema_error)?;
+    check(tenant, version, body)?;
+    let stored = tenant
+        .conditional_access
+        .iter_mut()
+        .find(|p| p["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(id)))
+        .ok_or_else(|| not_found(&format!("conditionalAccessPolicy '{id}'")))?;
+    if let Some(o) = stored.as_object_mut() {
+        let patch: Map<String, Value> =
+            body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
+        merge(o, &patch);
+        o.insert("modifiedDateTime".into(), json!(now()));
+        let again = dressed(std::mem::take(o));
+        *o = again;
+    }
+    Ok(Reply::empty(204))
+}
+
+/// DELETE: 204.
+pub(crate) fn delete(tenant: &mut Tenant, id: &str) -> Result<Reply, Reply> {
+    let before = tenant.conditional_access.len();
+    tenant.conditional_access.retain(|p| !p["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(id)));
+    if tenant.conditional_access.len() == before {
+        return Err(not_found(&format!("conditionalAccessPolicy '{id}'")));
+    }
+    Ok(Reply::empty(204))
+}

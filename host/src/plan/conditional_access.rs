@@ -1,0 +1,494 @@
+//! Conditional Access policies as a resource kind. Matched by display name
+//! plus the ownership marker (names are not unique in Entra: two with one
+//! name stop the plan, and a same-named policy mtdhost did not create is
+//! never taken over); created report-only unless the config says `on`, and
+//! turning enforcement on is shown as its own, highlighted change; a policy
+//! that can shut users out must exclude a `[tenant] break-glass` group,
+//! checked here by resolved group id (the lockout guard); unmanaged policies
+//! are never touched, not even by `--prune`.
+
+use serde_json::{json, Map, Value};
+
+use super::kind::ResourceKind;
+use super::matching::Keyed;
+use super::resolve::{Resolver, Wanted};
+use super::{ChangeKind, PlanError, PlanOptions, SettingChange};
+use crate::graph::{GraphClient, RemoteCaPolicy};
+use crate::pipeline::marker::{self, Ownership};
+use crate::pipeline::{DesiredCa, DesiredPolicy, CA_TYPE};
+use mtd_model::{CaPlatform, CaState, GrantControl, Platform};
+
+use super::ca_change::CaChange;
+
+impl Keyed for DesiredCa {
+    type Key = String;
+    fn key(&self) -> Option<String> {
+        Some(self.display_name.clone())
+    }
+}
+
+impl Keyed for RemoteCaPolicy {
+    type Key = String;
+    fn key(&self) -> Option<String> {
+        Some(self.display_name.clone())
+    }
+}
+
+/// Group ids a desired policy resolved to.
+pub(crate) struct ResolvedCa {
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+/// The CA kind for one plan.
+pub(crate) struct ConditionalAccess<'c> {
+    client: &'c GraphClient,
+    options: &'c PlanOptions,
+    /// The compliance policies of the same config, for the link check.
+    policies: &'c [DesiredPolicy],
+    resolver: Resolver<'c>,
+    /// What in the tenant's policies could not be read.
+    pub(crate) read_warnings: Vec<String>,
+}
+
+impl<'c> ConditionalAccess<'c> {
+    /// The kind, with nothing read yet.
+    pub(crate) fn new(
+        client: &'c GraphClient,
+        options: &'c PlanOptions,
+        policies: &'c [DesiredPolicy],
+    ) -> Self {
+        let resolver = match &options.directory {
+            Some(groups) => Resolver::with_directory(client, groups.clone()),
+            None => Resolver::new(client),
+        };
+        ConditionalAccess { client, options, policies, resolver, read_warnings: Vec::new() }
+    }
+}
+
+/// A list at `path` in a Graph object, normalised for comparing: sorted,
+/// ids lower-cased, null and absent read as empty.
+fn list_at(raw: &Map<String, Value>, path: &[&str]) -> Vec<String> {
+    let mut v = Some(raw.get(path[0]));
+    for p in &path[1..] {
+        v = v.flatten().and_then(|x| x.get(p)).map(Some);
+    }
+    norm(
+        v.flatten()
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default(),
+    )
+}
+
+fn norm(mut v: Vec<String>) -> Vec<String> {
+    for s in &mut v {
+        if super::is_guid(s) {
+            *s = s.to_ascii_lowercase();
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn text_at<'a>(raw: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
+    let mut v = raw.get(path[0]);
+    for p in &path[1..] {
+        v = v.and_then(|x| x.get(p));
+    }
+    v.and_then(Value::as_str)
+}
+
+/// The managed parts of a desired policy, in Graph's shape.
+struct Shape {
+    include_users: Vec<String>,
+    include_groups: Vec<String>,
+    exclude_groups: Vec<String>,
+    apps: Vec<String>,
+    platforms: Vec<String>,
+    client_apps: Vec<String>,
+    controls: Vec<String>,
+    operator: String,
+}
+
+impl Shape {
+    fn of(d: &DesiredCa, r: &ResolvedCa) -> Self {
+        Shape {
+            include_users: if d.all_users { vec!["All".into()] } else { Vec::new() },
+            include_groups: norm(r.include.clone()),
+            exclude_groups: norm(r.exclude.clone()),
+            apps: norm(d.apps.clone()),
+            platforms: norm(d.platforms.clone()),
+            client_apps: norm(d.client_apps.clone()),
+            controls: norm(d.grant.iter().map(|g| g.graph_name().to_string()).collect()),
+            operator: d.operator.graph_name().to_string(),
+        }
+    }
+
+    fn users(&self) -> Value {
+        json!({"includeUsers": self.include_users, "includeGroups": self.include_groups, "excludeGroups": self.exclude_groups})
+    }
+
+    fn platforms(&self) -> Value {
+        if self.platforms.is_empty() {
+            Value::Null
+        } else {
+            json!({"includePlatforms": self.platforms})
+        }
+    }
+
+    fn grant(&self) -> Value {
+        json!({"operator": self.operator, "builtInControls": self.controls})
+    }
+
+    fn body(&self, d: &DesiredCa, state: CaState) -> Value {
+        json!({
+            "displayName": d.display_name,
+            "description": d.description,
+            "state": state.graph_name(),
+            "conditions": {
+                "users": self.users(),
+                "applications": {"includeApplications": self.apps},
+                "platforms": self.platforms(),
+                "clientAppTypes": self.client_apps,
+            },
+            "grantControls": self.grant(),
+        })
+    }
+}
+
+impl ConditionalAccess<'_> {
+    /// Group ids shown as names.
+    fn named(&self, ids: &[String]) -> Value {
+        Value::Array(
+            ids.iter()
+                .map(|id| {
+                    Value::String(
+                        self.resolver.cached_group_name(id).map_or_else(|| id.clone(), str::to_string),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Where a CA requirement has no MTD compliance policy behind it.
+    fn link_warnings(&self, d: &DesiredCa, warnings: &mut Vec<String>) {
+        if !d.grant.contains(&GrantControl::CompliantDevice) {
+            return;
+        }
+        let platforms: Vec<CaPlatform> =
+            d.platforms.iter().filter_map(|p| CaPlatform::from_graph(p)).collect();
+        let mobile = [CaPlatform::Ios, CaPlatform::Android];
+        let checked: Vec<CaPlatform> = if platforms.is_empty() || platforms.contains(&CaPlatform::All) {
+            mobile.to_vec()
+        } else {
+            platforms
+        };
+        let covers = |ca: CaPlatform, p: Platform| match ca {
+            CaPlatform::Ios => p == Platform::Ios,
+            CaPlatform::Android => matches!(
+                p,
+                Platform::Android
+                    | Platform::AndroidWorkProfile
+                    | Platform::AndroidDeviceOwner
+                    | Platform::Aosp
+            ),
+            CaPlatform::Windows => p == Platform::Windows,
+            CaPlatform::Macos => p == Platform::Macos,
+            _ => false,
+        };
+        let mut targets: Vec<(String, &str)> =
+            d.include.iter().map(|g| (format!("group '{g}'"), g.as_str())).collect();
+        if d.all_users {
+            targets.push(("all users".to_string(), ""));
+        }
+        for ca in checked
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, CaPlatform::Linux | CaPlatform::WindowsPhone | CaPlatform::All))
+        {
+            for (label, group) in &targets {
+                let covered = self.policies.iter().any(|p| {
+                    p.max_level.is_some()
+                        && covers(ca, p.platform)
+                        && (p.assignments.all_users
+                            || p.assignments.all_devices
+                            || (!group.is_empty()
+                                && p.assignments.include.iter().any(|i| i.eq_ignore_ascii_case(group))))
+                });
+                if !covered {
+                    warnings.push(format!(
+                        "conditional access policy '{}' requires a compliant device on {} for {label}, but no MTD compliance policy in this config covers it there: those devices are judged by compliance rules that do not check threat levels (or by none)",
+                        d.display_name,
+                        ca.graph_name()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The ids of `names`; each that resolves to no group or several is a problem.
+async fn group_ids(
+    resolver: &mut Resolver<'_>,
+    d: &DesiredCa,
+    names: &[String],
+    what: &str,
+    problems: &mut Vec<String>,
+) -> Result<Vec<String>, PlanError> {
+    let mut out = Vec::new();
+    for n in names {
+        match resolver.group(n).await? {
+            Ok(id) => out.push(id),
+            Err(e) => problems
+                .push(format!("{}: conditional access policy '{}': {what}: {e}", d.location, d.display_name)),
+        }
+    }
+    Ok(out)
+}
+
+impl ResourceKind for ConditionalAccess<'_> {
+    type Desired = DesiredCa;
+    type Remote = RemoteCaPolicy;
+    type Resolved = ResolvedCa;
+    type Change = CaChange;
+
+    async fn read_all(&mut self, desired: &[DesiredCa]) -> Result<Vec<RemoteCaPolicy>, PlanError> {
+        if desired.is_empty() && !self.options.prune {
+            // Nothing to plan and nothing to prune: CA is not read at all, so
+            // a config without CA needs no Policy.Read.All.
+            return Ok(Vec::new());
+        }
+        let mut wanted = Wanted::default();
+        for d in desired {
+            wanted.groups.extend(d.include.iter().chain(&d.exclude).chain(&d.break_glass).cloned());
+        }
+        let (read, prefetched) =
+            tokio::join!(self.client.read_ca_policies(), self.resolver.prefetch(&wanted));
+        prefetched?;
+        let read = match read {
+            // Only pruning wanted them: an app without Policy.Read.All has no
+            // managed CA policies to prune, and loses nothing else.
+            Err(e) if desired.is_empty() && e.status() == Some(403) => {
+                self.read_warnings
+                    .push(format!("Conditional Access policies could not be read ({e}); none is pruned"));
+                return Ok(Vec::new());
+            }
+            other => other?,
+        };
+        self.read_warnings.extend(read.warnings);
+        Ok(read.policies)
+    }
+
+    async fn read_related(&mut self, matched: Vec<&RemoteCaPolicy>) -> Result<(), PlanError> {
+        let mut wanted = Wanted::default();
+        for p in matched {
+            for k in ["includeGroups", "excludeGroups"] {
+                wanted.group_ids.extend(list_at(&p.raw, &["conditions", "users", k]));
+            }
+        }
+        Ok(self.resolver.prefetch(&wanted).await?)
+    }
+
+    fn match_problems(&self, d: &DesiredCa, found: &[&RemoteCaPolicy]) -> Vec<String> {
+        let p = match found {
+            [] => return Vec::new(),
+            [p] => p,
+            several => {
+                return vec![format!(
+                    "{}: conditional access policy '{}' exists {} times in the tenant (ids {}); Entra allows duplicate names, mtdhost will not guess which one to manage — delete or rename the extras",
+                    d.location,
+                    d.display_name,
+                    several.len(),
+                    several.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                )]
+            }
+        };
+        let ours = match marker::parse(&p.description).1 {
+            Ownership::Owned { owner, key } => {
+                (self.options.adopt_owner || d.owner.as_deref() == Some(owner.as_str()))
+                    && key == marker::key_for(&owner, CA_TYPE, &p.display_name)
+            }
+            Ownership::Legacy => d.owner.is_none() || self.options.adopt_owner,
+            Ownership::Unmanaged => false,
+        };
+        if ours {
+            return Vec::new();
+        }
+        vec![format!(
+            "{}: conditional access policy '{}' already exists in the tenant (id {}) and is not managed by this config; mtdhost never changes a Conditional Access policy it did not create — rename the config's policy, or the existing one",
+            d.location, d.display_name, p.id
+        )]
+    }
+
+    async fn resolve(&mut self, d: &DesiredCa, problems: &mut Vec<String>) -> Result<ResolvedCa, PlanError> {
+        let include = group_ids(&mut self.resolver, d, &d.include, "include", problems).await?;
+        let exclude = group_ids(&mut self.resolver, d, &d.exclude, "exclude", problems).await?;
+        let break_glass =
+            group_ids(&mut self.resolver, d, &d.break_glass, "[tenant] break-glass", problems).await?;
+        if d.can_lock_out() && !break_glass.is_empty() {
+            let excluded = exclude.iter().any(|e| break_glass.iter().any(|b| b.eq_ignore_ascii_case(e)));
+            if !excluded {
+                problems.push(format!(
+                    "{}: conditional access policy '{}' can shut users out but excludes none of the [tenant] break-glass groups ({}); without an emergency-access exclusion a mistake can lock every admin out of the tenant — nothing was changed",
+                    d.location,
+                    d.display_name,
+                    d.break_glass.join(", ")
+                ));
+            }
+        }
+        Ok(ResolvedCa { include, exclude })
+    }
+
+    async fn diff(
+        &mut self,
+        d: &DesiredCa,
+        r: ResolvedCa,
+        found: Option<&RemoteCaPolicy>,
+        warnings: &mut Vec<String>,
+    ) -> Result<CaChange, PlanError> {
+        self.link_warnings(d, warnings);
+        let want = Shape::of(d, &r);
+        let Some(p) = found else {
+            let body = want.body(d, d.state);
+            let mut c = CaChange::blank(d, ChangeKind::Create);
+            c.enables_enforcement = d.state == CaState::On;
+            c.settings = vec![
+                SettingChange {
+                    property: "state".into(),
+                    before: Value::Null,
+                    after: json!(d.state.graph_name()),
+                },
+                SettingChange {
+                    property: "conditions.users.includeGroups".into(),
+                    before: Value::Null,
+                    after: self.named(&want.include_groups),
+                },
+                SettingChange {
+                    property: "conditions.users.excludeGroups".into(),
+                    before: Value::Null,
+                    after: self.named(&want.exclude_groups),
+                },
+                SettingChange {
+                    property: "conditions.applications.includeApplications".into(),
+                    before: Value::Null,
+                    after: json!(want.apps),
+                },
+                SettingChange {
+                    property: "conditions.platforms.includePlatforms".into(),
+                    before: Value::Null,
+                    after: json!(want.platforms),
+                },
+                SettingChange {
+                    property: "grantControls.builtInControls".into(),
+                    before: Value::Null,
+                    after: json!(want.controls),
+                },
+            ];
+            c.body = body;
+            return Ok(c);
+        };
+        let mut c = CaChange::blank(d, ChangeKind::Update);
+        c.id = Some(p.id.clone());
+        c.state_before = Some(p.state.clone());
+        let raw = &p.raw;
+        let mut patch = Map::new();
+        let changed = |property: &str, before: Value, after: Value, c: &mut CaChange| {
+            c.settings.push(SettingChange { property: property.into(), before, after });
+        };
+        if p.state != d.state.graph_name() {
+            changed("state", json!(p.state), json!(d.state.graph_name()), &mut c);
+            patch.insert("state".into(), json!(d.state.graph_name()));
+            c.enables_enforcement = d.state == CaState::On;
+        }
+        if p.description != d.description {
+            changed("description", json!(p.description), json!(d.description), &mut c);
+            patch.insert("description".into(), json!(d.description));
+        }
+        let mut conditions = Map::new();
+        let users_before = (
+            list_at(raw, &["conditions", "users", "includeUsers"]),
+            list_at(raw, &["conditions", "users", "includeGroups"]),
+            list_at(raw, &["conditions", "users", "excludeGroups"]),
+        );
+        if users_before.0 != want.include_users {
+            changed(
+                "conditions.users.includeUsers",
+                json!(users_before.0),
+                json!(want.include_users),
+                &mut c,
+            );
+        }
+        if users_before.1 != want.include_groups {
+            changed(
+                "conditions.users.includeGroups",
+                self.named(&users_before.1),
+                self.named(&want.include_groups),
+                &mut c,
+            );
+        }
+        if users_before.2 != want.exclude_groups {
+            changed(
+                "conditions.users.excludeGroups",
+                self.named(&users_before.2),
+                self.named(&want.exclude_groups),
+                &mut c,
+            );
+        }
+        if users_before
+            != (want.include_users.clone(), want.include_groups.clone(), want.exclude_groups.clone())
+        {
+            conditions.insert("users".into(), want.users());
+        }
+        let apps = list_at(raw, &["conditions", "applications", "includeApplications"]);
+        if apps != want.apps {
+            changed("conditions.applications.includeApplications", json!(apps), json!(want.apps), &mut c);
+            conditions.insert("applications".into(), json!({"includeApplications": want.apps}));
+        }
+        let platforms = list_at(raw, &["conditions", "platforms", "includePlatforms"]);
+        if platforms != want.platforms {
+            changed("conditions.platforms.includePlatforms", json!(platforms), json!(want.platforms), &mut c);
+            conditions.insert("platforms".into(), want.platforms());
+        }
+        let clients = list_at(raw, &["conditions", "clientAppTypes"]);
+        if clients != want.client_apps {
+            changed("conditions.clientAppTypes", json!(clients), json!(want.client_apps), &mut c);
+            conditions.insert("clientAppTypes".into(), json!(want.client_apps));
+        }
+        if !conditions.is_empty() {
+            patch.insert("conditions".into(), Value::Object(conditions));
+        }
+        let controls = list_at(raw, &["grantControls", "builtInControls"]);
+        let operator = text_at(raw, &["grantControls", "operator"]).unwrap_or_default().to_string();
+        if controls != want.controls || (operator != want.operator && !want.controls.is_empty()) {
+            changed("grantControls.builtInControls", json!(controls), json!(want.controls), &mut c);
+            if operator != want.operator {
+                changed("grantControls.operator", json!(operator), json!(want.operator), &mut c);
+            }
+            patch.insert("grantControls".into(), want.grant());
+        }
+        if patch.is_empty() {
+            c.kind = ChangeKind::Unchanged;
+        }
+        c.body = Value::Object(patch);
+        Ok(c)
+    }
+
+    fn leftover(&self, p: &RemoteCaPolicy, warnings: &mut Vec<String>) -> Option<CaChange> {
+        let Ownership::Owned { owner, key } = marker::parse(&p.description).1 else { return None };
+        if self.options.owner.as_deref() != Some(owner.as_str())
+            || key != marker::key_for(&owner, CA_TYPE, &p.display_name)
+        {
+            return None;
+        }
+        if !self.options.prune {
+            warnings.push(format!(
+                "conditional access policy '{}' is managed by mtdhost but no longer in the config; run with --prune to delete it",
+                p.display_name
+            ));
+            return None;
+        }
+        Some(CaChange::delete(p))
+    }
+}
