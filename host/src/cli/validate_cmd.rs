@@ -28,11 +28,27 @@ pub(super) fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
         let names: Vec<String> = c.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         outln!("MTD connector {} ({}): {}", c.partner, c.id, names.join(", "))?;
     }
-    let connectors = match desired.connectors.len() {
+    for c in &desired.conditional_access {
+        let grant: Vec<&str> = c.grant.iter().map(|g| g.key()).collect();
+        outln!(
+            "conditional access policy {} ({}): requires {} for {}",
+            c.display_name,
+            c.state.key(),
+            grant.join(if c.operator == crate::config::GrantOperator::And { " and " } else { " or " }),
+            c.apps.join(", ")
+        )?;
+    }
+    let count = |n: usize, one: &str, many: &str| match n {
         0 => String::new(),
-        1 => " and 1 MTD connector".to_string(),
-        n => format!(" and {n} MTD connectors"),
+        1 => format!(", 1 {one}"),
+        n => format!(", {n} {many}"),
     };
+    let connectors = count(desired.connectors.len(), "MTD connector", "MTD connectors")
+        + &count(
+            desired.conditional_access.len(),
+            "conditional access policy",
+            "conditional access policies",
+        );
     outln!(
         "{}: valid — {} policies from {} plugin(s){connectors}; the tenant was not contacted.",
         config.path.display(),

@@ -354,38 +354,21 @@ impl ResourceKind for ConditionalAccess<'_> {
             let body = want.body(d, d.state);
             let mut c = CaChange::blank(d, ChangeKind::Create);
             c.enables_enforcement = d.state == CaState::On;
-            c.settings = vec![
-                SettingChange {
-                    property: "state".into(),
-                    before: Value::Null,
-                    after: json!(d.state.graph_name()),
-                },
-                SettingChange {
-                    property: "conditions.users.includeGroups".into(),
-                    before: Value::Null,
-                    after: self.named(&want.include_groups),
-                },
-                SettingChange {
-                    property: "conditions.users.excludeGroups".into(),
-                    before: Value::Null,
-                    after: self.named(&want.exclude_groups),
-                },
-                SettingChange {
-                    property: "conditions.applications.includeApplications".into(),
-                    before: Value::Null,
-                    after: json!(want.apps),
-                },
-                SettingChange {
-                    property: "conditions.platforms.includePlatforms".into(),
-                    before: Value::Null,
-                    after: json!(want.platforms),
-                },
-                SettingChange {
-                    property: "grantControls.builtInControls".into(),
-                    before: Value::Null,
-                    after: json!(want.controls),
-                },
-            ];
+            c.settings = [
+                ("state", json!(d.state.graph_name())),
+                ("description", json!(d.description)),
+                ("conditions.users.includeUsers", json!(want.include_users)),
+                ("conditions.users.includeGroups", self.named(&want.include_groups)),
+                ("conditions.users.excludeGroups", self.named(&want.exclude_groups)),
+                ("conditions.applications.includeApplications", json!(want.apps)),
+                ("conditions.platforms.includePlatforms", json!(want.platforms)),
+                ("conditions.clientAppTypes", json!(want.client_apps)),
+                ("grantControls.builtInControls", json!(want.controls)),
+            ]
+            .into_iter()
+            .filter(|(_, after)| after.as_array().is_none_or(|a| !a.is_empty()))
+            .map(|(property, after)| SettingChange { property: property.into(), before: Value::Null, after })
+            .collect();
             c.body = body;
             return Ok(c);
         };

@@ -333,15 +333,26 @@ async fn contoso_applies_once_then_exports_to_a_config_that_plans_no_change() {
     }
     let path = dir.path().join("mtdhost.toml");
     // The embedded demo tenant (with its portal-made policies) kept in the state file.
-    apply(&path, false).await;
+    let first = apply(&path, false).await;
+    // One apply sets the connector's switches, creates the compliance
+    // policies and a report-only Conditional Access policy.
+    assert_eq!(first.connectors.len(), 1);
+    assert_eq!(first.connectors[0].kind, plan::ChangeKind::Update, "{}", plan::render_text(&first));
+    assert_eq!(first.conditional_access.len(), 1);
+    assert_eq!(first.conditional_access[0].kind, plan::ChangeKind::Create);
+    assert!(!first.conditional_access[0].enables_enforcement, "report-only by default");
+    assert!(first.warnings.iter().all(|w| !w.contains("no MTD compliance policy")), "{:?}", first.warnings);
     let second = mtdhost::prepare::prepare(&path, false).await.unwrap();
     assert!(!second.plan.has_changes(), "{}", plan::render_text(&second.plan));
 
-    let config: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let config = mtdhost::prepare::load_config(&path).unwrap();
+    let tenant: toml::Table =
+        toml::from_str::<toml::Table>(&config.text).unwrap()["tenant"].as_table().cloned().unwrap();
     let exported =
-        mtdhost::export::export(&second.session.client, config["tenant"].as_table().unwrap(), false)
+        mtdhost::export::export_with(&second.session.client, &tenant, false, &config.connector_ids(), true)
             .await
             .unwrap();
+    assert_eq!((exported.connectors, exported.conditional_access), (5, 1));
     drop(second);
     let out = dir.path().join("exported.toml");
     std::fs::write(&out, &exported.toml).unwrap();
