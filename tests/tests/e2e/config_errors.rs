@@ -312,3 +312,34 @@ fn a_connector_named_twice_or_mapped_differently_is_an_error() {
     let same = format!("[tenant]\nemulator = {{}}\n\n[tenant.connectors]\nlookout = \"{CONNECTOR}\"\n\n[connectors.lookout]\nid = \"{CONNECTOR}\"\n");
     Config::parse(Path::new("mtdhost.toml"), same).expect("the same id twice agrees");
 }
+
+fn ca(extra: &str) -> String {
+    format!(
+        "[tenant]\nemulator = {{}}\nbreak-glass = [\"Break Glass Admins\"]\n\n[[conditional-access]]\nname = \"CA\"\napps = [\"Office365\"]\ninclude = [\"Users\"]\nexclude = [\"Break Glass Admins\"]\n{extra}"
+    )
+}
+
+#[test]
+fn conditional_access_tables_are_checked() {
+    Config::parse(Path::new("mtdhost.toml"), ca("grant = [\"compliant-device\"]\n")).expect("a valid policy");
+    check(&ca("grant = [\"compliant\"]\n"), "grant", "unknown variant `compliant`");
+    check(&ca("grant = []\n"), "grant", "grant is empty");
+    check(&ca("grant = [\"mfa\", \"mfa\"]\n"), "grant", "lists mfa twice");
+    check(&ca("grant = [\"mfa\"]\nstate = \"enabled\"\n"), "state", "unknown variant `enabled`");
+    check(&ca("grant = [\"mfa\"]\nplatforms = [\"iOS\"]\n"), "iOS", "unknown variant `iOS`");
+    let display_name = ca("grant = [\"mfa\"]\n").replace("[\"Office365\"]", "[\"Office 365\"]");
+    check(&display_name, "Office 365", "app 'Office 365' is neither an application id");
+    let nobody = ca("grant = [\"mfa\"]\n").replace("include = [\"Users\"]\n", "");
+    check(&nobody, "name = \"CA\"", "applies to no one");
+    let twice = format!("{}\n[[conditional-access]]\nname = \"CA\"\napps = [\"All\"]\nall-users = true\nexclude = [\"Break Glass Admins\"]\ngrant = [\"mfa\"]\n", ca("grant = [\"mfa\"]\n"));
+    assert!(err(&twice).contains("is defined twice"), "{}", err(&twice));
+    // The lockout guard's config half.
+    let no_exclusion = ca("grant = [\"block\"]\n").replace("exclude = [\"Break Glass Admins\"]\n", "");
+    check(&no_exclusion, "name = \"CA\"", "excludes no group");
+    let no_break_glass =
+        ca("grant = [\"compliant-device\"]\n").replace("break-glass = [\"Break Glass Admins\"]\n", "");
+    check(&no_break_glass, "name = \"CA\"", "[tenant] break-glass names no emergency-access group");
+    // MFA alone cannot shut anyone out for good: no break-glass needed.
+    let mfa = ca("grant = [\"mfa\"]\n").replace("break-glass = [\"Break Glass Admins\"]\n", "");
+    Config::parse(Path::new("mtdhost.toml"), mfa).expect("mfa needs no break-glass");
+}
