@@ -289,7 +289,15 @@ fn evaluate_shows_levels_verdicts_and_a_summary() {
     assert!(row("zim-android-01").contains("high") && row("zim-android-01").contains("NONCOMPLIANT"));
     assert!(row("zim-iphone-03").contains("low") && row("zim-iphone-03").contains("compliant"));
     assert!(row("zim-iphone-04").contains("secured"));
-    assert!(r.stdout.contains("3 of 5 devices would become noncompliant under 'MTD - Zimperium - Android' (at or under low required)."), "{}", r.stdout);
+    assert!(r.stdout.contains("3 of 5 devices would become noncompliant under 'MTD - Zimperium - Android' (at or under low required) and so would be blocked (report-only) from Office365 by 'Require compliant device for Office 365'."), "{}", r.stdout);
+    assert!(
+        row("zim-android-01").ends_with(
+            "→ would be blocked (report-only) from Office365 by 'Require compliant device for Office 365'"
+        ),
+        "{}",
+        row("zim-android-01")
+    );
+    assert!(!row("zim-iphone-03").contains("blocked"), "compliant devices are not blocked");
 
     let mut csv_args = args.to_vec();
     csv_args.extend(["--output", "csv"]);
@@ -310,6 +318,10 @@ fn evaluate_shows_levels_verdicts_and_a_summary() {
     json_args.extend(["--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&mtdhost(&json_args, cache.path()).stdout).unwrap();
     assert_eq!(v["policies"][0]["noncompliant"], 3);
+    assert_eq!(
+        v["policies"][0]["enforced_by"],
+        serde_json::json!([{"policy": "Require compliant device for Office 365", "apps": ["Office365"], "enforced": false}])
+    );
     assert_eq!(v["devices"].as_array().unwrap().len(), 5);
 }
 

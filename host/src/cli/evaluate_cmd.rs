@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::evaluate::{self, PolicyCheck};
+use crate::evaluate::{self, Enforcement, PolicyCheck};
 use crate::prepare;
 use crate::runtime::Capability;
+use mtd_model::CaState;
 
 /// Output formats of `evaluate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -67,7 +68,19 @@ pub(super) fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
         .policies
         .iter()
         .filter(|d| d.partner.as_deref() == Some(name.as_str()))
-        .filter_map(|d| Some(PolicyCheck { name: d.display_name.clone(), max_level: d.max_level? }))
+        .filter_map(|d| {
+            let enforced_by = desired
+                .conditional_access
+                .iter()
+                .filter(|c| c.enforces(d))
+                .map(|c| Enforcement {
+                    policy: c.display_name.clone(),
+                    apps: c.apps.clone(),
+                    enforced: c.state == CaState::On,
+                })
+                .collect();
+            Some(PolicyCheck { name: d.display_name.clone(), max_level: d.max_level?, enforced_by })
+        })
         .collect();
     let file = std::fs::File::open(&args.events)
         .with_context(|| format!("cannot read events file {}", args.events.display()))?;

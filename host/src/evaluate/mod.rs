@@ -45,6 +45,36 @@ pub struct PolicyCheck {
     pub name: String,
     /// The highest device threat level that stays compliant.
     pub max_level: ThreatLevel,
+    /// The Conditional Access policies of the config that require a
+    /// compliant device where this policy applies: what noncompliance costs.
+    pub enforced_by: Vec<Enforcement>,
+}
+
+/// A Conditional Access policy that blocks noncompliant devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enforcement {
+    /// Its display name.
+    pub policy: String,
+    /// The cloud apps it guards (`Office365`, `All`, ids).
+    pub apps: Vec<String>,
+    /// False while it is report-only or off: sign-ins are logged, not blocked.
+    pub enforced: bool,
+}
+
+impl PolicyCheck {
+    /// What noncompliance under this policy means, in words
+    /// ("blocked from Office365 by 'Require compliant device'").
+    pub fn consequence(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .enforced_by
+            .iter()
+            .map(|e| {
+                let verb = if e.enforced { "blocked" } else { "would be blocked (report-only)" };
+                format!("{verb} from {} by '{}'", e.apps.join(", "), e.policy)
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// The outcome of an evaluation.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::Evaluation;
+use super::{Evaluation, PolicyCheck};
 use crate::runtime::sanitize;
 
 fn thousands(n: usize) -> String {
@@ -35,7 +35,18 @@ pub fn render_text(ev: &Evaluation) -> String {
             let _ = write!(s, "  {:w$}", verdict, w = p.name.len());
         }
         let threats = if d.threats.is_empty() { "-".to_string() } else { sanitize(&d.threats.join(", ")) };
-        let _ = writeln!(s, "  {threats} — {}", sanitize(&d.reason));
+        let consequences: Vec<String> = ev
+            .policies
+            .iter()
+            .filter(|p| d.level.rank() > p.max_level.rank())
+            .filter_map(|p| p.consequence())
+            .collect();
+        let blocked = if consequences.is_empty() {
+            String::new()
+        } else {
+            format!(" → {}", sanitize(&consequences.join("; ")))
+        };
+        let _ = writeln!(s, "  {threats} — {}{blocked}", sanitize(&d.reason));
     }
     for d in &ev.diagnostics {
         let _ = writeln!(s, "{d}");
@@ -56,14 +67,22 @@ pub fn render_text(ev: &Evaluation) -> String {
     for p in &ev.policies {
         let _ = writeln!(
             s,
-            "{} of {} devices would become noncompliant under '{}' (at or under {} required).",
+            "{} of {} devices would become noncompliant under '{}' (at or under {} required){}.",
             thousands(ev.noncompliant(p)),
             thousands(ev.devices.len()),
             sanitize(&p.name),
-            p.max_level.as_str()
+            p.max_level.as_str(),
+            p.consequence().map(|c| format!(" and so {}", sanitize(&c))).unwrap_or_default()
         );
     }
     s
+}
+
+fn enforcement_json(p: &PolicyCheck) -> Vec<serde_json::Value> {
+    p.enforced_by
+        .iter()
+        .map(|e| json!({"policy": e.policy, "apps": e.apps, "enforced": e.enforced}))
+        .collect()
 }
 
 /// For scripts.
@@ -80,10 +99,14 @@ pub fn render_json(ev: &Evaluation) -> serde_json::Value {
             "active_threats": d.active_threats,
             "threats": d.threats.iter().map(|t| sanitize(t)).collect::<Vec<_>>(),
             "reason": sanitize(&d.reason),
-            "policies": ev.policies.iter().map(|p| json!({"name": p.name, "compliant": d.level.rank() <= p.max_level.rank()})).collect::<Vec<_>>(),
+            "policies": ev.policies.iter().map(|p| {
+                let compliant = d.level.rank() <= p.max_level.rank();
+                json!({"name": p.name, "compliant": compliant, "blocked_by": if compliant { Vec::new() } else { enforcement_json(p) }})
+            }).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "policies": ev.policies.iter().map(|p| json!({
             "name": p.name, "max_level": p.max_level.as_str(), "noncompliant": ev.noncompliant(p), "devices": ev.devices.len(),
+            "enforced_by": enforcement_json(p),
         })).collect::<Vec<_>>(),
         "diagnostics": ev.diagnostics,
         "diagnostic_count": ev.diagnostic_count,

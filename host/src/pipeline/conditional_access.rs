@@ -3,8 +3,8 @@
 //! them, and checks the break-glass exclusion by id).
 
 use crate::config::{Config, GrantOperator, Location};
-use crate::pipeline::marker;
-use mtd_model::{CaState, GrantControl};
+use crate::pipeline::{marker, DesiredPolicy};
+use mtd_model::{CaPlatform, CaState, GrantControl, Platform};
 
 /// The Graph type name the ownership marker's key is made with.
 pub const CA_TYPE: &str = "conditionalAccessPolicy";
@@ -46,6 +46,49 @@ impl DesiredCa {
     /// Whether the policy can shut users out (and so needs a break-glass exclusion).
     pub fn can_lock_out(&self) -> bool {
         self.grant.iter().any(|g| g.can_lock_out())
+    }
+
+    /// Whether this policy requires a compliant device on `platform`.
+    pub fn requires_compliance_on(&self, platform: Platform) -> bool {
+        self.grant.contains(&GrantControl::CompliantDevice)
+            && (self.platforms.is_empty()
+                || self
+                    .platforms
+                    .iter()
+                    .filter_map(|p| CaPlatform::from_graph(p))
+                    .any(|p| covers(p, platform)))
+    }
+
+    /// Whether devices judged by compliance policy `p` meet this CA policy:
+    /// it requires a compliant device on `p`'s platform and applies to a
+    /// group `p` is assigned to (or to everyone). Groups compare as written.
+    pub fn enforces(&self, p: &DesiredPolicy) -> bool {
+        let a = &p.assignments;
+        self.requires_compliance_on(p.platform)
+            && (self.all_users
+                || a.all_users
+                || a.all_devices
+                || self.include.iter().any(|g| a.include.iter().any(|i| i.eq_ignore_ascii_case(g))))
+    }
+}
+
+/// Whether CA platform `ca` covers compliance platform `p`.
+pub fn covers(ca: CaPlatform, p: Platform) -> bool {
+    match ca {
+        CaPlatform::All => true,
+        CaPlatform::Ios => p == Platform::Ios,
+        CaPlatform::Android => {
+            matches!(
+                p,
+                Platform::Android
+                    | Platform::AndroidWorkProfile
+                    | Platform::AndroidDeviceOwner
+                    | Platform::Aosp
+            )
+        }
+        CaPlatform::Windows => p == Platform::Windows,
+        CaPlatform::Macos => p == Platform::Macos,
+        CaPlatform::Linux | CaPlatform::WindowsPhone => false,
     }
 }
 

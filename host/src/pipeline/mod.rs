@@ -13,7 +13,7 @@ mod rules;
 
 use serde_json::{Map, Value};
 
-pub use conditional_access::{DesiredCa, CA_TYPE};
+pub use conditional_access::{covers, DesiredCa, CA_TYPE};
 pub use connector::DesiredConnector;
 pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, FilterSubject, MARKER};
 pub use plugins::{load_plugins, resolve_script_file};

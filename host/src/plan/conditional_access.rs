@@ -15,8 +15,8 @@ use super::resolve::{Resolver, Wanted};
 use super::{ChangeKind, PlanError, PlanOptions, SettingChange};
 use crate::graph::{GraphClient, RemoteCaPolicy};
 use crate::pipeline::marker::{self, Ownership};
-use crate::pipeline::{DesiredCa, DesiredPolicy, CA_TYPE};
-use mtd_model::{CaPlatform, CaState, GrantControl, Platform};
+use crate::pipeline::{covers, DesiredCa, DesiredPolicy, CA_TYPE};
+use mtd_model::{CaPlatform, CaState, GrantControl};
 
 use super::ca_change::CaChange;
 
@@ -184,19 +184,6 @@ impl ConditionalAccess<'_> {
             mobile.to_vec()
         } else {
             platforms
-        };
-        let covers = |ca: CaPlatform, p: Platform| match ca {
-            CaPlatform::Ios => p == Platform::Ios,
-            CaPlatform::Android => matches!(
-                p,
-                Platform::Android
-                    | Platform::AndroidWorkProfile
-                    | Platform::AndroidDeviceOwner
-                    | Platform::Aosp
-            ),
-            CaPlatform::Windows => p == Platform::Windows,
-            CaPlatform::Macos => p == Platform::Macos,
-            _ => false,
         };
         let mut targets: Vec<(String, &str)> =
             d.include.iter().map(|g| (format!("group '{g}'"), g.as_str())).collect();
