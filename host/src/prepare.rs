@@ -187,7 +187,7 @@ pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, J
         &session.client,
         &desired.policies,
         &desired.connectors,
-        &desired.conditional_access,
+        Some(&desired.conditional_access),
         &session.label,
         &options,
     )

@@ -5,7 +5,8 @@
 //! checked against the policy's schema — an unknown or mis-cased property is
 //! "1007: … does not match the schema", naming nothing, as Graph answers —
 //! and against the tenant: group ids must exist, apps are ids or Graph's
-//! special values (display names fail).
+//! special values (display names fail). Rule errors carry no invented error
+//! numbers: the reference documents only 1007's wording.
 
 use serde_json::{json, Map, Value};
 
@@ -145,7 +146,7 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
         }
     }
     if let Some(c) = body.get("conditions") {
-        let Some(c) = only(c, CONDITIONS, CONDITIONS_BETA, version)? else { return Ok(()) };
+        let c = only(c, CONDITIONS, CONDITIONS_BETA, version)?.cloned().unwrap_or_default();
         if let Some(u) = c.get("users") {
             if let Some(u) = only(u, USERS, &[], version)? {
                 for k in ["includeGroups", "excludeGroups"] {
@@ -155,14 +156,16 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
                             .iter()
                             .any(|g| g["id"].as_str().is_some_and(|g| g.eq_ignore_ascii_case(id)));
                         if !exists {
-                            return Err(rule_error(&format!("1040: Invalid group id '{id}' in {k}: the group does not exist in the directory.")));
+                            return Err(rule_error(&format!(
+                                "Invalid group id '{id}' in {k}: the group does not exist in the directory."
+                            )));
                         }
                     }
                 }
                 for k in ["includeUsers", "excludeUsers"] {
                     for id in words(u.get(k), None)? {
                         if !guid(id) && !matches!(id, "All" | "None" | "GuestsOrExternalUsers") {
-                            return Err(rule_error(&format!("1040: Invalid user id '{id}' in {k}.")));
+                            return Err(rule_error(&format!("Invalid user id '{id}' in {k}.")));
                         }
                     }
                 }
@@ -174,7 +177,7 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
                     for app in words(a.get(k), None)? {
                         if !guid(app) && !SPECIAL_APPS.contains(&app) {
                             return Err(rule_error(&format!(
-                                "1016: Application '{app}' in {k} is not a valid application id."
+                                "Application '{app}' in {k} is not a valid application id."
                             )));
                         }
                     }
@@ -201,7 +204,7 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
 }
 
 /// A stored policy with every unset collection `[]` and object `null`, as Graph returns it.
-fn dressed(mut p: Map<String, Value>) -> Map<String, Value> {
+fn dressed(mut p: Map<String, Value>, version: ApiVersion) -> Map<String, Value> {
     let c = p.entry("conditions").or_insert_with(|| json!({}));
     if let Some(c) = c.as_object_mut() {
         for k in ["userRiskLevels", "signInRiskLevels", "servicePrincipalRiskLevels"] {
@@ -210,7 +213,7 @@ fn dressed(mut p: Map<String, Value>) -> Map<String, Value> {
         for k in ["platforms", "locations", "devices", "clientApplications"] {
             c.entry(k).or_insert(Value::Null);
         }
-        c.entry("clientAppTypes").or_insert_with(|| json!(["all"]));
+        c.entry("clientAppTypes").or_insert_with(|| json!([]));
         if let Some(u) = c.get_mut("users").and_then(Value::as_object_mut) {
             for k in [
                 "includeUsers",
@@ -242,7 +245,10 @@ fn dressed(mut p: Map<String, Value>) -> Map<String, Value> {
     p.entry("grantControls").or_insert(Value::Null);
     p.entry("sessionControls").or_insert(Value::Null);
     p.entry("description").or_insert(Value::Null);
-    p.entry("templateId").or_insert(Value::Null);
+    // templateId is in the v1.0 schema only.
+    if version == ApiVersion::V1 {
+        p.entry("templateId").or_insert(Value::Null);
+    }
     p
 }
 
@@ -265,18 +271,18 @@ pub(crate) fn create(tenant: &mut Tenant, version: ApiVersion, body: Option<&Val
         [&["displayName"][..], &["state"], &["conditions", "applications"], &["conditions", "users"]]
     {
         if missing(required) {
-            return Err(rule_error(&format!("1001: {} is required.", required.join("."))));
+            return Err(rule_error(&format!("{} is required.", required.join("."))));
         }
     }
     if missing(&["grantControls"]) && missing(&["sessionControls"]) {
-        return Err(rule_error("1001: grantControls or sessionControls is required."));
+        return Err(rule_error("grantControls or sessionControls is required."));
     }
     let mut p: Map<String, Value> =
         body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
     p.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
     p.insert("createdDateTime".into(), json!(now()));
     p.insert("modifiedDateTime".into(), Value::Null);
-    let p = dressed(p);
+    let p = dressed(p, version);
     tenant.conditional_access.push(Value::Object(p.clone()));
     Ok(Reply::json(201, Value::Object(p)))
 }
@@ -312,7 +318,7 @@ pub(crate) fn update(
             body.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
         merge(o, &patch);
         o.insert("modifiedDateTime".into(), json!(now()));
-        let again = dressed(std::mem::take(o));
+        let again = dressed(std::mem::take(o), version);
         *o = again;
     }
     Ok(Reply::empty(204))

@@ -106,7 +106,7 @@ pub(crate) fn handle(
             read(list_plain(&ctx.tenant.conditional_access.clone(), query, &self_url, ctx.page_size))
         }
         ("GET", ["identity", "conditionalAccess", "policies", id]) => read(
-            find(&ctx.tenant.conditional_access, id, "conditionalAccessPolicy")
+            find(&ctx.tenant.conditional_access, &id.to_ascii_lowercase(), "conditionalAccessPolicy")
                 .map(|p| Reply::json(200, select(&p, query))),
         ),
         ("POST", ["identity", "conditionalAccess", "policies"]) => {

@@ -108,16 +108,41 @@ impl GraphClient {
             }
             Attempt::Uncertain(err) => {
                 tracing::warn!(policy = %name, error = %err, "create may or may not have happened; re-reading by name");
-                tokio::time::sleep(self.options().create_settle).await;
-                let mut found = self.find_ca_policies(&name).await?;
-                match found.len() {
-                    0 => Err(err),
-                    1 => Ok(found.remove(0)),
-                    _ => Err(GraphError::Ambiguous {
-                        name,
-                        type_name: "conditionalAccessPolicy",
-                        ids: found.into_iter().map(|p| p.id).collect(),
-                    }),
+                // A new policy may take a while to be listed: read again with
+                // doubling waits until create_settle has passed, and take only
+                // a policy carrying this body's description (its marker).
+                let description = body.get("description").and_then(Value::as_str).unwrap_or_default();
+                let settle = self.options().create_settle;
+                let mut wait = (settle / 8).max(std::time::Duration::from_millis(10));
+                let mut waited = std::time::Duration::ZERO;
+                loop {
+                    let mut found: Vec<RemoteCaPolicy> = self
+                        .find_ca_policies(&name)
+                        .await?
+                        .into_iter()
+                        .filter(|p| p.description == description)
+                        .collect();
+                    match found.len() {
+                        1 => return Ok(found.remove(0)),
+                        0 if waited < settle => {
+                            tokio::time::sleep(wait).await;
+                            waited += wait;
+                            wait *= 2;
+                        }
+                        0 => {
+                            return Err(GraphError::Setup(format!(
+                                "creating conditional access policy '{name}': {err}; it is not listed after {} s, but Entra may still be adding it — plan again in a few minutes before applying, so it is not created twice",
+                                settle.as_secs()
+                            )))
+                        }
+                        _ => {
+                            return Err(GraphError::Ambiguous {
+                                name,
+                                type_name: "conditionalAccessPolicy",
+                                ids: found.into_iter().map(|p| p.id).collect(),
+                            })
+                        }
+                    }
                 }
             }
         }

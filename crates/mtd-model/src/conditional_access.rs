@@ -107,12 +107,6 @@ impl GrantControl {
     pub fn from_graph(s: &str) -> Option<GrantControl> {
         GrantControl::ALL.into_iter().find(|c| c.graph_name() == s)
     }
-
-    /// Whether a user without an exclusion can be shut out by it: a block,
-    /// or a device requirement an admin's own device may not meet.
-    pub fn can_lock_out(self) -> bool {
-        matches!(self, GrantControl::Block | GrantControl::CompliantDevice | GrantControl::DomainJoinedDevice)
-    }
 }
 
 /// A device platform a policy applies to (`conditionalAccessDevicePlatform`).
@@ -229,8 +223,29 @@ pub const CA_SPECIAL_APPS: &[&str] = &["All", "Office365", "MicrosoftAdminPortal
 const WRITABLE: &[&str] = &["displayName", "description", "state", "conditions", "grantControls"];
 /// The members of `conditions` mtdhost writes.
 const CONDITIONS: &[&str] = &["users", "applications", "platforms", "clientAppTypes"];
-/// The members of `conditions.users` mtdhost writes.
-const USERS: &[&str] = &["includeUsers", "excludeUsers", "includeGroups", "excludeGroups"];
+/// The members of `conditions.users` (a PATCH sends the object as read, so
+/// all of Graph's members may appear).
+const USERS: &[&str] = &[
+    "includeUsers",
+    "excludeUsers",
+    "includeGroups",
+    "excludeGroups",
+    "includeRoles",
+    "excludeRoles",
+    "includeGuestsOrExternalUsers",
+    "excludeGuestsOrExternalUsers",
+];
+/// The members of `conditions.applications` in v1.0.
+const APPLICATIONS: &[&str] = &[
+    "includeApplications",
+    "excludeApplications",
+    "includeUserActions",
+    "includeAuthenticationContextClassReferences",
+    "applicationFilter",
+];
+/// The members of `grantControls`.
+const GRANT: &[&str] =
+    &["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse", "authenticationStrength"];
 
 fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -276,7 +291,7 @@ fn members<'v>(
         }
         return None;
     };
-    for k in o.keys().filter(|k| !allowed.contains(&k.as_str())) {
+    for k in o.keys().filter(|k| !allowed.contains(&k.as_str()) && !k.starts_with('@')) {
         out.push(format!("{path}.{k} is not a property mtdhost writes (Graph would answer 1007: does not match the schema)"));
     }
     Some(o)
@@ -318,9 +333,9 @@ pub fn check_ca_body(body: &Value) -> Vec<String> {
                 }
             }
         }
-        if let Some(a) = c.get("applications").and_then(|a| {
-            members(a, "conditions.applications", &["includeApplications", "excludeApplications"], &mut out)
-        }) {
+        if let Some(a) =
+            c.get("applications").and_then(|a| members(a, "conditions.applications", APPLICATIONS, &mut out))
+        {
             for k in ["includeApplications", "excludeApplications"] {
                 for app in a.get(k).map(|v| strings(v, k, &mut out)).unwrap_or_default() {
                     if !is_guid(app) && !CA_SPECIAL_APPS.contains(&app) {
@@ -351,10 +366,7 @@ pub fn check_ca_body(body: &Value) -> Vec<String> {
             }
         }
     }
-    if let Some(g) = top
-        .get("grantControls")
-        .and_then(|g| members(g, "grantControls", &["operator", "builtInControls"], &mut out))
-    {
+    if let Some(g) = top.get("grantControls").and_then(|g| members(g, "grantControls", GRANT, &mut out)) {
         if let Some(op) = g.get("operator").filter(|op| !matches!(op.as_str(), Some("AND" | "OR"))) {
             out.push(format!("grantControls.operator: {op} is not AND or OR"));
         }

@@ -17,6 +17,13 @@ impl Config {
                 return Err(self.err(b.span(), "[tenant] break-glass: a group name cannot be empty", None));
             }
         }
+        if let (Some(first), None) = (self.file.conditional_access.first(), &self.file.tenant.owner) {
+            return Err(self.err(
+                first.get_ref().name.span(),
+                "[[conditional-access]] needs [tenant] owner: it goes into each policy's ownership marker, so mtdhost changes and prunes only Conditional Access policies this config created",
+                Some("add owner = \"contoso-prod\" (any stable id) to [tenant]"),
+            ));
+        }
         let mut names = BTreeSet::new();
         for entry in &self.file.conditional_access {
             let c = entry.get_ref();
@@ -85,17 +92,17 @@ impl Config {
         Ok(())
     }
 
-    /// A policy that can shut users out must exclude a break-glass group.
+    /// Every policy must exclude a break-glass group (Entra's advice for
+    /// every policy, not only blocking ones: MFA or an app requirement can
+    /// shut an admin out too).
     fn check_lockout(&self, c: &CaConfig) -> Result<(), ConfigError> {
         let name = c.name.get_ref();
-        let Some(control) = c.grant.get_ref().iter().find(|g| g.can_lock_out()) else { return Ok(()) };
         let break_glass = &self.file.tenant.break_glass;
         if break_glass.is_empty() {
             return Err(self.err(
                 c.name.span(),
                 format!(
-                    "conditional access policy '{name}' requires {} but [tenant] break-glass names no emergency-access group; a policy like this without an excluded break-glass group can lock every admin out of the tenant",
-                    control.key()
+                    "conditional access policy '{name}' needs [tenant] break-glass: every Conditional Access policy must exclude an emergency-access group, or a mistake can lock every admin out of the tenant"
                 ),
                 Some("add break-glass = [\"Break Glass Admins\"] to [tenant] and that group to the policy's exclude"),
             ));
@@ -107,8 +114,7 @@ impl Config {
             return Err(self.err(
                 c.name.span(),
                 format!(
-                    "conditional access policy '{name}' requires {} but excludes no group; without an excluded break-glass group ({}) a mistake can lock every admin out of the tenant",
-                    control.key(),
+                    "conditional access policy '{name}' excludes no group; without an excluded break-glass group ({}) a mistake can lock every admin out of the tenant",
                     listed.join(", ")
                 ),
                 Some("add one of the [tenant] break-glass groups to the policy's exclude"),

@@ -126,9 +126,32 @@ pub(super) fn ca_entry(
         warnings.push(format!("conditional access policy '{}' uses a platform, client app or control mtdhost does not know; not in the export", p.display_name));
         return None;
     }
-    for k in ["locations", "devices", "clientApplications"] {
-        if at(&p.raw, &["conditions", k]).is_some() {
-            skipped.push(k);
+    let nonempty = |path: &[&str]| {
+        at(&p.raw, path).is_some_and(|v| {
+            !v.as_array().is_some_and(Vec::is_empty) && !v.as_str().is_some_and(str::is_empty)
+        })
+    };
+    let unmanaged: [(&[&str], &'static str); 16] = [
+        (&["conditions", "locations"], "locations"),
+        (&["conditions", "devices"], "devices"),
+        (&["conditions", "clientApplications"], "clientApplications"),
+        (&["conditions", "signInRiskLevels"], "signInRiskLevels"),
+        (&["conditions", "userRiskLevels"], "userRiskLevels"),
+        (&["conditions", "servicePrincipalRiskLevels"], "servicePrincipalRiskLevels"),
+        (&["conditions", "insiderRiskLevels"], "insiderRiskLevels"),
+        (&["conditions", "authenticationFlows"], "authenticationFlows"),
+        (&["conditions", "users", "includeGuestsOrExternalUsers"], "includeGuestsOrExternalUsers"),
+        (&["conditions", "users", "excludeGuestsOrExternalUsers"], "excludeGuestsOrExternalUsers"),
+        (&["conditions", "applications", "excludeApplications"], "excludeApplications"),
+        (&["conditions", "applications", "includeUserActions"], "includeUserActions"),
+        (&["conditions", "applications", "applicationFilter"], "applicationFilter"),
+        (&["grantControls", "termsOfUse"], "termsOfUse"),
+        (&["grantControls", "customAuthenticationFactors"], "customAuthenticationFactors"),
+        (&["grantControls", "authenticationStrength"], "authenticationStrength"),
+    ];
+    for (path, what) in unmanaged {
+        if nonempty(path) {
+            skipped.push(what);
         }
     }
     if at(&p.raw, &["conditions", "platforms", "excludePlatforms"])

@@ -126,6 +126,11 @@ pub async fn export_with(
     let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
     let mut warnings: Vec<String> = ca.warnings.iter().map(|w| format!("{w}; not in the export")).collect();
     let mut ca_selected = Vec::new();
+    if conditional_access && tenant.get("break-glass").is_none() {
+        warnings.push(
+            "[tenant] has no break-glass: add your emergency-access groups before planning the exported Conditional Access policies".into(),
+        );
+    }
     for p in &ca.policies {
         if ca_entry::is_ours(p, owner.as_deref()) {
             ca_selected.push(p);
@@ -151,8 +156,7 @@ pub async fn export_with(
     resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
     let ctx = entry::Context { resolver: &resolver, owner: owner.as_deref() };
     let mut out = Vec::new();
-    let mut warnings: Vec<String> =
-        connectors.warnings.iter().map(|w| format!("{w}; not in the export")).collect();
+    warnings.extend(connectors.warnings.iter().map(|w| format!("{w}; not in the export")));
     let mut connector_tables = BTreeMap::new();
     for c in &connectors.connectors {
         let name = connector_entry::name_for(c, connector_names);

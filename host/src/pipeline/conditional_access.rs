@@ -43,11 +43,6 @@ pub struct DesiredCa {
 }
 
 impl DesiredCa {
-    /// Whether the policy can shut users out (and so needs a break-glass exclusion).
-    pub fn can_lock_out(&self) -> bool {
-        self.grant.iter().any(|g| g.can_lock_out())
-    }
-
     /// Whether this policy requires a compliant device on `platform`.
     pub fn requires_compliance_on(&self, platform: Platform) -> bool {
         self.grant.contains(&GrantControl::CompliantDevice)

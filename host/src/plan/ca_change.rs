@@ -26,6 +26,9 @@ pub struct CaChange {
     /// Whether this change starts enforcing the policy (create with `on`, or
     /// an update to `on`): shown highlighted, since it can block sign-ins.
     pub enables_enforcement: bool,
+    /// Whether this change stops enforcing a policy that is `enabled` now
+    /// (back to report-only or off): shown highlighted too.
+    pub stops_enforcement: bool,
     /// What changes, by property path; group lists show names.
     pub settings: Vec<SettingChange>,
     /// For create: the whole policy; for update: the PATCH body (changed top-level parts).
@@ -45,6 +48,7 @@ impl CaChange {
             id: None,
             state_before: None,
             enables_enforcement: false,
+            stops_enforcement: false,
             settings: Vec::new(),
             body: Value::Null,
             origin: Some(d.location.to_string()),
@@ -60,6 +64,7 @@ impl CaChange {
             id: Some(p.id.clone()),
             state_before: Some(p.state.clone()),
             enables_enforcement: false,
+            stops_enforcement: p.state == "enabled",
             settings: Vec::new(),
             body: Value::Null,
             origin: None,

@@ -52,17 +52,18 @@ pub async fn compute_with(
     tenant: &str,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    compute_all(client, policies, connectors, &[], tenant, options).await
+    compute_all(client, policies, connectors, None, tenant, options).await
 }
 
 /// Plans every kind: MTD connector settings, compliance policies and
-/// Conditional Access. The kinds read concurrently; the problems of all of
-/// them are reported together. Only reads.
+/// Conditional Access (`None`: CA is left out — not read, not pruned). The
+/// kinds read concurrently; the problems of all of them are reported
+/// together. Only reads.
 pub async fn compute_all(
     client: &GraphClient,
     policies: &[DesiredPolicy],
     connectors: &[DesiredConnector],
-    conditional_access: &[DesiredCa],
+    conditional_access: Option<&[DesiredCa]>,
     tenant: &str,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
@@ -75,11 +76,11 @@ pub async fn compute_all(
     }
     let mut compliance = CompliancePolicies::new(client, options, policies);
     let mut mtd = MtdConnectors::new(client);
-    let mut ca = ConditionalAccess::new(client, options, policies);
+    let mut ca = ConditionalAccess::new(client, options, policies, conditional_access.is_some());
     let (planned, connector_plan, ca_plan) = tokio::join!(
         plan_kind(&mut compliance, policies),
         plan_kind(&mut mtd, connectors),
-        plan_kind(&mut ca, conditional_access)
+        plan_kind(&mut ca, conditional_access.unwrap_or_default())
     );
     let (planned, connector_plan, ca_plan) = (
         problems_of(planned, &mut problems)?,

@@ -47,22 +47,36 @@ pub(crate) struct ConditionalAccess<'c> {
     /// The compliance policies of the same config, for the link check.
     policies: &'c [DesiredPolicy],
     resolver: Resolver<'c>,
+    /// False when the caller plans no CA at all (then nothing is read or pruned).
+    managed: bool,
+    /// Every policy read, to recognise one of ours renamed in the portal.
+    remote: Vec<RemoteCaPolicy>,
     /// What in the tenant's policies could not be read.
     pub(crate) read_warnings: Vec<String>,
 }
 
 impl<'c> ConditionalAccess<'c> {
-    /// The kind, with nothing read yet.
+    /// The kind, with nothing read yet; `managed` false leaves CA out of the
+    /// plan entirely (no read, no prune).
     pub(crate) fn new(
         client: &'c GraphClient,
         options: &'c PlanOptions,
         policies: &'c [DesiredPolicy],
+        managed: bool,
     ) -> Self {
         let resolver = match &options.directory {
             Some(groups) => Resolver::with_directory(client, groups.clone()),
             None => Resolver::new(client),
         };
-        ConditionalAccess { client, options, policies, resolver, read_warnings: Vec::new() }
+        ConditionalAccess {
+            client,
+            options,
+            policies,
+            resolver,
+            managed,
+            remote: Vec::new(),
+            read_warnings: Vec::new(),
+        }
     }
 }
 
@@ -90,6 +104,28 @@ fn norm(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+/// The object at `path` as read (annotations dropped), or an empty one.
+fn object_at(raw: &Map<String, Value>, path: &[&str]) -> Map<String, Value> {
+    let mut v = raw.get(path[0]);
+    for p in &path[1..] {
+        v = v.and_then(|x| x.get(p));
+    }
+    v.and_then(Value::as_object)
+        .map(|o| o.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// `includeUsers` as the config wants it: `All` or not, and whatever specific
+/// users or guest markers the tenant lists — mtdhost manages only `All`.
+fn users_wanted(raw: &Map<String, Value>, d: &DesiredCa) -> Vec<String> {
+    let mut v: Vec<String> =
+        list_at(raw, &["conditions", "users", "includeUsers"]).into_iter().filter(|u| u != "All").collect();
+    if d.all_users {
+        v.push("All".into());
+    }
+    norm(v)
 }
 
 fn text_at<'a>(raw: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
@@ -216,6 +252,24 @@ impl ConditionalAccess<'_> {
     }
 }
 
+impl ConditionalAccess<'_> {
+    /// A policy of ours whose marker was written for `d`'s name but which
+    /// now has another: renamed in the portal. Creating `d` again would leave
+    /// two policies enforcing the same thing.
+    fn renamed(&self, d: &DesiredCa) -> Option<String> {
+        let owner = d.owner.as_deref()?;
+        let key = marker::key_for(owner, CA_TYPE, &d.display_name);
+        let p = self.remote.iter().find(|p| {
+            p.display_name != d.display_name
+                && matches!(marker::parse(&p.description).1, Ownership::Owned { owner: o, key: k } if o == owner && k == key)
+        })?;
+        Some(format!(
+            "{}: conditional access policy '{}' was renamed in the tenant to '{}' (id {}); rename it back, or rename the config's policy to match — creating it again would leave two",
+            d.location, d.display_name, p.display_name, p.id
+        ))
+    }
+}
+
 /// The ids of `names`; each that resolves to no group or several is a problem.
 async fn group_ids(
     resolver: &mut Resolver<'_>,
@@ -242,7 +296,7 @@ impl ResourceKind for ConditionalAccess<'_> {
     type Change = CaChange;
 
     async fn read_all(&mut self, desired: &[DesiredCa]) -> Result<Vec<RemoteCaPolicy>, PlanError> {
-        if desired.is_empty() && !self.options.prune {
+        if !self.managed || (desired.is_empty() && !self.options.prune) {
             // Nothing to plan and nothing to prune: CA is not read at all, so
             // a config without CA needs no Policy.Read.All.
             return Ok(Vec::new());
@@ -265,6 +319,7 @@ impl ResourceKind for ConditionalAccess<'_> {
             other => other?,
         };
         self.read_warnings.extend(read.warnings);
+        self.remote = read.policies.clone();
         Ok(read.policies)
     }
 
@@ -280,7 +335,7 @@ impl ResourceKind for ConditionalAccess<'_> {
 
     fn match_problems(&self, d: &DesiredCa, found: &[&RemoteCaPolicy]) -> Vec<String> {
         let p = match found {
-            [] => return Vec::new(),
+            [] => return self.renamed(d).into_iter().collect(),
             [p] => p,
             several => {
                 return vec![format!(
@@ -314,11 +369,11 @@ impl ResourceKind for ConditionalAccess<'_> {
         let exclude = group_ids(&mut self.resolver, d, &d.exclude, "exclude", problems).await?;
         let break_glass =
             group_ids(&mut self.resolver, d, &d.break_glass, "[tenant] break-glass", problems).await?;
-        if d.can_lock_out() && !break_glass.is_empty() {
+        if !break_glass.is_empty() {
             let excluded = exclude.iter().any(|e| break_glass.iter().any(|b| b.eq_ignore_ascii_case(e)));
             if !excluded {
                 problems.push(format!(
-                    "{}: conditional access policy '{}' can shut users out but excludes none of the [tenant] break-glass groups ({}); without an emergency-access exclusion a mistake can lock every admin out of the tenant — nothing was changed",
+                    "{}: conditional access policy '{}' excludes none of the [tenant] break-glass groups ({}); without an emergency-access exclusion a mistake can lock every admin out of the tenant — nothing was changed",
                     d.location,
                     d.display_name,
                     d.break_glass.join(", ")
@@ -371,57 +426,63 @@ impl ResourceKind for ConditionalAccess<'_> {
             changed("state", json!(p.state), json!(d.state.graph_name()), &mut c);
             patch.insert("state".into(), json!(d.state.graph_name()));
             c.enables_enforcement = d.state == CaState::On;
+            c.stops_enforcement = p.state == CaState::On.graph_name();
         }
         if p.description != d.description {
             changed("description", json!(p.description), json!(d.description), &mut c);
             patch.insert("description".into(), json!(d.description));
         }
+        // Each changed part is sent as read, with only the managed lists
+        // replaced: whether Graph merges nested objects or replaces them,
+        // what an admin added in the portal (excluded users, roles, guests,
+        // excluded platforms, terms of use) stays.
         let mut conditions = Map::new();
-        let users_before = (
-            list_at(raw, &["conditions", "users", "includeUsers"]),
-            list_at(raw, &["conditions", "users", "includeGroups"]),
-            list_at(raw, &["conditions", "users", "excludeGroups"]),
-        );
-        if users_before.0 != want.include_users {
-            changed(
-                "conditions.users.includeUsers",
-                json!(users_before.0),
-                json!(want.include_users),
-                &mut c,
-            );
+        let users = [
+            ("includeUsers", list_at(raw, &["conditions", "users", "includeUsers"]), users_wanted(raw, d)),
+            (
+                "includeGroups",
+                list_at(raw, &["conditions", "users", "includeGroups"]),
+                want.include_groups.clone(),
+            ),
+            (
+                "excludeGroups",
+                list_at(raw, &["conditions", "users", "excludeGroups"]),
+                want.exclude_groups.clone(),
+            ),
+        ];
+        let mut users_obj = object_at(raw, &["conditions", "users"]);
+        for (k, before, after) in users {
+            if before != after {
+                let show = |v: &Vec<String>| if k == "includeUsers" { json!(v) } else { self.named(v) };
+                changed(&format!("conditions.users.{k}"), show(&before), show(&after), &mut c);
+                users_obj.insert(k.into(), json!(after));
+                conditions.insert("users".into(), Value::Null);
+            }
         }
-        if users_before.1 != want.include_groups {
-            changed(
-                "conditions.users.includeGroups",
-                self.named(&users_before.1),
-                self.named(&want.include_groups),
-                &mut c,
-            );
-        }
-        if users_before.2 != want.exclude_groups {
-            changed(
-                "conditions.users.excludeGroups",
-                self.named(&users_before.2),
-                self.named(&want.exclude_groups),
-                &mut c,
-            );
-        }
-        if users_before
-            != (want.include_users.clone(), want.include_groups.clone(), want.exclude_groups.clone())
-        {
-            conditions.insert("users".into(), want.users());
+        if conditions.contains_key("users") {
+            conditions.insert("users".into(), Value::Object(users_obj));
         }
         let apps = list_at(raw, &["conditions", "applications", "includeApplications"]);
         if apps != want.apps {
             changed("conditions.applications.includeApplications", json!(apps), json!(want.apps), &mut c);
-            conditions.insert("applications".into(), json!({"includeApplications": want.apps}));
+            let mut o = object_at(raw, &["conditions", "applications"]);
+            o.insert("includeApplications".into(), json!(want.apps));
+            conditions.insert("applications".into(), Value::Object(o));
         }
-        let platforms = list_at(raw, &["conditions", "platforms", "includePlatforms"]);
+        // No platforms in the config means every platform: `all` or unset.
+        let every = |v: Vec<String>| if v == ["all"] { Vec::new() } else { v };
+        let platforms = every(list_at(raw, &["conditions", "platforms", "includePlatforms"]));
         if platforms != want.platforms {
             changed("conditions.platforms.includePlatforms", json!(platforms), json!(want.platforms), &mut c);
-            conditions.insert("platforms".into(), want.platforms());
+            let mut o = object_at(raw, &["conditions", "platforms"]);
+            let include =
+                if want.platforms.is_empty() { vec!["all".to_string()] } else { want.platforms.clone() };
+            o.insert("includePlatforms".into(), json!(include));
+            conditions.insert("platforms".into(), Value::Object(o));
         }
-        let clients = list_at(raw, &["conditions", "clientAppTypes"]);
+        // Unset client app types read as [] and mean all.
+        let all_clients = |v: Vec<String>| if v.is_empty() { vec!["all".to_string()] } else { v };
+        let clients = all_clients(list_at(raw, &["conditions", "clientAppTypes"]));
         if clients != want.client_apps {
             changed("conditions.clientAppTypes", json!(clients), json!(want.client_apps), &mut c);
             conditions.insert("clientAppTypes".into(), json!(want.client_apps));
@@ -431,12 +492,21 @@ impl ResourceKind for ConditionalAccess<'_> {
         }
         let controls = list_at(raw, &["grantControls", "builtInControls"]);
         let operator = text_at(raw, &["grantControls", "operator"]).unwrap_or_default().to_string();
-        if controls != want.controls || (operator != want.operator && !want.controls.is_empty()) {
-            changed("grantControls.builtInControls", json!(controls), json!(want.controls), &mut c);
+        if controls != want.controls || operator != want.operator {
+            if controls != want.controls {
+                changed("grantControls.builtInControls", json!(controls), json!(want.controls), &mut c);
+            }
             if operator != want.operator {
                 changed("grantControls.operator", json!(operator), json!(want.operator), &mut c);
             }
-            patch.insert("grantControls".into(), want.grant());
+            let mut o = object_at(raw, &["grantControls"]);
+            o.insert("operator".into(), json!(want.operator));
+            o.insert("builtInControls".into(), json!(want.controls));
+            // An authentication strength is referred to by id only.
+            if let Some(id) = o.get("authenticationStrength").and_then(|a| a.get("id")).cloned() {
+                o.insert("authenticationStrength".into(), json!({ "id": id }));
+            }
+            patch.insert("grantControls".into(), Value::Object(o));
         }
         if patch.is_empty() {
             c.kind = ChangeKind::Unchanged;

@@ -170,6 +170,12 @@ fn ca_text(c: &CaChange, out: &mut String) {
             "    !! turns enforcement ON: sign-ins that do not meet it are blocked from now on (report-only shows who first)"
         );
     }
+    if c.stops_enforcement {
+        let _ = writeln!(
+            out,
+            "    !! stops enforcement: the policy is enabled now and will no longer block sign-ins"
+        );
+    }
     if let Some(o) = &c.origin {
         let _ = writeln!(out, "    from {o}");
     }
@@ -335,6 +341,7 @@ pub fn render_json(plan: &Plan) -> Value {
             "origin": c.origin,
             "state_before": c.state_before,
             "enables_enforcement": c.enables_enforcement,
+            "stops_enforcement": c.stops_enforcement,
             "settings": c.settings.iter().map(|s| json!({"property": s.property, "before": s.before, "after": s.after})).collect::<Vec<_>>(),
             "notes": c.notes,
         })).collect::<Vec<_>>(),

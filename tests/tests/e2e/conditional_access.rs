@@ -157,7 +157,7 @@ async fn the_lockout_guard_refuses_a_policy_without_a_break_glass_exclusion() {
     assert!(err.contains("excludes no group") && err.contains("mtdhost.toml:"), "{err}");
     let path = configs::write_owned(dir.path(), &emu, "contoso", &format!("{MTD_POLICY}{}", ca("")));
     let err = mtdhost::prepare::prepare(&path, false).await.err().unwrap().to_string();
-    assert!(err.contains("[tenant] break-glass names no emergency-access group"), "{err}");
+    assert!(err.contains("needs [tenant] break-glass"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,4 +273,77 @@ async fn exported_conditional_access_plans_no_change() {
     let p = mtdhost::prepare::prepare(&back, false).await.unwrap();
     assert_eq!(p.plan.conditional_access.len(), 1);
     assert!(!p.plan.has_changes(), "{}", plan::render_text(&p.plan));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_an_admin_added_in_the_portal_survives_an_update() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), &emu, "contoso", &ca(""));
+    run(&path, false).await.unwrap();
+    let user = "5a5a5a5a-0001-4000-8000-00000000abcd";
+    emu.with_tenant(|t| {
+        let p = t
+            .conditional_access
+            .iter_mut()
+            .find(|p| p["displayName"] == "Require compliant device for Office 365")
+            .unwrap();
+        p["conditions"]["users"]["excludeUsers"] = json!([user]);
+        p["conditions"]["users"]["includeUsers"] = json!([user]);
+        p["conditions"]["users"]["excludeRoles"] = json!(["62e90394-69f5-4237-9190-012177145e10"]);
+        p["conditions"]["platforms"]["excludePlatforms"] = json!(["windows"]);
+    });
+    emu.clear_requests();
+    assert!(
+        !mtdhost::prepare::prepare(&path, false).await.unwrap().plan.has_changes(),
+        "portal additions are not managed"
+    );
+
+    // A managed change: the users object is sent as read, with only the managed lists replaced.
+    let wider = ca("")
+        .replace("include = [\"MTD - iOS Users\"]", "include = [\"MTD - iOS Users\", \"Executives\"]")
+        .replace("platforms = [\"ios\"]", "platforms = [\"ios\", \"android\"]");
+    let path = config(dir.path(), &emu, "contoso", &wider);
+    run(&path, false).await.unwrap();
+    let w = ca_writes(&emu);
+    assert_eq!(w.len(), 1);
+    let users = &w[0].body.as_ref().unwrap()["conditions"]["users"];
+    assert_eq!(users["excludeUsers"], json!([user]), "{users}");
+    assert_eq!(users["includeUsers"], json!([user]), "{users}");
+    let stored = &stored(&emu, "Require compliant device for Office 365")[0];
+    assert_eq!(stored["conditions"]["users"]["excludeUsers"], json!([user]));
+    assert_eq!(
+        stored["conditions"]["users"]["excludeRoles"],
+        json!(["62e90394-69f5-4237-9190-012177145e10"])
+    );
+    assert_eq!(stored["conditions"]["platforms"]["excludePlatforms"], json!(["windows"]));
+    assert_eq!(stored["conditions"]["platforms"]["includePlatforms"], json!(["android", "iOS"]));
+    assert!(!run(&path, false).await.unwrap().0.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_renamed_in_the_portal_is_not_created_twice_and_stopping_enforcement_is_highlighted() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), &emu, "contoso", &ca("state = \"on\""));
+    let (p, _) = run(&path, false).await.unwrap();
+    assert!(p.conditional_access[0].enables_enforcement, "created enforced only because the config says on");
+    assert!(plan::render_text(&p).contains("!! turns enforcement ON"));
+
+    let path = config(dir.path(), &emu, "contoso", &ca(""));
+    let prepared = mtdhost::prepare::prepare(&path, false).await.unwrap();
+    assert!(prepared.plan.conditional_access[0].stops_enforcement);
+    assert!(plan::render_text(&prepared.plan).contains("!! stops enforcement"));
+
+    emu.with_tenant(|t| {
+        t.conditional_access.iter_mut().for_each(|p| {
+            if p["displayName"] == "Require compliant device for Office 365" {
+                p["displayName"] = json!("Renamed in the portal");
+            }
+        })
+    });
+    emu.clear_requests();
+    let err = mtdhost::prepare::prepare(&path, false).await.err().unwrap().to_string();
+    assert!(err.contains("was renamed in the tenant to 'Renamed in the portal'"), "{err}");
+    assert!(ca_writes(&emu).is_empty());
 }

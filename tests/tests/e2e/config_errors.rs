@@ -315,7 +315,7 @@ fn a_connector_named_twice_or_mapped_differently_is_an_error() {
 
 fn ca(extra: &str) -> String {
     format!(
-        "[tenant]\nemulator = {{}}\nbreak-glass = [\"Break Glass Admins\"]\n\n[[conditional-access]]\nname = \"CA\"\napps = [\"Office365\"]\ninclude = [\"Users\"]\nexclude = [\"Break Glass Admins\"]\n{extra}"
+        "[tenant]\nemulator = {{}}\nowner = \"contoso\"\nbreak-glass = [\"Break Glass Admins\"]\n\n[[conditional-access]]\nname = \"CA\"\napps = [\"Office365\"]\ninclude = [\"Users\"]\nexclude = [\"Break Glass Admins\"]\n{extra}"
     )
 }
 
@@ -338,8 +338,10 @@ fn conditional_access_tables_are_checked() {
     check(&no_exclusion, "name = \"CA\"", "excludes no group");
     let no_break_glass =
         ca("grant = [\"compliant-device\"]\n").replace("break-glass = [\"Break Glass Admins\"]\n", "");
-    check(&no_break_glass, "name = \"CA\"", "[tenant] break-glass names no emergency-access group");
-    // MFA alone cannot shut anyone out for good: no break-glass needed.
+    check(&no_break_glass, "name = \"CA\"", "needs [tenant] break-glass");
+    // Every policy, MFA included: Entra's advice is to exclude break-glass from all of them.
     let mfa = ca("grant = [\"mfa\"]\n").replace("break-glass = [\"Break Glass Admins\"]\n", "");
-    Config::parse(Path::new("mtdhost.toml"), mfa).expect("mfa needs no break-glass");
+    check(&mfa, "name = \"CA\"", "needs [tenant] break-glass");
+    let no_owner = ca("grant = [\"mfa\"]\n").replace("owner = \"contoso\"\n", "");
+    check(&no_owner, "name = \"CA\"", "[[conditional-access]] needs [tenant] owner");
 }
