@@ -2,11 +2,15 @@
 //! v1.0 and beta), answering as Entra does per the Graph docs: POST 201 with
 //! the policy (unset collections `[]`, unset objects `null`), PATCH 204 with
 //! no body (nested objects merge, lists replace), DELETE 204. Bodies are
-//! checked against the policy's schema — an unknown or mis-cased property is
+//! checked against Microsoft's metadata for the CA types, shipped in
+//! `data/graph-conditional-access-names.json` — an unknown or mis-cased property is
 //! "1007: … does not match the schema", naming nothing, as Graph answers —
 //! and against the tenant: group ids must exist, apps are ids or Graph's
 //! special values (display names fail). Rule errors carry no invented error
 //! numbers: the reference documents only 1007's wording.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
@@ -16,67 +20,40 @@ use mtd_model::schema::ApiVersion;
 
 const SCHEMA_ERROR: &str = "1007: Incoming ConditionalAccessPolicy object is null or does not match the schema of ConditionalAccessPolicy type. For more information, please visit https://aka.ms/CAGraphAPI";
 
-const TOP: &[&str] =
-    &["displayName", "description", "state", "conditions", "grantControls", "sessionControls"];
-const CONDITIONS: &[&str] = &[
-    "applications",
-    "users",
-    "platforms",
-    "locations",
-    "clientAppTypes",
-    "clientApplications",
-    "devices",
-    "signInRiskLevels",
-    "userRiskLevels",
-    "servicePrincipalRiskLevels",
-    "insiderRiskLevels",
-    "authenticationFlows",
-];
-const CONDITIONS_BETA: &[&str] = &["agents", "agentContext", "agentIdRiskLevels", "deviceStates"];
-const USERS: &[&str] = &[
-    "includeUsers",
-    "excludeUsers",
-    "includeGroups",
-    "excludeGroups",
-    "includeRoles",
-    "excludeRoles",
-    "includeGuestsOrExternalUsers",
-    "excludeGuestsOrExternalUsers",
-];
-const APPLICATIONS: &[&str] = &[
-    "includeApplications",
-    "excludeApplications",
-    "includeUserActions",
-    "includeAuthenticationContextClassReferences",
-    "applicationFilter",
-];
-const APPLICATIONS_BETA: &[&str] = &["globalSecureAccess", "networkAccess"];
-const PLATFORMS: &[&str] =
-    &["android", "iOS", "windows", "windowsPhone", "macOS", "all", "unknownFutureValue", "linux"];
-const CLIENT_APPS: &[&str] = &[
-    "all",
-    "browser",
-    "mobileAppsAndDesktopClients",
-    "exchangeActiveSync",
-    "easSupported",
-    "other",
-    "unknownFutureValue",
-];
-const CONTROLS: &[&str] = &[
-    "block",
-    "mfa",
-    "compliantDevice",
-    "domainJoinedDevice",
-    "approvedApplication",
-    "compliantApplication",
-    "passwordChange",
-    "unknownFutureValue",
-    "riskRemediation",
-];
-const GRANT: &[&str] =
-    &["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse", "authenticationStrength"];
-const STATES: &[&str] = &["enabled", "disabled", "enabledForReportingButNotEnforced"];
+/// Microsoft's names for the CA types, per version (`data/`).
+const NAMES: &str = include_str!("data/graph-conditional-access-names.json");
+
+/// Set by Entra, never in a body.
+const READ_ONLY: &[&str] = &["id", "createdDateTime", "modifiedDateTime", "templateId"];
 const SPECIAL_APPS: &[&str] = &["All", "Office365", "MicrosoftAdminPortals", "None"];
+
+/// The names Microsoft's metadata lists under `kind`/`name` for `version`.
+fn names(version: ApiVersion, kind: &str, name: &str) -> &'static [String] {
+    static PARSED: OnceLock<Value> = OnceLock::new();
+    static LISTS: OnceLock<BTreeMap<String, Vec<String>>> = OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        let v = PARSED.get_or_init(|| {
+            serde_json::from_str(NAMES)
+                .unwrap_or_else(|e| panic!("the emulator's CA metadata is broken: {e}"))
+        });
+        let mut out = BTreeMap::new();
+        for ver in ["v1.0", "beta"] {
+            for k in ["entityTypes", "complexTypes", "enumTypes"] {
+                for (n, list) in v[ver][k].as_object().into_iter().flatten() {
+                    let items =
+                        list.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string);
+                    out.insert(format!("{ver}/{k}/{n}"), items.collect());
+                }
+            }
+        }
+        out
+    });
+    lists.get(&format!("{}/{kind}/{name}", version.segment())).map(Vec::as_slice).unwrap_or_default()
+}
+
+fn member(version: ApiVersion, kind: &str, name: &str, word: &str) -> bool {
+    names(version, kind, name).iter().any(|n| n == word)
+}
 
 fn schema_error() -> Reply {
     error(400, "BadRequest", SCHEMA_ERROR)
@@ -91,18 +68,11 @@ fn guid(s: &str) -> bool {
 }
 
 /// Only `allowed` keys, in an object (or null).
-fn only<'v>(
-    v: &'v Value,
-    allowed: &[&str],
-    beta_too: &[&str],
-    version: ApiVersion,
-) -> Result<Option<&'v Map<String, Value>>, Reply> {
+fn only<'v>(v: &'v Value, ty: &str, version: ApiVersion) -> Result<Option<&'v Map<String, Value>>, Reply> {
     match v {
         Value::Null => Ok(None),
         Value::Object(o) => {
-            let known =
-                |k: &str| allowed.contains(&k) || (version == ApiVersion::Beta && beta_too.contains(&k));
-            if o.keys().any(|k| !known(k) && !k.starts_with('@')) {
+            if o.keys().any(|k| !k.starts_with('@') && !member(version, "complexTypes", ty, k)) {
                 return Err(schema_error());
             }
             Ok(Some(o))
@@ -111,15 +81,15 @@ fn only<'v>(
     }
 }
 
-/// A list of strings (or null), each one of `members` when given.
-fn words<'v>(v: Option<&'v Value>, members: Option<&[&str]>) -> Result<Vec<&'v str>, Reply> {
+/// A list of strings (or null), each a member of enum `members` when given.
+fn words<'v>(v: Option<&'v Value>, members: Option<(ApiVersion, &str)>) -> Result<Vec<&'v str>, Reply> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => {
             let mut out = Vec::new();
             for i in items {
                 let s = i.as_str().ok_or_else(schema_error)?;
-                if members.is_some_and(|m| !m.contains(&s)) {
+                if members.is_some_and(|(version, e)| !member(version, "enumTypes", e, s)) {
                     return Err(schema_error());
                 }
                 out.push(s);
@@ -132,11 +102,13 @@ fn words<'v>(v: Option<&'v Value>, members: Option<&[&str]>) -> Result<Vec<&'v s
 
 /// Checks a full (POST) or partial (PATCH) body.
 fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Result<(), Reply> {
-    if body.keys().any(|k| !TOP.contains(&k.as_str()) && k != "@odata.type") {
+    let top =
+        |k: &str| member(version, "entityTypes", "conditionalAccessPolicy", k) && !READ_ONLY.contains(&k);
+    if body.keys().any(|k| !top(k) && k != "@odata.type") {
         return Err(schema_error());
     }
     if let Some(s) = body.get("state") {
-        if !s.as_str().is_some_and(|s| STATES.contains(&s)) {
+        if !s.as_str().is_some_and(|s| member(version, "enumTypes", "conditionalAccessPolicyState", s)) {
             return Err(schema_error());
         }
     }
@@ -146,9 +118,9 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
         }
     }
     if let Some(c) = body.get("conditions") {
-        let c = only(c, CONDITIONS, CONDITIONS_BETA, version)?.cloned().unwrap_or_default();
+        let c = only(c, "conditionalAccessConditionSet", version)?.cloned().unwrap_or_default();
         if let Some(u) = c.get("users") {
-            if let Some(u) = only(u, USERS, &[], version)? {
+            if let Some(u) = only(u, "conditionalAccessUsers", version)? {
                 for k in ["includeGroups", "excludeGroups"] {
                     for id in words(u.get(k), None)? {
                         let exists = tenant
@@ -172,7 +144,7 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
             }
         }
         if let Some(a) = c.get("applications") {
-            if let Some(a) = only(a, APPLICATIONS, APPLICATIONS_BETA, version)? {
+            if let Some(a) = only(a, "conditionalAccessApplications", version)? {
                 for k in ["includeApplications", "excludeApplications"] {
                     for app in words(a.get(k), None)? {
                         if !guid(app) && !SPECIAL_APPS.contains(&app) {
@@ -185,19 +157,19 @@ fn check(tenant: &Tenant, version: ApiVersion, body: &Map<String, Value>) -> Res
             }
         }
         if let Some(p) = c.get("platforms") {
-            if let Some(p) = only(p, &["includePlatforms", "excludePlatforms"], &[], version)? {
-                words(p.get("includePlatforms"), Some(PLATFORMS))?;
-                words(p.get("excludePlatforms"), Some(PLATFORMS))?;
+            if let Some(p) = only(p, "conditionalAccessPlatforms", version)? {
+                words(p.get("includePlatforms"), Some((version, "conditionalAccessDevicePlatform")))?;
+                words(p.get("excludePlatforms"), Some((version, "conditionalAccessDevicePlatform")))?;
             }
         }
-        words(c.get("clientAppTypes"), Some(CLIENT_APPS))?;
+        words(c.get("clientAppTypes"), Some((version, "conditionalAccessClientApp")))?;
     }
     if let Some(g) = body.get("grantControls") {
-        if let Some(g) = only(g, GRANT, &[], version)? {
+        if let Some(g) = only(g, "conditionalAccessGrantControls", version)? {
             if g.get("operator").is_some_and(|op| !matches!(op.as_str(), Some("AND" | "OR"))) {
                 return Err(schema_error());
             }
-            words(g.get("builtInControls"), Some(CONTROLS))?;
+            words(g.get("builtInControls"), Some((version, "conditionalAccessGrantControl")))?;
         }
     }
     Ok(())
@@ -332,4 +304,54 @@ pub(crate) fn delete(tenant: &mut Tenant, id: &str) -> Result<Reply, Reply> {
         return Err(not_found(&format!("conditionalAccessPolicy '{id}'")));
     }
     Ok(Reply::empty(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mtd_model::{check_ca_body, CaPlatform, CaState, ClientApp, GrantControl};
+
+    /// The client's words are Microsoft's members, in both versions.
+    #[test]
+    fn the_clients_words_are_microsofts_members() {
+        for v in [ApiVersion::V1, ApiVersion::Beta] {
+            for p in CaPlatform::ALL {
+                assert!(member(v, "enumTypes", "conditionalAccessDevicePlatform", p.graph_name()), "{p:?}");
+            }
+            for g in GrantControl::ALL {
+                assert!(member(v, "enumTypes", "conditionalAccessGrantControl", g.graph_name()), "{g:?}");
+            }
+            for c in ClientApp::ALL {
+                assert!(member(v, "enumTypes", "conditionalAccessClientApp", c.graph_name()), "{c:?}");
+            }
+            for s in [CaState::ReportOnly, CaState::On, CaState::Off] {
+                assert!(member(v, "enumTypes", "conditionalAccessPolicyState", s.graph_name()), "{s:?}");
+            }
+        }
+    }
+
+    /// Every member Microsoft lists for the parts a PATCH sends back as read
+    /// passes the client's check, and a name Microsoft does not list fails it.
+    #[test]
+    fn the_clients_body_check_accepts_microsofts_members_only() {
+        let v = ApiVersion::V1;
+        let object = |ty: &str| -> Value {
+            Value::Object(names(v, "complexTypes", ty).iter().map(|n| (n.clone(), Value::Null)).collect())
+        };
+        let mut body = json!({
+            "conditions": {"users": object("conditionalAccessUsers"), "applications": object("conditionalAccessApplications"),
+                "platforms": object("conditionalAccessPlatforms"), "clientAppTypes": []},
+            "grantControls": object("conditionalAccessGrantControls"),
+        });
+        body["grantControls"]["operator"] = json!("OR");
+        assert_eq!(check_ca_body(&body), Vec::<String>::new());
+        for (part, bad) in
+            [("users", "includeGroup"), ("applications", "includeApps"), ("platforms", "include")]
+        {
+            let mut b = body.clone();
+            b["conditions"][part][bad] = json!([]);
+            assert!(!check_ca_body(&b).is_empty(), "{part}.{bad}");
+            assert!(!member(v, "complexTypes", "conditionalAccessUsers", bad));
+        }
+    }
 }
