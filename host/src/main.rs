@@ -1,5 +1,6 @@
 //! The `mtdhost` binary: parse arguments, set up logging, run, map errors to
-//! exit codes (0 success, 1 error or failed check, 2 bad usage).
+//! exit codes (0 success, 1 error or failed check, 64 bad usage — not 2,
+//! which `plan --detailed-exitcode` reserves for "changes").
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -21,7 +22,8 @@ fn main() {
                     .unwrap_or(&text)
                     .trim_start_matches("error: ");
                 eprintln!("mtdhost: {first} (see mtdhost --help)");
-                std::process::exit(2);
+                // EX_USAGE: a typo in a pipeline must not read as "the plan has changes".
+                std::process::exit(64);
             }
         },
     };

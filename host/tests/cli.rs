@@ -155,9 +155,9 @@ fn bad_arguments_and_files_give_one_line_errors() {
 
     let wrong_pin = "ab".repeat(32);
     let cases: Vec<(Vec<&str>, i32, &str)> = vec![
-        (vec!["plugin", "inspect"], 2, "required"),
-        (vec!["plugin", "frobnicate"], 2, "unrecognized subcommand"),
-        (vec!["plugin", "inspect", "builtin:example", "--output", "yaml"], 2, "invalid value 'yaml'"),
+        (vec!["plugin", "inspect"], 64, "required"),
+        (vec!["plugin", "frobnicate"], 64, "unrecognized subcommand"),
+        (vec!["plugin", "inspect", "builtin:example", "--output", "yaml"], 64, "invalid value 'yaml'"),
         (vec!["plugin", "inspect", "/no/such/plugin.wasm"], 1, "cannot read plugin /no/such/plugin.wasm"),
         (vec!["plugin", "inspect", "builtin:nope"], 1, "no builtin plugin named 'nope'"),
         (vec!["plugin", "inspect", empty.to_str().unwrap()], 1, "is an empty file"),

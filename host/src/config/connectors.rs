@@ -73,7 +73,7 @@ impl Config {
                 return Err(self.err(
                     c.id.span(),
                     format!("[connectors.{name}] id '{id}' is not a connector id (a GUID)"),
-                    Some("`mtdhost connectors -c CONFIG` lists the tenant's connectors and their ids"),
+                    Some("`mtdhost connectors -c FILE` on a config without this table lists the tenant's connectors and their ids"),
                 ));
             }
             if let Some(other) = ids.insert(id.to_ascii_lowercase(), name) {

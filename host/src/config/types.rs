@@ -155,7 +155,7 @@ pub struct TenantConfig {
     /// Intune's 100 per app per tenant).
     pub write_limit: Option<Spanned<i64>>,
     /// Emergency-access (break-glass) groups, by display name or id: every
-    /// Conditional Access policy that can shut users out must exclude one.
+    /// Conditional Access policy must exclude one.
     #[serde(default)]
     pub break_glass: Vec<Spanned<String>>,
 }

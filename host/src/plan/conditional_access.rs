@@ -155,7 +155,15 @@ impl Shape {
             include_groups: norm(r.include.clone()),
             exclude_groups: norm(r.exclude.clone()),
             apps: norm(d.apps.clone()),
-            platforms: norm(d.platforms.clone()),
+            // `all` is the same as listing none: every platform.
+            platforms: {
+                let p = norm(d.platforms.clone());
+                if p.iter().any(|x| x == "all") {
+                    Vec::new()
+                } else {
+                    p
+                }
+            },
             client_apps: norm(d.client_apps.clone()),
             controls: norm(d.grant.iter().map(|g| g.graph_name().to_string()).collect()),
             operator: d.operator.graph_name().to_string(),
@@ -406,6 +414,7 @@ impl ResourceKind for ConditionalAccess<'_> {
                 ("conditions.platforms.includePlatforms", json!(want.platforms)),
                 ("conditions.clientAppTypes", json!(want.client_apps)),
                 ("grantControls.builtInControls", json!(want.controls)),
+                ("grantControls.operator", json!(want.operator)),
             ]
             .into_iter()
             .filter(|(_, after)| after.as_array().is_none_or(|a| !a.is_empty()))

@@ -347,3 +347,29 @@ async fn a_policy_renamed_in_the_portal_is_not_created_twice_and_stopping_enforc
     assert!(err.contains("was renamed in the tenant to 'Renamed in the portal'"), "{err}");
     assert!(ca_writes(&emu).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_platforms_settles_after_one_apply() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let all = ca("").replace("platforms = [\"ios\"]", "platforms = [\"all\"]");
+    let path = config(dir.path(), &emu, "contoso", &all);
+    let (p, _) = run(&path, false).await.unwrap();
+    let body = ca_writes(&emu)[0].body.clone().unwrap();
+    assert_eq!(body["conditions"]["platforms"], Value::Null, "every platform: no platform condition");
+    assert!(
+        p.conditional_access[0].settings.iter().any(|s| s.property == "grantControls.operator"),
+        "the plan shows how controls combine"
+    );
+    assert!(!run(&path, false).await.unwrap().0.has_changes(), "`all` is not re-planned forever");
+    // A portal policy set to "Any device" reads back as includePlatforms ["all"]: the same.
+    emu.with_tenant(|t| {
+        let p = t
+            .conditional_access
+            .iter_mut()
+            .find(|p| p["displayName"] == "Require compliant device for Office 365")
+            .unwrap();
+        p["conditions"]["platforms"] = json!({"includePlatforms": ["all"], "excludePlatforms": []});
+    });
+    assert!(!run(&path, false).await.unwrap().0.has_changes());
+}
