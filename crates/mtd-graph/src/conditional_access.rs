@@ -42,6 +42,15 @@ pub struct CaRead {
     pub warnings: Vec<String>,
 }
 
+impl RemoteCaPolicy {
+    /// The value at `path` (`["conditions", "users", "includeGroups"]`);
+    /// none where Graph gave nothing or `null`.
+    pub fn at(&self, path: &[&str]) -> Option<&Value> {
+        let (first, rest) = path.split_first()?;
+        rest.iter().try_fold(self.raw.get(*first)?, |v, p| v.get(p)).filter(|v| !v.is_null())
+    }
+}
+
 fn parse(v: Value) -> Result<RemoteCaPolicy, String> {
     let Value::Object(raw) = v else {
         return Err(format!("a conditional access policy is not an object: {v}"));

@@ -247,7 +247,8 @@ const APPLICATIONS: &[&str] = &[
 const GRANT: &[&str] =
     &["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse", "authenticationStrength"];
 
-fn is_guid(s: &str) -> bool {
+/// Whether `s` is a GUID in Graph's 8-4-4-4-12 hex form.
+pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| {

@@ -17,7 +17,9 @@ pub mod rules;
 pub mod schema;
 
 pub use action::ActionKind;
-pub use conditional_access::{check_ca_body, CaPlatform, CaState, ClientApp, GrantControl, CA_SPECIAL_APPS};
+pub use conditional_access::{
+    check_ca_body, is_guid, CaPlatform, CaState, ClientApp, GrantControl, CA_SPECIAL_APPS,
+};
 pub use connector::PartnerState;
 pub use connector_settings::{
     check_connector_property, connector_platform, connector_property, connector_version, ConnectorPlatform,

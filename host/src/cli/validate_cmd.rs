@@ -38,17 +38,7 @@ pub(super) fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
             c.apps.join(", ")
         )?;
     }
-    let count = |n: usize, one: &str, many: &str| match n {
-        0 => String::new(),
-        1 => format!(", 1 {one}"),
-        n => format!(", {n} {many}"),
-    };
-    let connectors = count(desired.connectors.len(), "MTD connector", "MTD connectors")
-        + &count(
-            desired.conditional_access.len(),
-            "conditional access policy",
-            "conditional access policies",
-        );
+    let connectors = crate::plan::other_kinds(desired.connectors.len(), desired.conditional_access.len());
     outln!(
         "{}: valid — {} policies from {} plugin(s){connectors}; the tenant was not contacted.",
         config.path.display(),

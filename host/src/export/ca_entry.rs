@@ -49,14 +49,6 @@ fn list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-fn at<'v>(raw: &'v serde_json::Map<String, Value>, path: &[&str]) -> Option<&'v Value> {
-    let mut v = raw.get(path[0]);
-    for p in &path[1..] {
-        v = v.and_then(|x| x.get(p));
-    }
-    v.filter(|v| !v.is_null())
-}
-
 /// Whether `p` is this owner's to export.
 pub(super) fn is_ours(p: &RemoteCaPolicy, owner: Option<&str>) -> bool {
     match marker::parse(&p.description).1 {
@@ -70,10 +62,7 @@ pub(super) fn is_ours(p: &RemoteCaPolicy, owner: Option<&str>) -> bool {
 
 /// Every group id `p` targets.
 pub(super) fn group_ids(p: &RemoteCaPolicy) -> Vec<String> {
-    ["includeGroups", "excludeGroups"]
-        .iter()
-        .flat_map(|k| list(at(&p.raw, &["conditions", "users", k])))
-        .collect()
+    ["includeGroups", "excludeGroups"].iter().flat_map(|k| list(p.at(&["conditions", "users", k]))).collect()
 }
 
 /// The entry for `p`; what cannot be written is pushed to `warnings`.
@@ -95,7 +84,7 @@ pub(super) fn ca_entry(
         Some(n) if unique(n) => n.to_string(),
         _ => id.clone(),
     };
-    let users = |k: &str| list(at(&p.raw, &["conditions", "users", k]));
+    let users = |k: &str| list(p.at(&["conditions", "users", k]));
     let include_users = users("includeUsers");
     let all_users = include_users.iter().any(|u| u == "All");
     if include_users.iter().any(|u| u != "All") {
@@ -107,8 +96,8 @@ pub(super) fn ca_entry(
         }
     }
     let mut words = |path: &[&str], what: &'static str| -> Vec<String> {
-        let v = list(at(&p.raw, path));
-        if v.is_empty() && at(&p.raw, path).is_some_and(|x| !x.is_array()) {
+        let v = list(p.at(path));
+        if v.is_empty() && p.at(path).is_some_and(|x| !x.is_array()) {
             skipped.push(what);
         }
         v
@@ -127,7 +116,7 @@ pub(super) fn ca_entry(
         return None;
     }
     let nonempty = |path: &[&str]| {
-        at(&p.raw, path).is_some_and(|v| {
+        p.at(path).is_some_and(|v| {
             !v.as_array().is_some_and(Vec::is_empty) && !v.as_str().is_some_and(str::is_empty)
         })
     };
@@ -154,13 +143,13 @@ pub(super) fn ca_entry(
             skipped.push(what);
         }
     }
-    if at(&p.raw, &["conditions", "platforms", "excludePlatforms"])
+    if p.at(&["conditions", "platforms", "excludePlatforms"])
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty())
     {
         skipped.push("excludePlatforms");
     }
-    if at(&p.raw, &["sessionControls"]).is_some() {
+    if p.at(&["sessionControls"]).is_some() {
         skipped.push("sessionControls");
     }
     if !skipped.is_empty() {
@@ -170,11 +159,11 @@ pub(super) fn ca_entry(
             skipped.join(", ")
         ));
     }
-    let operator = at(&p.raw, &["grantControls", "operator"]).and_then(Value::as_str).unwrap_or("OR");
+    let operator = p.at(&["grantControls", "operator"]).and_then(Value::as_str).unwrap_or("OR");
     let client_apps = if client_apps == [ClientApp::All] { Vec::new() } else { client_apps };
     Some(CaEntry {
         all_users,
-        apps: list(at(&p.raw, &["conditions", "applications", "includeApplications"])),
+        apps: list(p.at(&["conditions", "applications", "includeApplications"])),
         client_apps,
         description: marker::parse(&p.description).0,
         exclude: users("excludeGroups").iter().map(name_of).collect(),

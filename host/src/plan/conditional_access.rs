@@ -82,16 +82,15 @@ impl<'c> ConditionalAccess<'c> {
 
 /// A list at `path` in a Graph object, normalised for comparing: sorted,
 /// ids lower-cased, null and absent read as empty.
-fn list_at(raw: &Map<String, Value>, path: &[&str]) -> Vec<String> {
-    let mut v = Some(raw.get(path[0]));
-    for p in &path[1..] {
-        v = v.flatten().and_then(|x| x.get(p)).map(Some);
-    }
+fn list_at(p: &RemoteCaPolicy, path: &[&str]) -> Vec<String> {
     norm(
-        v.flatten()
+        p.at(path)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default(),
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
     )
 }
 
@@ -107,33 +106,22 @@ fn norm(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// The object at `path` as read (annotations dropped), or an empty one.
-fn object_at(raw: &Map<String, Value>, path: &[&str]) -> Map<String, Value> {
-    let mut v = raw.get(path[0]);
-    for p in &path[1..] {
-        v = v.and_then(|x| x.get(p));
-    }
-    v.and_then(Value::as_object)
+fn object_at(p: &RemoteCaPolicy, path: &[&str]) -> Map<String, Value> {
+    p.at(path)
+        .and_then(Value::as_object)
         .map(|o| o.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
 }
 
 /// `includeUsers` as the config wants it: `All` or not, and whatever specific
 /// users or guest markers the tenant lists — mtdhost manages only `All`.
-fn users_wanted(raw: &Map<String, Value>, d: &DesiredCa) -> Vec<String> {
+fn users_wanted(p: &RemoteCaPolicy, d: &DesiredCa) -> Vec<String> {
     let mut v: Vec<String> =
-        list_at(raw, &["conditions", "users", "includeUsers"]).into_iter().filter(|u| u != "All").collect();
+        list_at(p, &["conditions", "users", "includeUsers"]).into_iter().filter(|u| u != "All").collect();
     if d.all_users {
         v.push("All".into());
     }
     norm(v)
-}
-
-fn text_at<'a>(raw: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
-    let mut v = raw.get(path[0]);
-    for p in &path[1..] {
-        v = v.and_then(|x| x.get(p));
-    }
-    v.and_then(Value::as_str)
 }
 
 /// The managed parts of a desired policy, in Graph's shape.
@@ -335,7 +323,7 @@ impl ResourceKind for ConditionalAccess<'_> {
         let mut wanted = Wanted::default();
         for p in matched {
             for k in ["includeGroups", "excludeGroups"] {
-                wanted.group_ids.extend(list_at(&p.raw, &["conditions", "users", k]));
+                wanted.group_ids.extend(list_at(p, &["conditions", "users", k]));
             }
         }
         Ok(self.resolver.prefetch(&wanted).await?)
@@ -426,7 +414,6 @@ impl ResourceKind for ConditionalAccess<'_> {
         let mut c = CaChange::blank(d, ChangeKind::Update);
         c.id = Some(p.id.clone());
         c.state_before = Some(p.state.clone());
-        let raw = &p.raw;
         let mut patch = Map::new();
         let changed = |property: &str, before: Value, after: Value, c: &mut CaChange| {
             c.settings.push(SettingChange { property: property.into(), before, after });
@@ -447,19 +434,19 @@ impl ResourceKind for ConditionalAccess<'_> {
         // excluded platforms, terms of use) stays.
         let mut conditions = Map::new();
         let users = [
-            ("includeUsers", list_at(raw, &["conditions", "users", "includeUsers"]), users_wanted(raw, d)),
+            ("includeUsers", list_at(p, &["conditions", "users", "includeUsers"]), users_wanted(p, d)),
             (
                 "includeGroups",
-                list_at(raw, &["conditions", "users", "includeGroups"]),
+                list_at(p, &["conditions", "users", "includeGroups"]),
                 want.include_groups.clone(),
             ),
             (
                 "excludeGroups",
-                list_at(raw, &["conditions", "users", "excludeGroups"]),
+                list_at(p, &["conditions", "users", "excludeGroups"]),
                 want.exclude_groups.clone(),
             ),
         ];
-        let mut users_obj = object_at(raw, &["conditions", "users"]);
+        let mut users_obj = object_at(p, &["conditions", "users"]);
         for (k, before, after) in users {
             if before != after {
                 let show = |v: &Vec<String>| if k == "includeUsers" { json!(v) } else { self.named(v) };
@@ -471,19 +458,19 @@ impl ResourceKind for ConditionalAccess<'_> {
         if conditions.contains_key("users") {
             conditions.insert("users".into(), Value::Object(users_obj));
         }
-        let apps = list_at(raw, &["conditions", "applications", "includeApplications"]);
+        let apps = list_at(p, &["conditions", "applications", "includeApplications"]);
         if apps != want.apps {
             changed("conditions.applications.includeApplications", json!(apps), json!(want.apps), &mut c);
-            let mut o = object_at(raw, &["conditions", "applications"]);
+            let mut o = object_at(p, &["conditions", "applications"]);
             o.insert("includeApplications".into(), json!(want.apps));
             conditions.insert("applications".into(), Value::Object(o));
         }
         // No platforms in the config means every platform: `all` or unset.
         let every = |v: Vec<String>| if v == ["all"] { Vec::new() } else { v };
-        let platforms = every(list_at(raw, &["conditions", "platforms", "includePlatforms"]));
+        let platforms = every(list_at(p, &["conditions", "platforms", "includePlatforms"]));
         if platforms != want.platforms {
             changed("conditions.platforms.includePlatforms", json!(platforms), json!(want.platforms), &mut c);
-            let mut o = object_at(raw, &["conditions", "platforms"]);
+            let mut o = object_at(p, &["conditions", "platforms"]);
             let include =
                 if want.platforms.is_empty() { vec!["all".to_string()] } else { want.platforms.clone() };
             o.insert("includePlatforms".into(), json!(include));
@@ -491,7 +478,7 @@ impl ResourceKind for ConditionalAccess<'_> {
         }
         // Unset client app types read as [] and mean all.
         let all_clients = |v: Vec<String>| if v.is_empty() { vec!["all".to_string()] } else { v };
-        let clients = all_clients(list_at(raw, &["conditions", "clientAppTypes"]));
+        let clients = all_clients(list_at(p, &["conditions", "clientAppTypes"]));
         if clients != want.client_apps {
             changed("conditions.clientAppTypes", json!(clients), json!(want.client_apps), &mut c);
             conditions.insert("clientAppTypes".into(), json!(want.client_apps));
@@ -499,8 +486,9 @@ impl ResourceKind for ConditionalAccess<'_> {
         if !conditions.is_empty() {
             patch.insert("conditions".into(), Value::Object(conditions));
         }
-        let controls = list_at(raw, &["grantControls", "builtInControls"]);
-        let operator = text_at(raw, &["grantControls", "operator"]).unwrap_or_default().to_string();
+        let controls = list_at(p, &["grantControls", "builtInControls"]);
+        let operator =
+            p.at(&["grantControls", "operator"]).and_then(Value::as_str).unwrap_or_default().to_string();
         if controls != want.controls || operator != want.operator {
             if controls != want.controls {
                 changed("grantControls.builtInControls", json!(controls), json!(want.controls), &mut c);
@@ -508,7 +496,7 @@ impl ResourceKind for ConditionalAccess<'_> {
             if operator != want.operator {
                 changed("grantControls.operator", json!(operator), json!(want.operator), &mut c);
             }
-            let mut o = object_at(raw, &["grantControls"]);
+            let mut o = object_at(p, &["grantControls"]);
             o.insert("operator".into(), json!(want.operator));
             o.insert("builtInControls".into(), json!(want.controls));
             // An authentication strength is referred to by id only.

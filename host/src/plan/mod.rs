@@ -32,7 +32,7 @@ pub use compute::{compute, compute_all, compute_with, connector_warnings, PlanOp
 pub use connectors::ConnectorChange;
 use kind::Applicable;
 pub use matching::{Keyed, Matches, PolicyKey};
-pub use render::{render_json, render_text};
+pub use render::{other_kinds, render_json, render_text};
 pub use resolve::{is_guid, Resolver, Wanted};
 
 use crate::graph::schema::{ApiVersion, PolicyType};

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::resolve::Resolver;
-use super::{CaChange, Change, ChangeKind, ConnectorChange, Plan};
+use super::{CaChange, Change, ChangeKind, ConnectorChange, Plan, SettingChange};
 use crate::graph::GraphError;
 use crate::graph::{ActionItem, AssignmentTarget, Target};
 
@@ -108,13 +108,7 @@ fn change_text(plan: &Plan, c: &Change, out: &mut String) {
     if let Some(o) = &c.origin {
         let _ = writeln!(out, "    from {o}");
     }
-    for s in &c.settings {
-        if c.kind == ChangeKind::Create || s.before.is_null() {
-            let _ = writeln!(out, "    {}: {}", s.property, s.after);
-        } else {
-            let _ = writeln!(out, "    {}: {} -> {}", s.property, s.before, s.after);
-        }
-    }
+    settings_text(out, c.kind, &c.settings);
     if let Some(a) = &c.actions {
         list_diff(out, "actions for noncompliance", &a.before, &a.after, |x| action_text(plan, x));
     }
@@ -124,6 +118,29 @@ fn change_text(plan: &Plan, c: &Change, out: &mut String) {
     }
     for n in &c.notes {
         let _ = writeln!(out, "    note: {n}");
+    }
+}
+
+/// ", 1 MTD connector, 2 conditional access policies": the kinds besides
+/// compliance policies in a summary line (empty when there are none).
+pub fn other_kinds(connectors: usize, conditional_access: usize) -> String {
+    let count = |n: usize, one: &str, many: &str| match n {
+        0 => String::new(),
+        1 => format!(", 1 {one}"),
+        n => format!(", {n} {many}"),
+    };
+    count(connectors, "MTD connector", "MTD connectors")
+        + &count(conditional_access, "conditional access policy", "conditional access policies")
+}
+
+/// Each changed setting: its new value, or before -> after for an update.
+fn settings_text(out: &mut String, kind: ChangeKind, settings: &[SettingChange]) {
+    for s in settings {
+        if kind == ChangeKind::Create || s.before.is_null() {
+            let _ = writeln!(out, "    {}: {}", s.property, s.after);
+        } else {
+            let _ = writeln!(out, "    {}: {} -> {}", s.property, s.before, s.after);
+        }
     }
 }
 
@@ -179,13 +196,7 @@ fn ca_text(c: &CaChange, out: &mut String) {
     if let Some(o) = &c.origin {
         let _ = writeln!(out, "    from {o}");
     }
-    for s in &c.settings {
-        if c.kind == ChangeKind::Create || s.before.is_null() {
-            let _ = writeln!(out, "    {}: {}", s.property, s.after);
-        } else {
-            let _ = writeln!(out, "    {}: {} -> {}", s.property, s.before, s.after);
-        }
-    }
+    settings_text(out, c.kind, &c.settings);
     for n in &c.notes {
         let _ = writeln!(out, "    note: {n}");
     }
@@ -229,17 +240,7 @@ pub fn render_text(plan: &Plan) -> String {
             plan.write_count()
         );
     } else {
-        let count = |n: usize, one: &str, many: &str| match n {
-            0 => String::new(),
-            1 => format!(", 1 {one}"),
-            n => format!(", {n} {many}"),
-        };
-        let connectors = count(plan.connectors.len(), "MTD connector", "MTD connectors")
-            + &count(
-                plan.conditional_access.len(),
-                "conditional access policy",
-                "conditional access policies",
-            );
+        let connectors = other_kinds(plan.connectors.len(), plan.conditional_access.len());
         let _ = writeln!(
             out,
             "No changes: the tenant matches the config ({} policies{connectors}).",

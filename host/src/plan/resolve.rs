@@ -11,18 +11,7 @@ use crate::graph::GroupLookup;
 use crate::graph::Named;
 use crate::graph::{GraphClient, GraphError};
 
-/// True for an Entra object id (a GUID).
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
-}
+pub use mtd_model::is_guid;
 
 /// What a plan or export will look up, gathered before reading so it can
 /// be fetched in a few overlapped `$batch`es instead of one GET at a time.
