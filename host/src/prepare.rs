@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::graph::schema::ApiVersion;
 use crate::graph::ClientOptions;
-use crate::pipeline;
+use crate::pipeline::{self, TenantView};
 use crate::plan::{self, Plan};
 use crate::runtime::{
     Cache, Connector, ConnectorState, Group, Platform as WitPlatform, Runtime, TenantContext,
@@ -77,17 +77,35 @@ pub fn load_config(path: &Path) -> Result<Config, JobError> {
     Ok(Config::load(path)?)
 }
 
-/// The context rules see when validating offline.
-pub fn empty_context() -> TenantContext {
-    TenantContext { groups: Vec::new(), connectors: Vec::new(), platforms: Vec::new() }
-}
-
 /// What rules plugins may know about the tenant, and the groups read for it
-/// (the plan resolves names from them instead of asking again).
-async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph::Group>), JobError> {
-    let (groups, connectors) =
-        tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta));
-    let (groups, connectors) = (groups?, connectors?);
+/// (the plan resolves names from them instead of asking again). CA policies
+/// are read only when the config manages CA, so rules need no more
+/// permission than the plan does.
+async fn tenant_view(
+    s: &Session,
+    config: &Config,
+) -> Result<(TenantView, Vec<crate::graph::Group>), JobError> {
+    let read_ca = async {
+        if config.file.conditional_access.is_empty() {
+            return Ok(None);
+        }
+        s.client.read_ca_policies().await.map(Some)
+    };
+    let (groups, connectors, ca) =
+        tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta), read_ca);
+    let (groups, connectors, ca) = (groups?, connectors?, ca?);
+    let conditional_access = match ca {
+        Some(read) => {
+            for w in &read.warnings {
+                tracing::warn!("conditional access (for rules plugins): {w}");
+            }
+            read.policies
+        }
+        None => Vec::new(),
+    };
+    let partners = config.connector_ids();
+    let partner_of =
+        |id: &str| partners.iter().find(|(_, v)| v.eq_ignore_ascii_case(id)).map(|(k, _)| k.clone());
     let state = |s: &PartnerState| match s {
         PartnerState::Unavailable => ConnectorState::Unavailable,
         PartnerState::Available => ConnectorState::Available,
@@ -105,7 +123,7 @@ async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph:
         connectors: connectors
             .into_iter()
             .map(|c| Connector {
-                partner: None,
+                partner: partner_of(&c.id),
                 state: state(&c.partner_state),
                 android_enabled: c.android_enabled,
                 ios_enabled: c.ios_enabled,
@@ -123,7 +141,7 @@ async fn tenant_context(s: &Session) -> Result<(TenantContext, Vec<crate::graph:
             WitPlatform::Windows,
         ],
     };
-    Ok((context, groups))
+    Ok((TenantView { context, conditional_access }, groups))
 }
 
 /// Everything up to and including the plan; reads only.
@@ -168,12 +186,13 @@ pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, J
     // touched; rules need the tenant context, read first. Either way nothing
     // is written before the plan is complete.
     let (session, desired, directory) = if config.file.rules.is_empty() {
-        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &empty_context()))?;
+        let desired =
+            tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &TenantView::offline()))?;
         (session::connect(&config, client_options).await?, desired, None)
     } else {
         let session = session::connect(&config, client_options).await?;
-        let (ctx, groups) = tenant_context(&session).await?;
-        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &ctx))?;
+        let (view, groups) = tenant_view(&session, &config).await?;
+        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &view))?;
         (session, desired, Some(groups))
     };
     let options = plan::PlanOptions {

@@ -1,7 +1,7 @@
 //! # mtd-sdk — write an mtdhost plugin in a few dozen lines
 //!
 //! mtdhost runs plugins as WebAssembly components in a sandbox. This crate holds
-//! the contract they implement (the WIT package `mtd:plugin@0.2.0`, shipped in
+//! the contract they implement (the WIT package `mtd:plugin@0.2.1`, shipped in
 //! `wit/`), ergonomic helpers on its types, and [`export_plugin!`], which turns
 //! a type implementing [`Plugin`] into a component when built for
 //! `wasm32-wasip2`. The same code builds natively, so plugin logic is unit-tested
@@ -89,28 +89,29 @@ mod log;
 mod mapping;
 pub mod partner;
 mod plugin;
+pub mod tenant;
 pub mod time;
 mod types;
 
 pub use bindings::mtd::plugin::types::{
-    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
-    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
-    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
-    ThreatVerdict,
+    Action, ActionType, Assignments, CaPolicy, CaSource, CaState, Capability, ChangeNote, Connector,
+    ConnectorState, DeviceVerdict, Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput,
+    Observation, Platform, PluginInfo, Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext,
+    ThreatLevel, ThreatRecord, ThreatVerdict,
 };
 pub use log::{debug, error, info, trace, warn};
 pub use mapping::{order_key, MappingBuilder};
 pub use plugin::{parse_settings, translate, Plugin};
 
 /// The contract version this SDK implements; written into every plugin's info.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        translate, Action, ActionType, Assignments, Capability, ChangeNote, Diagnostic, DiagnosticSeverity,
-        EventBatch, MappingBuilder, MappingOutput, Platform, Plugin, PluginInfo, Policy, RulesOutput,
-        SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
+        translate, Action, ActionType, Assignments, CaPolicy, Capability, ChangeNote, Diagnostic,
+        DiagnosticSeverity, EventBatch, MappingBuilder, MappingOutput, Platform, Plugin, PluginInfo, Policy,
+        RulesOutput, SeverityTerm, TenantContext, ThreatLevel, ThreatRecord,
     };
 }
 

@@ -112,7 +112,7 @@ pub(crate) fn check_contract(
         };
         match InterfaceName::parse(name) {
             Some(n) if n.package == CONTRACT_PACKAGE => {
-                if !matches!(n.interface, "host" | "types") {
+                if !matches!(n.interface, "host" | "tenant" | "types") {
                     return Err(unsupported("not part of the contract"));
                 }
                 if !n.version.is_some_and(compatible) {
@@ -124,7 +124,11 @@ pub(crate) fn check_contract(
                     return Err(unsupported("only WASI 0.2 is linked, with no capabilities granted"));
                 }
             }
-            _ => return Err(unsupported("plugins may import only mtd:plugin/host and WASI 0.2")),
+            _ => {
+                return Err(unsupported(
+                    "plugins may import only mtd:plugin/host, mtd:plugin/tenant and WASI 0.2",
+                ))
+            }
         }
     }
     Ok(version)
@@ -144,7 +148,8 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert!(compatible("0.2.0"));
+        assert!(compatible("0.2.0"), "0.2.1 only added an import: 0.2.0 plugins still run");
+        assert!(compatible("0.2.1"));
         assert!(compatible("0.2.7"));
         assert!(!compatible("0.1.0"), "0.1 verdicts lack observations: refused, not misread");
         assert!(!compatible("0.3.0"));

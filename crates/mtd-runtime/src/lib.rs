@@ -26,10 +26,10 @@ use std::sync::Arc;
 
 pub use crate::sanitize::clean as sanitize;
 pub use bindings::{
-    Action, ActionType, Assignments, Capability, ChangeNote, Connector, ConnectorState, DeviceVerdict,
-    Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput, Observation, Platform, PluginInfo,
-    Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext, ThreatLevel, ThreatRecord,
-    ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
+    Action, ActionType, Assignments, CaPolicy, CaSource, CaState, Capability, ChangeNote, Connector,
+    ConnectorState, DeviceVerdict, Diagnostic, DiagnosticSeverity, EventBatch, Group, MappingOutput,
+    Observation, Platform, PluginInfo, Policy, RulesOutput, SeverityTerm, StatusVerdict, TenantContext,
+    ThreatLevel, ThreatRecord, ThreatVerdict, CONTRACT_PACKAGE, CONTRACT_VERSION,
 };
 pub use cache::{Cache, CacheOutcome};
 pub use capture::{LINE_COST, MAX_LINE_CHARS};

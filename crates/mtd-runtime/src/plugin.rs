@@ -105,11 +105,20 @@ impl LoadedPlugin {
         out.map_err(|message| self.fail("translate-severity", Failure::Plugin { message }))
     }
 
-    /// Runs compliance rules over the desired policies.
-    pub fn apply_rules(&self, policies: &[Policy], tenant: &TenantContext) -> Result<RulesOutput, CallError> {
+    /// Runs compliance rules over the desired policies. `conditional_access`
+    /// is what the plugin gets if it asks `tenant.conditional-access` (0.2.1).
+    pub fn apply_rules(
+        &self,
+        policies: &[Policy],
+        tenant: &TenantContext,
+        conditional_access: &[CaPolicy],
+    ) -> Result<RulesOutput, CallError> {
         self.require(Capability::ComplianceRules, "apply-rules")?;
-        let out =
-            self.call("apply-rules", |g, s| g.call_apply_rules(s, &self.settings_json, policies, tenant))?;
+        let ca: Arc<[CaPolicy]> = conditional_access.into();
+        let out = self.call("apply-rules", |g, s| {
+            s.data_mut().conditional_access = Some(ca);
+            g.call_apply_rules(s, &self.settings_json, policies, tenant)
+        })?;
         out.map_err(|message| self.fail("apply-rules", Failure::Plugin { message }))
     }
 

@@ -1,5 +1,5 @@
 //! The per-call sandbox: store data with an empty WASI context, captured and
-//! budgeted output, and the `mtd:plugin/host` imports.
+//! budgeted output, and the `mtd:plugin/host` and `mtd:plugin/tenant` imports.
 //!
 //! WASI is linked only because Rust guests built for `wasm32-wasip2` import it
 //! through `std`. The context grants nothing: no preopened directories, no
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{mtd, LogLevel};
+use super::bindings::{mtd, CaPolicy, LogLevel};
 use super::capture::{Capture, CapturePipe, LineSource};
 use super::clock::FrozenClock;
 use super::limits::{Limiter, Limits};
@@ -24,6 +24,9 @@ pub(crate) struct State {
     table: ResourceTable,
     pub limiter: Limiter,
     pub capture: Arc<Mutex<Capture>>,
+    /// What `tenant.conditional-access` answers; set only for `apply-rules`
+    /// calls, so any other call that asks traps.
+    pub conditional_access: Option<Arc<[CaPolicy]>>,
 }
 
 impl State {
@@ -40,7 +43,13 @@ impl State {
             .allow_ip_name_lookup(false)
             .allow_tcp(false)
             .allow_udp(false);
-        State { wasi: builder.build(), table: ResourceTable::new(), limiter: Limiter::new(limits), capture }
+        State {
+            wasi: builder.build(),
+            table: ResourceTable::new(),
+            limiter: Limiter::new(limits),
+            capture,
+            conditional_access: None,
+        }
     }
 
     fn capture(&self) -> std::sync::MutexGuard<'_, Capture> {
@@ -69,5 +78,16 @@ impl mtd::plugin::host::Host for State {
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
         self.capture().log(level, &message);
         Ok(())
+    }
+}
+
+impl mtd::plugin::tenant::Host for State {
+    fn conditional_access(&mut self) -> wasmtime::Result<Vec<CaPolicy>> {
+        match &self.conditional_access {
+            Some(policies) => Ok(policies.to_vec()),
+            None => {
+                Err(wasmtime::Error::msg("tenant.conditional-access is available only during apply-rules"))
+            }
+        }
     }
 }

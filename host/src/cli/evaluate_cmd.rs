@@ -43,7 +43,7 @@ pub struct EvaluateArgs {
 pub(super) fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     let runtime = prepare::plugin_runtime()?;
-    let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;
+    let desired = crate::pipeline::build(&config, &runtime, &crate::pipeline::TenantView::offline())?;
     let mapping: Vec<&str> = desired
         .plugins
         .iter()

@@ -10,7 +10,7 @@ use crate::prepare;
 pub(super) fn validate(args: ConfigArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
     let runtime = prepare::plugin_runtime()?;
-    let desired = crate::pipeline::build(&config, &runtime, &prepare::empty_context())?;
+    let desired = crate::pipeline::build(&config, &runtime, &crate::pipeline::TenantView::offline())?;
     for d in &desired.policies {
         let level =
             d.max_level.map_or("no threat level".to_string(), |l| format!("max threat level {}", l.as_str()));

@@ -4,6 +4,7 @@
 //! each platform type and API version allows. Any failure stops here, before
 //! anything touches the tenant.
 
+mod ca_view;
 mod conditional_access;
 mod connector;
 mod desired;
@@ -19,6 +20,7 @@ pub use desired::{is_managed, DesiredAction, DesiredAssignments, DesiredPolicy, 
 pub use plugins::{load_plugins, resolve_script_file};
 
 use crate::config::{ActionKind, Config, Location, Platform, PolicyConfig};
+use crate::graph::RemoteCaPolicy;
 use crate::runtime::{LoadedPlugin, Runtime, TenantContext, ThreatLevel};
 use mtd_model::rules::{check_policy, ActionShape, PolicyShape, Rule};
 
@@ -60,10 +62,32 @@ impl Desired {
     }
 }
 
+/// What rules plugins may know about the tenant.
+#[derive(Debug, Clone)]
+pub struct TenantView {
+    /// Groups, connectors and platforms (`tenant-context`).
+    pub context: TenantContext,
+    /// The tenant's Conditional Access policies, read when the config
+    /// manages Conditional Access (`tenant.conditional-access`).
+    pub conditional_access: Vec<RemoteCaPolicy>,
+}
+
+impl TenantView {
+    /// What rules see when validating offline: nothing of the tenant.
+    pub fn offline() -> Self {
+        TenantView {
+            context: TenantContext { groups: Vec::new(), connectors: Vec::new(), platforms: Vec::new() },
+            conditional_access: Vec::new(),
+        }
+    }
+}
+
 /// Builds the desired policies. `tenant` is what rules plugins may see
-/// (empty when validating offline).
-pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Result<Desired, PipelineError> {
+/// ([`TenantView::offline`] when validating offline).
+pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantView) -> Result<Desired, PipelineError> {
     let plugins = load_plugins(config, runtime)?;
+    let conditional_access = conditional_access::from_config(config);
+    let ca_seen = ca_view::view(&conditional_access, &tenant.conditional_access, &tenant.context.groups);
     let find = |name: &str| plugins.iter().find(|(n, _)| n == name).map(|(_, p)| p);
     let mut policies = Vec::new();
     for p in &config.file.policies {
@@ -82,7 +106,8 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
             rule.get_ref(),
             plugin,
             policies,
-            tenant,
+            &tenant.context,
+            &ca_seen,
             config.file.rules_may_relax,
             &config.at(rule.span()),
         )?;
@@ -90,12 +115,7 @@ pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantContext) -> Resu
     for d in &policies {
         validate(d)?;
     }
-    Ok(Desired {
-        policies,
-        connectors: connector::from_config(config),
-        conditional_access: conditional_access::from_config(config),
-        plugins,
-    })
+    Ok(Desired { policies, connectors: connector::from_config(config), conditional_access, plugins })
 }
 
 /// The Intune level `p` requires, and a note when it was written in a

@@ -11,8 +11,8 @@ use super::desired::{DesiredAction, DesiredAssignments, DesiredPolicy};
 use super::PipelineError;
 use crate::config::{ActionKind, Location, Platform};
 use crate::runtime::{
-    Action, ActionType, Assignments, DiagnosticSeverity, LoadedPlugin, Platform as WitPlatform, Policy,
-    TenantContext, ThreatLevel,
+    Action, ActionType, Assignments, CaPolicy, DiagnosticSeverity, LoadedPlugin, Platform as WitPlatform,
+    Policy, TenantContext, ThreatLevel,
 };
 
 fn to_wit_platform(p: Platform) -> Option<WitPlatform> {
@@ -97,6 +97,7 @@ pub(super) fn apply(
     plugin: &LoadedPlugin,
     policies: Vec<DesiredPolicy>,
     tenant: &TenantContext,
+    conditional_access: &[CaPolicy],
     may_relax: bool,
     at: &Location,
 ) -> Result<Vec<DesiredPolicy>, PipelineError> {
@@ -106,7 +107,7 @@ pub(super) fn apply(
     let wit_owner = wit.iter().chain(passthrough.iter()).find_map(|d| d.owner.clone());
     let input: Vec<Policy> = wit.iter().filter_map(to_wit).collect();
     let out = plugin
-        .apply_rules(&input, tenant)
+        .apply_rules(&input, tenant, conditional_access)
         .map_err(|e| PipelineError::Rules(format!("{at}: rules '{rule}': {e}")))?;
     let errors: Vec<String> = out
         .diagnostics

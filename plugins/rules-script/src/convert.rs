@@ -124,9 +124,38 @@ pub fn from_value(v: &Value) -> Result<Policy, String> {
     })
 }
 
-/// The tenant as a script sees it.
-pub fn tenant_value(t: &TenantContext) -> Value {
+/// A Conditional Access policy as a script sees it: `platforms` in the
+/// scripts' platform words (the compliance platforms it covers), Graph's own
+/// words kept in `graph_platforms` and `grant`.
+fn ca_value(c: &CaPolicy) -> Value {
+    let group =
+        |g: &mtd_sdk::Group| if g.display_name.is_empty() { g.id.clone() } else { g.display_name.clone() };
     json!({
+        "id": c.id,
+        "name": c.display_name,
+        "source": match c.source { mtd_sdk::CaSource::Config => "config", mtd_sdk::CaSource::Tenant => "tenant" },
+        "state": match c.state {
+            mtd_sdk::CaState::On => "on",
+            mtd_sdk::CaState::Off => "off",
+            mtd_sdk::CaState::ReportOnly => "report-only",
+        },
+        "platforms": PLATFORMS.iter().filter(|(p, _)| c.covers(*p)).map(|(_, n)| *n).collect::<Vec<_>>(),
+        "graph_platforms": c.platforms,
+        "apps": c.apps,
+        "all_users": c.all_users,
+        "include": c.include_groups.iter().map(group).collect::<Vec<_>>(),
+        "exclude": c.exclude_groups.iter().map(group).collect::<Vec<_>>(),
+        "grant": c.grant_controls,
+        "operator": c.grant_operator,
+        "requires_compliant_device": c.requires_compliant_device(),
+        "blocks": c.blocks(),
+    })
+}
+
+/// The tenant as a script sees it.
+pub fn tenant_value(t: &TenantContext, conditional_access: &[CaPolicy]) -> Value {
+    json!({
+        "conditional_access": conditional_access.iter().map(ca_value).collect::<Vec<_>>(),
         "groups": t.groups.iter().map(|g| json!({"id": g.id, "name": g.display_name})).collect::<Vec<_>>(),
         "connectors": t.connectors.iter().map(|c| json!({
             "id": c.id, "state": format!("{:?}", c.state).to_lowercase(),

@@ -93,6 +93,7 @@ pub fn run_rules(
     s: &Settings,
     policies: Vec<Policy>,
     tenant: &TenantContext,
+    conditional_access: &[CaPolicy],
 ) -> Result<RulesOutput, ScriptError> {
     let (ast, rules) = compile(s)?;
     let e = engine(s);
@@ -105,7 +106,7 @@ pub fn run_rules(
             message: e.to_string(),
         })
     };
-    let tenant_dyn = to_dyn(&convert::tenant_value(tenant))?;
+    let tenant_dyn = to_dyn(&convert::tenant_value(tenant, conditional_access))?;
     let mut current: Vec<serde_json::Value> = policies.iter().map(convert::to_value).collect();
     let mut notes = Vec::new();
     for rule in &rules {

@@ -65,7 +65,7 @@ impl Plugin for RulesScript {
         policies: Vec<Policy>,
         tenant: TenantContext,
     ) -> Result<RulesOutput, String> {
-        run_rules(s, policies, &tenant).map_err(|e| e.to_string())
+        run_rules(s, policies, &tenant, &mtd_sdk::tenant::conditional_access()).map_err(|e| e.to_string())
     }
 }
 

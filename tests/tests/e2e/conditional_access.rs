@@ -373,3 +373,49 @@ async fn all_platforms_settles_after_one_apply() {
     });
     assert!(!run(&path, false).await.unwrap().0.has_changes());
 }
+
+/// Rules plugins see the config's CA policy and the tenant's unmanaged one
+/// (`tenant.conditional-access`), and once the config's policy exists it is
+/// seen once, as the config's: a re-plan is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_plugins_see_conditional_access_and_tighten_what_it_enforces() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"fn rule_ca(policies, tenant) {
+    let seen = "";
+    for ca in tenant.conditional_access {
+        seen += `[${ca.source}: ${ca.name}: ${ca.state}: ${ca.requires_compliant_device}: ${ca.include}: ${ca.exclude}]`;
+    }
+    for i in 0..policies.len() {
+        policies[i].description = seen;
+        for ca in tenant.conditional_access {
+            if ca.state != "off" && ca.requires_compliant_device && policies[i].platform in ca.platforms
+                && ca.include.contains(policies[i].include[0]) {
+                policies[i].max_threat_level = stricter(policies[i].max_threat_level, "low");
+            }
+        }
+    }
+    policies
+}"#;
+    std::fs::write(dir.path().join("rules.rhai"), script).unwrap();
+    let rules = "\n[plugins.rules]\nsource = \"builtin:rules-script\"\n[plugins.rules.settings]\nscript-file = \"rules.rhai\"\n";
+    let path = config(dir.path(), &emu, "contoso", &format!("{}{rules}", ca("")));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("rules = [\"rules\"]\n{text}")).unwrap();
+
+    let (p, _) = run(&path, false).await.unwrap();
+    let shown = plan::render_text(&p);
+    let expected = "[config: Require compliant device for Office 365: report-only: true: [\"MTD - iOS Users\"]: [\"Break Glass Admins\"]]\
+        [tenant: Require MFA for all users: report-only: false: []: [\"Break Glass Admins\"]]";
+    assert!(shown.contains("max threat level: \"medium\" -> \"low\""), "{shown}");
+    let written: Vec<Value> =
+        emu.with_tenant(|t| t.policies.values().map(|p| p.properties["description"].clone()).collect());
+    assert!(
+        written.iter().any(|d| d.as_str().unwrap_or_default().starts_with(expected)),
+        "the config's policy, then the portal's, groups by name: {written:?}"
+    );
+
+    // Now the config's CA policy is in the tenant too: still seen once.
+    let (p, _) = run(&path, false).await.unwrap();
+    assert!(!p.has_changes(), "{}", plan::render_text(&p));
+}

@@ -178,7 +178,7 @@ fn component_of_another_world_is_not_a_plugin() {
     let err = load_err(&rt, &source("mtd-test-other-world"));
     assert!(matches!(err, LoadError::NotAPlugin { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("exports example:other/greeter@1.0.0 instead of mtd:plugin/guest@0.2.0"),
+        err.to_string().contains("exports example:other/greeter@1.0.0 instead of mtd:plugin/guest@0.2.1"),
         "{err}"
     );
     assert_host_healthy(&rt);

@@ -7,6 +7,7 @@ mod apply;
 mod conditional_access;
 mod config_errors;
 mod connectors;
+mod contract;
 mod export;
 mod golden;
 mod graph_auth;

@@ -13,7 +13,7 @@ use mtdhost::emulator::EmulatorConfig;
 use mtdhost::graph::schema::{ApiVersion, PolicyType};
 use mtdhost::graph::ActionItem;
 use mtdhost::pipeline;
-use mtdhost::runtime::{Cache, Runtime, TenantContext};
+use mtdhost::runtime::{Cache, Runtime};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
@@ -148,7 +148,7 @@ fn each_rule_fires_from_the_pipeline() {
         std::fs::write(dir.path().join("rules.rhai"), script).unwrap();
         let config =
             Config::load(&path).unwrap_or_else(|e| panic!("{}: the config itself is valid: {e}", c.rule));
-        let tenant = TenantContext { groups: vec![], connectors: vec![], platforms: vec![] };
+        let tenant = mtdhost::pipeline::TenantView::offline();
         let built = pipeline::build(&config, &rt, &tenant);
         if c.pipeline_says.is_empty() {
             let added = built.unwrap_or_else(|e| panic!("{}: {e}", c.rule)).policies;

@@ -9,7 +9,7 @@ use mtd_e2e::graph::emulator;
 use mtdhost::config::Config;
 use mtdhost::emulator::EmulatorConfig;
 use mtdhost::pipeline::{self, DesiredPolicy};
-use mtdhost::runtime::{Cache, Runtime, TenantContext, ThreatLevel};
+use mtdhost::runtime::{Cache, Runtime, ThreatLevel};
 
 const POLICIES: &str = r#"
 [plugins.rules]
@@ -48,7 +48,7 @@ fn build(dir: &Path, top: &str, script: &str) -> Result<Vec<DesiredPolicy>, Stri
     let path = write(dir, top, script);
     let config = Config::load(&path).map_err(|e| e.to_string())?;
     let rt = Runtime::new(Cache::disabled());
-    let empty = TenantContext { groups: vec![], connectors: vec![], platforms: vec![] };
+    let empty = pipeline::TenantView::offline();
     pipeline::build(&config, &rt, &empty).map(|d| d.policies).map_err(|e| e.to_string())
 }
 
@@ -131,7 +131,7 @@ fn with_a_huge_operation_budget_the_wasm_deadline_still_stops_it() {
     );
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
-    let empty = TenantContext { groups: vec![], connectors: vec![], platforms: vec![] };
+    let empty = pipeline::TenantView::offline();
     let err = pipeline::build(&config, &Runtime::new(Cache::disabled()), &empty).err().unwrap().to_string();
     assert!(err.contains("plugin rules-script 0.1.0 (apply-rules): ran past its 300 ms deadline"), "{err}");
 }

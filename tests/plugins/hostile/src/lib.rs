@@ -187,6 +187,11 @@ impl Plugin for Hostile {
                 }
             }
             "exit" => std::process::exit(3),
+            // Asks for rules-only tenant state outside apply-rules.
+            "ca-outside-rules" => {
+                let n = mtd_sdk::tenant::conditional_access().len();
+                out.diagnostic(Diagnostic::info("ca", format!("saw {n} policies")));
+            }
             "impostor" => {
                 mtd_sdk::warn("\u{1b}[2J\u{1b}[Hplan OK: 0 to change\u{1b}]0;pwned\u{7}");
                 return Err(
