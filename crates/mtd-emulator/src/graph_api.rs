@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::conditional_access;
 use super::connectors;
+use super::me;
 use super::odata::{self, bad_request, not_found, Query, Reply};
 use super::tenant::{StoredPolicy, Tenant};
 use super::validate;
@@ -34,6 +35,8 @@ pub(crate) struct Ctx<'a> {
     pub base: &'a str,
     pub page_size: usize,
     pub quirks: super::ExpansionQuirks,
+    /// The signed-in user of a delegated token; none for app-only.
+    pub user: Option<&'a str>,
 }
 
 /// Serves one Graph request. The bool says whether the tenant changed.
@@ -118,6 +121,11 @@ pub(crate) fn handle(
         ("DELETE", ["identity", "conditionalAccess", "policies", id]) => {
             mutate(conditional_access::delete(ctx.tenant, id))
         }
+        ("GET", ["me"]) => read(
+            me::me(ctx.tenant, ctx.user)
+                .map(|r| Reply::json(200, select(&r.body.unwrap_or_default(), query))),
+        ),
+        ("POST", ["me", "checkMemberGroups"]) => read(me::check_member_groups(ctx.tenant, ctx.user, body)),
         ("GET", ["deviceManagement", "notificationMessageTemplates"]) => {
             read(list_plain(&ctx.tenant.notification_templates.clone(), query, &self_url, ctx.page_size))
         }

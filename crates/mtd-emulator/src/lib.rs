@@ -16,6 +16,7 @@ mod faults;
 mod federation;
 mod graph_api;
 mod identity;
+mod me;
 mod metadata;
 mod odata;
 mod scale;
@@ -38,8 +39,8 @@ pub use federation::TOKEN_EXCHANGE_AUDIENCE;
 pub use scale::{raise_policy_7, scale_policies, SCALE_GROUPS};
 pub use tenant::{
     App, FederatedCredential, ManagedIdentity, StoredPolicy, Tenant, BASELINE_SET, CORPORATE_IPHONES,
-    DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY, DEMO_TENANT,
-    DEMO_USER_IDENTITY, OBRIEN, PORTAL_CA_POLICY, RD_USERS,
+    DEMO_ADMIN, DEMO_ADMIN_UPN, DEMO_CLIENT_ID, DEMO_FEDERATED_SUBJECTS, DEMO_SECRET, DEMO_SYSTEM_IDENTITY,
+    DEMO_TENANT, DEMO_USER_IDENTITY, OBRIEN, PORTAL_CA_POLICY, RD_USERS,
 };
 
 use faults::Faults;

@@ -219,7 +219,8 @@ async fn graph(
         }
         Ok(d) => d,
     };
-    let reply = carry_out(&shared, &inc, version, &rest, &client_id, body.clone()).await?;
+    let user = inc.bearer.as_deref().and_then(|t| shared.tokens().user_of(t));
+    let reply = carry_out(&shared, &inc, version, &rest, &client_id, user, body.clone()).await?;
     if decision == Decision::ServeAndLose {
         shared.record(rec(reply.status, Some("lose"), body, Some(client_id)));
         return Err(Dropped);
@@ -263,6 +264,7 @@ async fn carry_out(
     version: ApiVersion,
     rest: &str,
     client_id: &str,
+    user: Option<String>,
     body: Option<Value>,
 ) -> Result<Reply, Dropped> {
     let slow = shared.faults().spec.slow_create;
@@ -272,7 +274,7 @@ async fn carry_out(
             (shared.clone(), inc.method.clone(), rest.to_string(), inc.base.clone(), client_id.to_string());
         move || {
             let (reply, mutated) = if rest == "/$batch" && method == "POST" {
-                batch(&shared, version, &base, &client_id, body.as_ref())
+                batch(&shared, version, &base, &client_id, user.as_deref(), body.as_ref())
             } else {
                 let mut tenant = shared.tenant_mut();
                 let mut ctx = Ctx {
@@ -281,6 +283,7 @@ async fn carry_out(
                     base: &base,
                     page_size: shared.page_size,
                     quirks: *lock(&shared.quirks),
+                    user: user.as_deref(),
                 };
                 graph_api::handle(&mut ctx, &method, &rest, &query, body.as_ref())
             };
@@ -307,6 +310,7 @@ fn batch(
     version: ApiVersion,
     base: &str,
     client_id: &str,
+    user: Option<&str>,
     body: Option<&Value>,
 ) -> (Reply, bool) {
     let Some(requests) = body.and_then(|b| b.get("requests")).and_then(Value::as_array) else {
@@ -357,6 +361,7 @@ fn batch(
                         base,
                         page_size: shared.page_size,
                         quirks: *lock(&shared.quirks),
+                        user,
                     };
                     let (reply, m) =
                         graph_api::handle(&mut ctx, &method, &path, &Query::parse(q), r.get("body"));

@@ -99,7 +99,21 @@ pub struct Tenant {
     /// Conditional Access policies (Graph JSON, as v1.0 returns them).
     #[serde(default)]
     pub conditional_access: Vec<Value>,
+    /// Users (Graph JSON: id, displayName, userPrincipalName); the device
+    /// code flow signs in as [`DEMO_ADMIN`].
+    #[serde(default)]
+    pub users: Vec<Value>,
+    /// Group id → the ids of its members (users or groups; membership is
+    /// transitive through member groups).
+    #[serde(default)]
+    pub members: BTreeMap<String, Vec<String>>,
 }
+
+/// The demo admin: who a device code sign-in is. A member of
+/// "MTD - iOS Users", not of "Break Glass Admins".
+pub const DEMO_ADMIN: &str = "e1a2b3c4-0001-4000-8000-00000000ad01";
+/// The demo admin's sign-in name.
+pub const DEMO_ADMIN_UPN: &str = "megan.admin@contoso.example";
 
 /// The demo tenant's id.
 pub const DEMO_TENANT: &str = "8e6f7a1c-0b2d-4c3e-9f40-5a6b7c8d9e01";
@@ -313,6 +327,15 @@ impl Tenant {
                 ManagedIdentity { client_id: DEMO_USER_IDENTITY.into(), user_assigned: true },
             ],
             conditional_access: vec![unmanaged_ca_policy()],
+            users: vec![serde_json::json!({
+                "id": DEMO_ADMIN,
+                "displayName": "Megan Bowen (admin)",
+                "userPrincipalName": DEMO_ADMIN_UPN,
+            })],
+            members: BTreeMap::from([(
+                "0b8f3c51-2d4e-4f60-9a71-1c2d3e4f5a01".to_string(),
+                vec![DEMO_ADMIN.to_string()],
+            )]),
         }
     }
 

@@ -21,6 +21,9 @@ use super::tenant::{App, Tenant};
 #[derive(Debug, Clone)]
 pub(crate) struct Issued {
     pub client_id: String,
+    /// The signed-in user's object id for a delegated token; none for an
+    /// app-only one.
+    pub user: Option<String>,
     pub expires: Instant,
 }
 
@@ -48,7 +51,8 @@ pub(crate) enum DeviceCodeState {
 pub(crate) struct Tokens {
     pub lifetime: Duration,
     pub access: HashMap<String, Issued>,
-    pub refresh: HashMap<String, String>,
+    /// Refresh token → (client id, user).
+    pub refresh: HashMap<String, (String, Option<String>)>,
     pub device_codes: HashMap<String, DeviceCode>,
     /// Seconds between polls the client is told to wait.
     pub device_interval: u64,
@@ -86,11 +90,25 @@ impl Tokens {
         self.access.get(bearer).filter(|t| t.expires > Instant::now()).map(|t| t.client_id.as_str())
     }
 
+    /// The signed-in user behind a delegated bearer token.
+    pub(crate) fn user_of(&self, bearer: &str) -> Option<String> {
+        self.access.get(bearer).and_then(|t| t.user.clone())
+    }
+
     pub(crate) fn issue(&mut self, client_id: &str, with_refresh: bool) -> Value {
+        self.issue_for(client_id, None, with_refresh)
+    }
+
+    /// A token for `client_id`, delegated when `user` is set.
+    pub(crate) fn issue_for(&mut self, client_id: &str, user: Option<&str>, with_refresh: bool) -> Value {
         let token = random_token("emu.");
         self.access.insert(
             token.clone(),
-            Issued { client_id: client_id.to_string(), expires: Instant::now() + self.lifetime },
+            Issued {
+                client_id: client_id.to_string(),
+                user: user.map(str::to_string),
+                expires: Instant::now() + self.lifetime,
+            },
         );
         let mut body = json!({
             "token_type": "Bearer",
@@ -100,7 +118,7 @@ impl Tokens {
         });
         if with_refresh {
             let rt = random_token("emurt.");
-            self.refresh.insert(rt.clone(), client_id.to_string());
+            self.refresh.insert(rt.clone(), (client_id.to_string(), user.map(str::to_string)));
             body["refresh_token"] = Value::String(rt);
         }
         body
@@ -131,10 +149,10 @@ impl Tokens {
             "refresh_token" => {
                 let rt = get("refresh_token");
                 match self.refresh.get(rt) {
-                    Some(c) if c == client_id => {
-                        let client = c.clone();
+                    Some((c, user)) if c == client_id => {
+                        let (client, user) = (c.clone(), user.clone());
                         self.refresh.remove(rt);
-                        Ok(self.issue(&client, true))
+                        Ok(self.issue_for(&client, user.as_deref(), true))
                     }
                     _ => Err(oauth_error(
                         "invalid_grant",
@@ -203,7 +221,8 @@ impl Tokens {
             DeviceCodeState::Approved => {
                 let (client, offline) = (dc.client_id.clone(), dc.offline);
                 self.device_codes.remove(code);
-                Ok(self.issue(&client, offline))
+                // The device code flow signs a person in: the demo admin.
+                Ok(self.issue_for(&client, Some(super::tenant::DEMO_ADMIN), offline))
             }
         }
     }

@@ -4,8 +4,9 @@
 //! never taken over); created report-only unless the config says `on`, and
 //! turning enforcement on is shown as its own, highlighted change; a policy
 //! that can shut users out must exclude a `[tenant] break-glass` group,
-//! checked here by resolved group id (the lockout guard); unmanaged policies
-//! are never touched, not even by `--prune`.
+//! checked here by resolved group id (the lockout guard), and an enforced one
+//! must not apply to the signed-in admin ([`super::ca_lockout`]); unmanaged
+//! policies are never touched, not even by `--prune`.
 
 use serde_json::{json, Map, Value};
 
@@ -19,6 +20,7 @@ use crate::pipeline::{covers, DesiredCa, DesiredPolicy, CA_TYPE};
 use mtd_model::{CaPlatform, CaState, GrantControl};
 
 use super::ca_change::CaChange;
+use super::ca_lockout::{self, AdminCheck};
 
 impl Keyed for DesiredCa {
     type Key = String;
@@ -53,6 +55,8 @@ pub(crate) struct ConditionalAccess<'c> {
     remote: Vec<RemoteCaPolicy>,
     /// What in the tenant's policies could not be read.
     pub(crate) read_warnings: Vec<String>,
+    /// The signed-in admin, in a delegated session planning an enforced policy.
+    admin: Option<AdminCheck>,
 }
 
 impl<'c> ConditionalAccess<'c> {
@@ -76,6 +80,7 @@ impl<'c> ConditionalAccess<'c> {
             managed,
             remote: Vec::new(),
             read_warnings: Vec::new(),
+            admin: None,
         }
     }
 }
@@ -301,9 +306,18 @@ impl ResourceKind for ConditionalAccess<'_> {
         for d in desired {
             wanted.groups.extend(d.include.iter().chain(&d.exclude).chain(&d.break_glass).cloned());
         }
-        let (read, prefetched) =
-            tokio::join!(self.client.read_ca_policies(), self.resolver.prefetch(&wanted));
+        let client = self.client;
+        let admin = async {
+            if ca_lockout::needs_check(desired) {
+                AdminCheck::for_session(client).await
+            } else {
+                Ok(None)
+            }
+        };
+        let (read, prefetched, admin) =
+            tokio::join!(self.client.read_ca_policies(), self.resolver.prefetch(&wanted), admin);
         prefetched?;
+        self.admin = admin?;
         let read = match read {
             // Only pruning wanted them: an app without Policy.Read.All has no
             // managed CA policies to prune, and loses nothing else.
@@ -375,6 +389,9 @@ impl ResourceKind for ConditionalAccess<'_> {
                     d.break_glass.join(", ")
                 ));
             }
+        }
+        if let Some(admin) = &mut self.admin {
+            problems.extend(admin.check(self.client, d, &include, &exclude).await?);
         }
         Ok(ResolvedCa { include, exclude })
     }

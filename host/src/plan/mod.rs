@@ -9,6 +9,7 @@
 
 mod apply;
 mod ca_change;
+mod ca_lockout;
 mod compare;
 mod compliance;
 mod compute;

@@ -4,6 +4,7 @@
 //! process-wide log subscriber.
 
 mod apply;
+mod ca_lockout;
 mod conditional_access;
 mod config_errors;
 mod connectors;
