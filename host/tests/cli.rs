@@ -42,13 +42,13 @@ fn inspect_text_and_json() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("name:         example\n"));
     assert!(r.stdout.contains("capabilities: threat-mapping\n"));
-    assert!(r.stdout.contains("contract:     mtd:plugin 0.2.0\n"));
+    assert!(r.stdout.contains("contract:     mtd:plugin 0.2.1\n"));
 
     let r = mtdhost(&["plugin", "inspect", "builtin:example", "--output", "json"], cache.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["name"], "example");
-    assert_eq!(v["contract_version"], "0.2.0");
+    assert_eq!(v["contract_version"], "0.2.1");
     assert_eq!(v["capabilities"][0], "threat-mapping");
     assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
 }

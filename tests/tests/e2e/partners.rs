@@ -305,7 +305,7 @@ fn malformed_records_are_named_by_number() {
 fn every_partner_plugin_inspects_cleanly() {
     for name in ["lookout", "zimperium", "jamf", "defender", "checkpoint", "generic", "example"] {
         let p = load(name, if name == "generic" { r#"{"severities":{"High":"high"}}"# } else { "{}" });
-        assert_eq!(p.info().contract_version, "0.2.0");
+        assert_eq!(p.info().contract_version, mtdhost::runtime::CONTRACT_VERSION);
         assert!(p.has(mtdhost::runtime::Capability::ThreatMapping));
         assert!(!p.severity_vocabulary().unwrap().is_empty(), "{name}");
     }
