@@ -54,7 +54,8 @@ impl CaPolicy {
     }
 
     /// Grants access only to compliant devices (alone, or with every other
-    /// control when the operator is AND; with OR another control may do).
+    /// control when the operator is AND; with OR another control — MFA, an
+    /// authentication strength, terms of use — may do instead).
     pub fn requires_compliant_device(&self) -> bool {
         let has = self.grant_controls.iter().any(|c| c == "compliantDevice");
         has && (self.grant_operator.eq_ignore_ascii_case("AND") || self.grant_controls.len() == 1)
@@ -66,21 +67,25 @@ impl CaPolicy {
     }
 
     /// Whether the policy's platform condition includes compliance platform
-    /// `p`. No platform condition, or "all", includes every platform.
+    /// `p`: no platform condition, or "all", includes every platform, and an
+    /// excluded platform is taken out again.
     pub fn covers(&self, p: Platform) -> bool {
-        if self.platforms.is_empty() {
-            return true;
-        }
-        self.platforms.iter().any(|name| match name.as_str() {
-            "all" => true,
-            "android" => {
-                matches!(p, Platform::Android | Platform::AndroidWorkProfile | Platform::AndroidDeviceOwner)
-            }
-            "iOS" => p == Platform::Ios,
-            "macOS" => p == Platform::Macos,
-            "windows" => p == Platform::Windows,
-            _ => false,
-        })
+        let names = |list: &[String]| {
+            list.iter().any(|name| match name.as_str() {
+                "all" => true,
+                "android" => {
+                    matches!(
+                        p,
+                        Platform::Android | Platform::AndroidWorkProfile | Platform::AndroidDeviceOwner
+                    )
+                }
+                "iOS" => p == Platform::Ios,
+                "macOS" => p == Platform::Macos,
+                "windows" => p == Platform::Windows,
+                _ => false,
+            })
+        };
+        (self.platforms.is_empty() || names(&self.platforms)) && !names(&self.exclude_platforms)
     }
 
     /// Whether the policy names group `g` (display name or id) among the
@@ -106,12 +111,16 @@ mod tests {
             source: CaSource::Config,
             state: CaState::ReportOnly,
             platforms: platforms.iter().map(|s| s.to_string()).collect(),
+            exclude_platforms: Vec::new(),
             apps: vec!["Office365".into()],
+            exclude_apps: Vec::new(),
             all_users: false,
             include_groups: vec![Group { id: String::new(), display_name: "MTD - iOS Users".into() }],
             exclude_groups: Vec::new(),
             include_users: Vec::new(),
             exclude_users: Vec::new(),
+            include_roles: Vec::new(),
+            exclude_roles: Vec::new(),
             grant_controls: grant.iter().map(|s| s.to_string()).collect(),
             grant_operator: operator.into(),
         }
@@ -123,6 +132,11 @@ mod tests {
         assert!(policy(&["compliantDevice", "mfa"], "AND", &[]).requires_compliant_device());
         assert!(!policy(&["compliantDevice", "mfa"], "OR", &[]).requires_compliant_device());
         assert!(!policy(&["mfa"], "AND", &[]).requires_compliant_device());
+        let strength = ["compliantDevice", "authenticationStrength:00000000-0000-0000-0000-000000000004"];
+        assert!(
+            !policy(&strength, "OR", &[]).requires_compliant_device(),
+            "phishing-resistant MFA may do instead"
+        );
     }
 
     #[test]
@@ -131,6 +145,9 @@ mod tests {
         assert!(p.covers(Platform::Ios) && p.covers(Platform::AndroidWorkProfile));
         assert!(!p.covers(Platform::Windows));
         assert!(policy(&["block"], "OR", &[]).covers(Platform::Macos));
+        let mut all_but_ios = policy(&["block"], "OR", &["all"]);
+        all_but_ios.exclude_platforms = vec!["iOS".into()];
+        assert!(all_but_ios.covers(Platform::Windows) && !all_but_ios.covers(Platform::Ios));
         assert!(p.includes_group("MTD - iOS Users") && !p.includes_group("Everyone else"));
     }
 

@@ -133,6 +133,11 @@ impl GraphClient {
         GraphClient { http, endpoints, tokens, options, pacer, in_flight }
     }
 
+    /// Who the client's tokens act as.
+    pub fn principal(&self) -> super::auth::Principal {
+        self.tokens.principal()
+    }
+
     /// The endpoints it talks to.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints

@@ -1,14 +1,19 @@
-//! Who is signed in: `GET /me` and `POST /me/checkMemberGroups` (v1.0). Only
-//! a delegated token has a user; with an app-only token Graph answers 400
-//! ("/me request is only valid with delegated authentication flow"), which
-//! reads here as "no signed-in user", not as an error.
+//! Who is signed in: `GET /me` and `POST /me/checkMemberGroups` (v1.0;
+//! delegated permission User.Read is enough for both). Only a delegated
+//! token has a user. An app-only credential is not asked at all; for a token
+//! obtained elsewhere, Graph's 400 "/me request is only valid with delegated
+//! authentication flow" is the one answer that means "app-only". Any other
+//! failure is an error: the caller cannot tell who is signed in.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::auth::Principal;
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::schema::ApiVersion;
+
+const APP_ONLY: &str = "only valid with delegated authentication flow";
 
 /// The signed-in user of a delegated session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +25,20 @@ pub struct SignedInUser {
 }
 
 impl GraphClient {
-    /// The signed-in user, or none when the token is app-only.
+    /// The signed-in user, or none when the session is app-only.
     pub async fn signed_in_user(&self) -> Result<Option<SignedInUser>, GraphError> {
+        if self.principal() == Principal::App {
+            return Ok(None);
+        }
         let url = self.endpoint(ApiVersion::V1, &["me"], &[("$select", "id,userPrincipalName")])?;
         let r = match self.request(Method::GET, &url, None).await {
             Ok(r) => r,
-            // App-only: Graph says so with 400; some tenants answer 403 or 404.
-            Err(e) if matches!(e.status(), Some(400 | 403 | 404)) => {
-                tracing::debug!("no signed-in user ({e})");
+            Err(e)
+                if self.principal() == Principal::Unknown
+                    && e.status() == Some(400)
+                    && e.to_string().contains(APP_ONLY) =>
+            {
+                tracing::debug!("the token is app-only: no signed-in user");
                 return Ok(None);
             }
             Err(e) => return Err(e),

@@ -18,7 +18,7 @@ use wasmtime_wasi::p2::{DynPollable, Pollable};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiView};
 
 /// The WASI interface whose timer functions are replaced. wasmtime's linker
-/// matches guests built against any 0.2.x version to this one.
+/// matches guests built against any WASI 0.2.x version to this one.
 const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
 /// A clock that always reads the Unix epoch: plugins get no time source.

@@ -3,7 +3,7 @@
 //!
 //! Checking the component's import and export names before instantiation is
 //! what turns wasmtime's linker errors into "built for mtd:plugin 2.0.0; this
-//! host supports 0.2.x".
+//! host supports mtd:plugin 0.2.0 to 0.2.1".
 
 use wasmtime::component::Component;
 use wasmtime::Engine;
@@ -50,28 +50,35 @@ impl<'a> InterfaceName<'a> {
 }
 
 /// True if a guest built for `version` can run on this host (semver: same
-/// major, and for 0.x the same minor).
+/// major, and for 0.x the same minor; a later patch may import what this host
+/// does not have, so only patches up to ours).
 pub(crate) fn compatible(version: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64)> {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
         let mut parts = v.split(['.', '-', '+']);
-        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
     };
     match (parse(version), parse(CONTRACT_VERSION)) {
-        (Some((0, minor)), Some((0, ours))) => minor == ours,
-        (Some((major, _)), Some((ours, _))) => major == ours,
+        (Some((0, minor, patch)), Some((0, our_minor, our_patch))) => {
+            minor == our_minor && patch <= our_patch
+        }
+        (Some((major, minor, patch)), Some((ours, our_minor, our_patch))) => {
+            major == ours && (minor, patch) <= (our_minor, our_patch)
+        }
         _ => false,
     }
 }
 
-/// The supported contract line, as shown in errors: `mtd:plugin 0.1.x`.
+/// The supported contract versions, as shown in errors:
+/// `mtd:plugin 0.2.0 to 0.2.1`.
 pub fn supported_line() -> String {
     let mut parts = CONTRACT_VERSION.split('.');
     let major = parts.next().unwrap_or("0");
     let minor = parts.next().unwrap_or("0");
-    if major == "0" {
-        format!("{CONTRACT_PACKAGE} {major}.{minor}.x")
+    let first = if major == "0" { format!("0.{minor}.0") } else { format!("{major}.0.0") };
+    if first == CONTRACT_VERSION {
+        format!("{CONTRACT_PACKAGE} {CONTRACT_VERSION}")
     } else {
-        format!("{CONTRACT_PACKAGE} {major}.x")
+        format!("{CONTRACT_PACKAGE} {first} to {CONTRACT_VERSION}")
     }
 }
 
@@ -150,12 +157,12 @@ mod tests {
     fn versions() {
         assert!(compatible("0.2.0"), "0.2.1 only added an import: 0.2.0 plugins still run");
         assert!(compatible("0.2.1"));
-        assert!(compatible("0.2.7"));
+        assert!(!compatible("0.2.7"), "a later patch may import what this host lacks");
         assert!(!compatible("0.1.0"), "0.1 verdicts lack observations: refused, not misread");
         assert!(!compatible("0.3.0"));
         assert!(!compatible("2.0.0"));
         assert!(!compatible("junk"));
-        assert_eq!(supported_line(), "mtd:plugin 0.2.x");
+        assert_eq!(supported_line(), "mtd:plugin 0.2.0 to 0.2.1");
         let n = InterfaceName::parse("mtd:plugin/guest@0.1.0").unwrap();
         assert_eq!((n.package, n.interface, n.version), ("mtd:plugin", "guest", Some("0.1.0")));
     }

@@ -43,19 +43,23 @@ fn groups(refs: &[String], known: &[Group]) -> Vec<Group> {
         .collect()
 }
 
-fn from_desired(d: &DesiredCa, known: &[Group]) -> CaPolicy {
+fn from_desired(d: &DesiredCa, id: Option<&str>, known: &[Group]) -> CaPolicy {
     CaPolicy {
-        id: String::new(),
+        id: id.unwrap_or_default().to_string(),
         display_name: d.display_name.clone(),
         source: CaSource::Config,
         state: wit_state(d.state),
         platforms: d.platforms.clone(),
+        exclude_platforms: Vec::new(),
         apps: d.apps.clone(),
+        exclude_apps: Vec::new(),
         all_users: d.all_users,
         include_groups: groups(&d.include, known),
         exclude_groups: groups(&d.exclude, known),
         include_users: Vec::new(),
         exclude_users: Vec::new(),
+        include_roles: Vec::new(),
+        exclude_roles: Vec::new(),
         grant_controls: d.grant.iter().map(|g| g.graph_name().to_string()).collect(),
         grant_operator: d.operator.graph_name().to_string(),
     }
@@ -65,6 +69,25 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default()
+}
+
+/// Every grant control: the built-in ones by name, then authentication
+/// strength, terms of use and custom factors, so none that can stand in for
+/// a compliant device is hidden.
+fn controls(r: &RemoteCaPolicy) -> Vec<String> {
+    let mut out = strings(r.at(&["grantControls", "builtInControls"]));
+    if let Some(id) = r.at(&["grantControls", "authenticationStrength", "id"]).and_then(Value::as_str) {
+        out.push(format!("authenticationStrength:{id}"));
+    }
+    out.extend(
+        strings(r.at(&["grantControls", "termsOfUse"])).into_iter().map(|t| format!("termsOfUse:{t}")),
+    );
+    out.extend(
+        strings(r.at(&["grantControls", "customAuthenticationFactors"]))
+            .into_iter()
+            .map(|f| format!("customAuthenticationFactors:{f}")),
+    );
+    out
 }
 
 fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
@@ -81,13 +104,17 @@ fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
         source: CaSource::Tenant,
         state,
         platforms: strings(r.at(&["conditions", "platforms", "includePlatforms"])),
+        exclude_platforms: strings(r.at(&["conditions", "platforms", "excludePlatforms"])),
         apps: strings(r.at(&["conditions", "applications", "includeApplications"])),
+        exclude_apps: strings(r.at(&["conditions", "applications", "excludeApplications"])),
         all_users: include_users.iter().any(|u| u.eq_ignore_ascii_case("All")),
         include_groups: groups(&users("includeGroups"), known),
         exclude_groups: groups(&users("excludeGroups"), known),
         include_users: include_users.into_iter().filter(|u| !u.eq_ignore_ascii_case("All")).collect(),
         exclude_users: users("excludeUsers"),
-        grant_controls: strings(r.at(&["grantControls", "builtInControls"])),
+        include_roles: users("includeRoles"),
+        exclude_roles: users("excludeRoles"),
+        grant_controls: controls(r),
         grant_operator: r
             .at(&["grantControls", "operator"])
             .and_then(Value::as_str)
@@ -96,26 +123,39 @@ fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
     }
 }
 
-/// True if `r` is the tenant's copy of a policy the config declares: same
-/// name, and this owner's marker for that name.
-fn declared(r: &RemoteCaPolicy, desired: &[DesiredCa]) -> bool {
-    let Ownership::Owned { owner, key } = marker::parse(&r.description).1 else {
+/// True if `r` is the tenant's copy of `d`: same name, and this owner's
+/// marker for that name (or the old plain marker, for a config without an
+/// owner — the plan matches them the same way).
+fn is_copy_of(r: &RemoteCaPolicy, d: &DesiredCa) -> bool {
+    if d.display_name != r.display_name {
         return false;
-    };
-    desired.iter().any(|d| {
-        d.display_name == r.display_name
-            && d.owner.as_deref() == Some(owner.as_str())
-            && marker::key_for(&owner, CA_TYPE, &d.display_name) == key
-    })
+    }
+    match marker::parse(&r.description).1 {
+        Ownership::Owned { owner, key } => {
+            d.owner.as_deref() == Some(owner.as_str())
+                && marker::key_for(&owner, CA_TYPE, &d.display_name) == key
+        }
+        Ownership::Legacy => d.owner.is_none(),
+        Ownership::Unmanaged => false,
+    }
 }
 
-/// The policies a rules plugin sees: the config's first, in file order, then
-/// the tenant's that the config does not declare, in the tenant's order.
+/// The policies a rules plugin sees: the config's first, in file order (with
+/// the id of the tenant's copy once it exists), then the tenant's that the
+/// config does not declare, in the tenant's order.
 pub(super) fn view(desired: &[DesiredCa], tenant: &[RemoteCaPolicy], known: &[Group]) -> Vec<CaPolicy> {
     desired
         .iter()
-        .map(|d| from_desired(d, known))
-        .chain(tenant.iter().filter(|r| !declared(r, desired)).map(|r| from_remote(r, known)))
+        .map(|d| {
+            let id = tenant.iter().find(|r| is_copy_of(r, d)).map(|r| r.id.as_str());
+            from_desired(d, id, known)
+        })
+        .chain(
+            tenant
+                .iter()
+                .filter(|r| !desired.iter().any(|d| is_copy_of(r, d)))
+                .map(|r| from_remote(r, known)),
+        )
         .collect()
 }
 
@@ -149,7 +189,9 @@ mod tests {
                 "applications": {"includeApplications": ["Office365"]},
                 "platforms": null
             },
-            "grantControls": {"operator": "AND", "builtInControls": ["compliantDevice", "mfa"]}
+            "grantControls": {"operator": "AND", "builtInControls": ["compliantDevice", "mfa"],
+                "termsOfUse": null, "customAuthenticationFactors": [],
+                "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA"}}
         }));
         let known =
             [Group { id: "11111111-1111-4111-8111-111111111111".into(), display_name: "Break Glass".into() }];
@@ -161,7 +203,12 @@ mod tests {
         assert!(p.all_users && p.include_users.is_empty() && p.include_groups.is_empty());
         assert!(p.platforms.is_empty(), "no platform condition: every platform");
         assert_eq!(p.exclude_groups[0].display_name, "Break Glass");
-        assert_eq!(p.grant_controls, ["compliantDevice", "mfa"]);
+        assert_eq!(
+            p.grant_controls,
+            ["compliantDevice", "mfa", "authenticationStrength:00000000-0000-0000-0000-000000000004"],
+            "a control that can stand in for compliance is never hidden"
+        );
+        assert!(p.exclude_platforms.is_empty() && p.include_roles.is_empty());
         assert_eq!(p.grant_operator, "AND");
         assert_eq!(p.display_name, "Require compliant device & 'MFA'");
     }

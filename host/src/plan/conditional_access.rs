@@ -20,7 +20,7 @@ use crate::pipeline::{covers, DesiredCa, DesiredPolicy, CA_TYPE};
 use mtd_model::{CaPlatform, CaState, GrantControl};
 
 use super::ca_change::CaChange;
-use super::ca_lockout::{self, AdminCheck};
+use super::ca_lockout::{self, AdminCheck, Finding};
 
 impl Keyed for DesiredCa {
     type Key = String;
@@ -391,7 +391,17 @@ impl ResourceKind for ConditionalAccess<'_> {
             }
         }
         if let Some(admin) = &mut self.admin {
-            problems.extend(admin.check(self.client, d, &include, &exclude).await?);
+            // The tenant's copy of this policy, when it exists (a duplicate
+            // name or someone else's policy stops the plan in match_problems).
+            let current = self.remote.iter().find(|r| {
+                r.display_name == d.display_name
+                    && matches!(marker::parse(&r.description).1, Ownership::Owned { .. } | Ownership::Legacy)
+            });
+            match admin.check(self.client, d, &include, &exclude, current).await? {
+                Finding::Fine => {}
+                Finding::Problem(p) => problems.push(p),
+                Finding::Warning(w) => self.read_warnings.push(w),
+            }
         }
         Ok(ResolvedCa { include, exclude })
     }

@@ -167,7 +167,10 @@ fn incompatible_contract_version_is_explained() {
     let err = load_err(&rt, &source("mtd-test-future-contract"));
     assert!(matches!(err, LoadError::IncompatibleContract { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.ends_with("was built for mtd:plugin 2.0.0; this host supports mtd:plugin 0.2.x"), "{msg}");
+    assert!(
+        msg.ends_with("was built for mtd:plugin 2.0.0; this host supports mtd:plugin 0.2.0 to 0.2.1"),
+        "{msg}"
+    );
     assert!(!msg.contains("linker") && !msg.contains("import"), "{msg}");
     assert_host_healthy(&rt);
 }

@@ -84,6 +84,31 @@ pub enum Credential {
     },
 }
 
+/// Who a sign-in acts as: the app itself, or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// App-only: client secret, certificate, workload or managed identity.
+    App,
+    /// Delegated: a person signed in (device code).
+    User,
+    /// A token obtained elsewhere: either.
+    Unknown,
+}
+
+impl Credential {
+    /// Who tokens from this credential act as.
+    pub fn principal(&self) -> Principal {
+        match self {
+            Credential::ClientSecret { .. }
+            | Credential::Certificate { .. }
+            | Credential::WorkloadIdentity { .. }
+            | Credential::ManagedIdentity { .. } => Principal::App,
+            Credential::DeviceCode { .. } => Principal::User,
+            Credential::Bearer(_) => Principal::Unknown,
+        }
+    }
+}
+
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -202,6 +227,11 @@ impl TokenProvider {
     /// A provider that signs in with `credential` on first use.
     pub fn new(credential: Credential, endpoints: Endpoints, http: reqwest::Client) -> Self {
         TokenProvider { credential, endpoints, http, cache: Mutex::new(None) }
+    }
+
+    /// Who the tokens act as.
+    pub fn principal(&self) -> Principal {
+        self.credential.principal()
     }
 
     /// A valid access token, from the cache or freshly obtained.
