@@ -14,7 +14,7 @@ use super::model::Group;
 use super::query::{display_name_eq, relative};
 use super::schema::ApiVersion;
 
-const GROUP_FIELDS: &str = "id,displayName,securityEnabled";
+pub(crate) const GROUP_FIELDS: &str = "id,displayName,securityEnabled";
 
 /// Result of looking a group up by display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +40,12 @@ fn decode(path: &str, reason: String) -> GraphError {
     GraphError::Decode { method: "GET".into(), path: path.into(), reason }
 }
 
-fn group(v: Value, path: &str) -> Result<Group, GraphError> {
+pub(crate) fn group(v: Value, path: &str) -> Result<Group, GraphError> {
     let shown = v.to_string();
     serde_json::from_value(v).map_err(|e| decode(path, format!("cannot read group {shown}: {e}")))
 }
 
-fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
+pub(crate) fn named(v: &Value, path: &str, what: &str) -> Result<Named, GraphError> {
     let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
         decode(
             path,

@@ -20,6 +20,7 @@ mod model;
 mod pacer;
 mod policy_read;
 mod query;
+mod references;
 mod retry;
 
 pub use mtd_model::schema;
@@ -35,4 +36,5 @@ pub use me::SignedInUser;
 pub use model::{ActionItem, ActionType, Connector, Group, DEFENDER_CONNECTOR_ID};
 pub use pacer::{PaceLimit, Pacer, WritePermit};
 pub use policy_read::RemotePolicy;
+pub use references::{ReferenceQuery, References};
 pub use retry::RetryPolicy;

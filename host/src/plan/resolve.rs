@@ -1,15 +1,15 @@
 //! Resolving names in the desired state against the tenant: groups by
 //! display name or id (0 or many matches is an error naming the group),
 //! notification templates and assignment filters by name or id, and policy
-//! set names for display. What a run needs is gathered first and read in
-//! overlapped `$batch`es ([`Resolver::prefetch`]); lookups are cached per run.
+//! set names for display. What a run needs is gathered first and read in one
+//! round trip ([`Resolver::prefetch`]); lookups are cached per run.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::graph::Group;
 use crate::graph::GroupLookup;
 use crate::graph::Named;
-use crate::graph::{GraphClient, GraphError};
+use crate::graph::{GraphClient, GraphError, ReferenceQuery};
 
 pub use mtd_model::is_guid;
 
@@ -85,42 +85,29 @@ impl<'a> Resolver<'a> {
         r
     }
 
-    /// Reads everything in `wanted` that is not cached yet: group names and
-    /// ids in `$batch`es of 20, templates and filters in one list each, all
-    /// overlapped (the client keeps at most a few requests in flight).
+    /// Reads everything in `wanted` that is not cached yet — group names and
+    /// ids, policy sets, templates, filters — in one round trip (one beta
+    /// `$batch` per 20 items, overlapped; see `read_references`).
     pub async fn prefetch(&mut self, wanted: &Wanted) -> Result<(), GraphError> {
         let client = self.client;
         let (names, ids) = self.groups_to_read(wanted);
         let sets: Vec<String> =
             wanted.policy_sets.iter().filter(|s| !self.policy_sets.contains_key(*s)).cloned().collect();
-        let need_templates = wanted.templates && self.templates.is_none();
-        let need_filters = wanted.filters && self.filters.is_none();
-        let (found, got, set_names, templates, filters) = tokio::join!(
-            unless(names.is_empty(), || client.find_groups(&names)),
-            unless(ids.is_empty(), || client.get_groups(&ids)),
-            unless(sets.is_empty(), || client.get_policy_sets(&sets)),
-            async {
-                if need_templates {
-                    client.list_notification_templates().await.map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-            async {
-                if need_filters {
-                    client.list_assignment_filters().await.map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-        );
-        for (name, lookup) in names.iter().zip(found?) {
+        let query = ReferenceQuery {
+            group_names: names.clone(),
+            group_ids: ids.clone(),
+            policy_sets: sets.clone(),
+            templates: wanted.templates && self.templates.is_none(),
+            filters: wanted.filters && self.filters.is_none(),
+        };
+        let read = client.read_references(&query).await?;
+        for (name, lookup) in names.iter().zip(read.groups_by_name) {
             if let GroupLookup::One(g) = &lookup {
                 self.names.insert(g.id.clone(), g.display_name.clone());
             }
             self.groups.insert(name.clone(), by_name(name, lookup));
         }
-        for (id, g) in ids.iter().zip(got?) {
+        for (id, g) in ids.iter().zip(read.groups_by_id) {
             match g {
                 Some(g) => {
                     self.names.insert(g.id.clone(), g.display_name.clone());
@@ -132,14 +119,14 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        for (id, set) in sets.iter().zip(set_names?) {
+        for (id, set) in sets.iter().zip(read.policy_sets) {
             let name = set.map_or_else(|| format!("(policy set {id})"), |s| s.display_name);
             self.policy_sets.insert(id.clone(), name);
         }
-        if let Some(t) = templates? {
+        if let Some(t) = read.templates {
             self.templates = Some(t);
         }
-        if let Some(f) = filters? {
+        if let Some(f) = read.filters {
             self.filters = Some(f);
         }
         Ok(())
@@ -309,18 +296,6 @@ impl<'a> Resolver<'a> {
             .and_then(|t| t.iter().find(|(i, _)| i == id))
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| id.to_string())
-    }
-}
-
-/// `read()` unless there is nothing to read.
-async fn unless<T, F>(nothing: bool, read: impl FnOnce() -> F) -> Result<Vec<T>, GraphError>
-where
-    F: std::future::Future<Output = Result<Vec<T>, GraphError>>,
-{
-    if nothing {
-        Ok(Vec::new())
-    } else {
-        read().await
     }
 }
 

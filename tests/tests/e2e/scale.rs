@@ -1,6 +1,7 @@
 //! Request counts at scale, from the emulator's request log: a no-op plan
 //! and an export read a tenant of N policies in ⌈N/100⌉ pages plus a fixed
-//! handful of requests (token, group names, filters, connectors), a
+//! handful of requests (token, connectors, one `$batch` of every name
+//! lookup — groups, filters, templates, policy sets), a
 //! one-change apply adds exactly its one write, and a cold apply writes each
 //! policy twice (create with actions inline, then `/assign`). The counts are
 //! exact against the emulator, so a regression to per-policy reads fails
@@ -48,19 +49,20 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     assert_eq!(log.iter().filter(|r| r.is_write()).count(), 2 * N, "{}", show(&log));
     assert!(log.iter().all(|r| r.status != 429));
 
-    // No-op plan: token + pages + one $batch of group names + filters + connectors.
+    // No-op plan: token + pages + connectors + one $batch (group names and filters).
     emu.clear_requests();
     let plan = plan_only(&path).await;
     assert!(!plan.has_changes(), "re-plan after apply changes nothing");
     let log = emu.requests();
-    assert_eq!(log.len(), PAGES + 4, "no-op plan requests:\n{}", show(&log));
+    assert_eq!(log.len(), PAGES + 3, "no-op plan requests:\n{}", show(&log));
     assert!(log.iter().all(|r| !r.is_write()));
     let pages: Vec<&Recorded> =
         log.iter().filter(|r| r.path == "/beta/deviceManagement/deviceCompliancePolicies").collect();
     assert_eq!(pages.len(), PAGES);
     assert!(pages[0].query.contains("assignments"), "assignments come in the same read: {}", pages[0].query);
 
-    // Export: token + connectors + pages + group ids + filters + group names (uniqueness).
+    // Export: token + connectors + pages + one $batch (group ids and filters)
+    // + one $batch of those groups' names (a name is written only if unique).
     emu.clear_requests();
     let config = mtdhost::prepare::load_config(&path).unwrap();
     let session = mtdhost::session::connect(&config, fast_options()).await.unwrap();
@@ -69,7 +71,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     let exported = mtdhost::export::export(&session.client, &tenant, false).await.unwrap();
     assert_eq!(exported.count, N);
     let log = emu.requests();
-    assert_eq!(log.len(), PAGES + 5, "export requests:\n{}", show(&log));
+    assert_eq!(log.len(), PAGES + 4, "export requests:\n{}", show(&log));
     drop(session);
 
     // The export plans as no change, with names (not ids) for the groups.
@@ -87,7 +89,7 @@ async fn plan_export_and_apply_take_a_fixed_number_of_round_trips() {
     let done = plan::apply(&p.session.client, &p.plan, &()).await.expect("apply");
     assert_eq!(done.writes, 1);
     let log = emu.requests();
-    assert_eq!(log.len(), PAGES + 4 + 1, "one-change apply requests:\n{}", show(&log));
+    assert_eq!(log.len(), PAGES + 3 + 1, "one-change apply requests:\n{}", show(&log));
     let write: Vec<&Recorded> = log.iter().filter(|r| r.is_write()).collect();
     assert_eq!(write.len(), 1);
     assert_eq!(write[0].method, "PATCH");
@@ -112,10 +114,11 @@ async fn expansions_cut_short_are_read_again_and_nothing_is_lost() {
     assert!(!plan.has_changes(), "truncated expansions are completed, so nothing looks changed");
     let log = emu.requests();
     // 22 of the 30 policies have more than one assignment: two $batches of
-    // ≤ 20 read them again on beta; the group names are one $batch on v1.0.
+    // ≤ 20 read them again; the name lookups (groups, filters) are one more.
     let batches = |p: &str| log.iter().filter(|r| r.path == p).count();
-    assert_eq!(batches("/beta/$batch"), 2, "{}", show(&log));
-    assert_eq!(batches("/v1.0/$batch"), 1, "{}", show(&log));
+    assert_eq!(batches("/beta/$batch"), 3, "{}", show(&log));
+    assert_eq!(batches("/v1.0/$batch"), 0, "{}", show(&log));
+    assert!(!log.iter().any(|r| r.path.ends_with("/assignmentFilters")), "filters come in the name $batch");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,6 +134,7 @@ async fn a_tenant_refusing_two_expansions_is_read_the_proven_way() {
     assert!(!plan.has_changes(), "assignments read through $batch instead");
     let log = emu.requests();
     assert!(log.iter().any(|r| r.status == 400), "the combined expansion was refused:\n{}", show(&log));
-    // 45 policies' assignments: three $batches of ≤ 20 on beta.
-    assert_eq!(log.iter().filter(|r| r.path == "/beta/$batch").count(), 3, "{}", show(&log));
+    // 45 policies' assignments: three $batches of ≤ 20 on beta, and one of
+    // the name lookups (groups, filters).
+    assert_eq!(log.iter().filter(|r| r.path == "/beta/$batch").count(), 4, "{}", show(&log));
 }
