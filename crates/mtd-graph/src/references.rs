@@ -91,7 +91,7 @@ impl GraphClient {
             return Ok(out);
         }
         let mut answers = self.batch_get(ApiVersion::Beta, &paths).await?.into_iter();
-        let mut next = || answers.next().unwrap_or_else(|| Ok(Value::Null));
+        let mut next = || answers.next().unwrap_or(Ok(Value::Null));
         for name in &q.group_names {
             let body = next()?;
             let found = if body.get("@odata.nextLink").is_some() {
