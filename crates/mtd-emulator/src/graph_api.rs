@@ -11,22 +11,13 @@ use super::conditional_access;
 use super::connectors;
 use super::me;
 use super::odata::{self, bad_request, not_found, Query, Reply};
+use super::policy_view::{assignment_view, render, PolicyView};
 use super::tenant::{StoredPolicy, Tenant};
 use super::validate;
 use mtd_model::schema::{ApiVersion, PolicyType};
 
 const POLICIES: &str = "deviceCompliancePolicies";
 const NO_ROUTE: &str = "No OData route exists that match template ~/singleton/navigation with http verb PATCH for request /StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies.";
-const BASE_PROPS: &[&str] = &[
-    "@odata.type",
-    "id",
-    "createdDateTime",
-    "lastModifiedDateTime",
-    "version",
-    "displayName",
-    "description",
-];
-
 /// Everything a handler needs.
 pub(crate) struct Ctx<'a> {
     pub tenant: &'a mut Tenant,
@@ -155,86 +146,6 @@ fn body_object(body: Option<&Value>) -> Result<&Map<String, Value>, Reply> {
     body.and_then(Value::as_object).ok_or_else(|| bad_request("The request body must be a JSON object."))
 }
 
-/// An assignment as `version` shows it: v1.0 has neither `source` nor
-/// filters; beta always has both (unset filter: null id, type `none`).
-fn assignment_view(a: &Value, version: ApiVersion) -> Value {
-    let mut v = a.clone();
-    let Some(o) = v.as_object_mut() else { return v };
-    if version == ApiVersion::V1 {
-        o.remove("source");
-        o.remove("sourceId");
-        if let Some(t) = o.get_mut("target").and_then(Value::as_object_mut) {
-            t.remove("deviceAndAppManagementAssignmentFilterId");
-            t.remove("deviceAndAppManagementAssignmentFilterType");
-        }
-    } else {
-        o.entry("source").or_insert_with(|| Value::String("direct".into()));
-        o.entry("sourceId").or_insert(Value::Null);
-        if let Some(t) = o.get_mut("target").and_then(Value::as_object_mut) {
-            t.entry("deviceAndAppManagementAssignmentFilterId").or_insert(Value::Null);
-            t.entry("deviceAndAppManagementAssignmentFilterType")
-                .or_insert_with(|| Value::String("none".into()));
-        }
-    }
-    v
-}
-
-/// A policy as Graph returns it in `version`: every property of the type
-/// with its default when unset; beta-only ones hidden on v1.0.
-fn render(p: &StoredPolicy, version: ApiVersion, query: &Query) -> Option<Value> {
-    render_with(p, version, query, None, "")
-}
-
-/// [`render`], with the assignments expansion cut after `cut` items (a
-/// production quirk; `base` roots the next link).
-fn render_with(
-    p: &StoredPolicy,
-    version: ApiVersion,
-    query: &Query,
-    cut: Option<usize>,
-    base: &str,
-) -> Option<Value> {
-    let ty = PolicyType::from_odata_type(p.properties.get("@odata.type")?.as_str()?)?;
-    if ty.min_version() > version {
-        return None;
-    }
-    let mut out = Map::new();
-    for k in BASE_PROPS {
-        out.insert(k.to_string(), p.properties.get(*k).cloned().unwrap_or(Value::Null));
-    }
-    for prop in super::metadata::properties(ty, version) {
-        let v = p.properties.get(&prop.name).cloned().unwrap_or_else(|| prop.default.clone());
-        out.insert(prop.name.clone(), super::metadata::echo(prop, v));
-    }
-    if query.expands("scheduledActionsForRule") {
-        let mut rule = json!({"id": format!("{}_rule", p.properties["id"].as_str().unwrap_or("")), "ruleName": "PasswordRequired"});
-        if query.expands_nested("scheduledActionsForRule", "scheduledActionConfigurations") {
-            rule["scheduledActionConfigurations"] = Value::Array(p.actions.clone());
-        }
-        out.insert("scheduledActionsForRule".into(), json!([rule]));
-    }
-    if query.expands("assignments") {
-        let all: Vec<Value> = p.assignments.iter().map(|a| assignment_view(a, version)).collect();
-        match cut {
-            Some(k) if all.len() > k => {
-                let id = p.properties.get("id").and_then(Value::as_str).unwrap_or_default();
-                out.insert("assignments".into(), Value::Array(all.into_iter().take(k).collect()));
-                out.insert(
-                    "assignments@odata.nextLink".into(),
-                    Value::String(format!(
-                        "{base}/{}/deviceManagement/deviceCompliancePolicies/{id}/assignments?$skiptoken={k}",
-                        version.segment()
-                    )),
-                );
-            }
-            _ => {
-                out.insert("assignments".into(), Value::Array(all));
-            }
-        }
-    }
-    Some(Value::Object(out))
-}
-
 fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, Reply> {
     if ctx.quirks.refuse_combined_expand
         && query.expands("assignments")
@@ -249,16 +160,18 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
         let (from, size, top) = odata::page_bounds(query, ctx.page_size)?;
         let order = &ctx.tenant.policy_order;
         let cut = ctx.quirks.truncate_assignments_over;
+        // Serialised straight from the stored policies: a page of a large
+        // tenant is written, never built as a JSON tree first.
         let mut slice = Vec::with_capacity(size);
         let mut at = from;
         while at < order.len() && slice.len() < size {
-            if let Some(v) = ctx
+            if let Some(view) = ctx
                 .tenant
                 .policies
                 .get(&order[at])
-                .and_then(|p| render_with(p, ctx.version, query, cut, ctx.base))
+                .and_then(|p| PolicyView::new(p, ctx.version, query, cut, ctx.base))
             {
-                slice.push(v);
+                slice.push(view);
             }
             at += 1;
         }
@@ -266,7 +179,7 @@ fn list_policies(ctx: &Ctx<'_>, query: &Query, self_url: &str) -> Result<Reply, 
             && order[at.min(order.len())..]
                 .iter()
                 .any(|id| ctx.tenant.policies.get(id).is_some_and(|p| visible_in(p, ctx.version)));
-        return Ok(Reply::json(200, odata::page_at(slice, more.then_some(at), query, self_url)));
+        return Ok(odata::page_raw(&slice, more.then_some(at), query, self_url));
     };
     let conds = odata::parse_filter(filter).map_err(|m| bad_request(&m))?;
     let items: Vec<Value> = ctx

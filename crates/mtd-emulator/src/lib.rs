@@ -19,6 +19,7 @@ mod identity;
 mod me;
 mod metadata;
 mod odata;
+mod policy_view;
 mod scale;
 mod server;
 mod tenant;

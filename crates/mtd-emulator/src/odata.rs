@@ -10,15 +10,25 @@ use serde_json::{json, Value};
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Option<Value>,
+    /// A body already serialised (large pages), sent as is.
+    pub raw: Option<String>,
     pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     pub(crate) fn json(status: u16, body: Value) -> Self {
-        Reply { status, body: Some(body), headers: Vec::new() }
+        Reply { status, body: Some(body), raw: None, headers: Vec::new() }
     }
     pub(crate) fn empty(status: u16) -> Self {
-        Reply { status, body: None, headers: Vec::new() }
+        Reply { status, body: None, raw: None, headers: Vec::new() }
+    }
+    /// The body as a `Value` (for a `$batch` answer), however it was made.
+    pub(crate) fn body_value(&self) -> Option<Value> {
+        match (&self.body, &self.raw) {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(raw)) => serde_json::from_str(raw).ok(),
+            (None, None) => None,
+        }
     }
     pub(crate) fn with_header(mut self, k: &str, v: String) -> Self {
         self.headers.push((k.to_string(), v));
@@ -218,15 +228,40 @@ fn page_of(
 pub(crate) fn page_at(slice: Vec<Value>, next: Option<usize>, query: &Query, self_url: &str) -> Value {
     let mut body = json!({ "value": slice });
     if let Some(next) = next {
-        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
-            .into_owned()
-            .filter(|(k, _)| k != "$skiptoken")
-            .collect();
-        params.push(("$skiptoken".into(), next.to_string()));
-        let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-        body["@odata.nextLink"] = Value::String(format!("{self_url}?{qs}"));
+        body["@odata.nextLink"] = Value::String(next_link(next, query, self_url));
     }
     body
+}
+
+/// [`page_at`] serialised straight from `slice` (no JSON tree is built).
+pub(crate) fn page_raw<T: serde::Serialize>(
+    slice: &[T],
+    next: Option<usize>,
+    query: &Query,
+    self_url: &str,
+) -> Reply {
+    #[derive(serde::Serialize)]
+    struct Page<'a, T> {
+        value: &'a [T],
+        #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
+    }
+    let page = Page { value: slice, next: next.map(|n| next_link(n, query, self_url)) };
+    match serde_json::to_string(&page) {
+        Ok(raw) => Reply { status: 200, body: None, raw: Some(raw), headers: Vec::new() },
+        Err(e) => error(500, "InternalServerError", &format!("cannot render the page: {e}")),
+    }
+}
+
+/// The next link: the same query with the skip token at `next`.
+fn next_link(next: usize, query: &Query, self_url: &str) -> String {
+    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.raw.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != "$skiptoken")
+        .collect();
+    params.push(("$skiptoken".into(), next.to_string()));
+    let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    format!("{self_url}?{qs}")
 }
 
 #[cfg(test)]

@@ -37,12 +37,16 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    let body = match &reply.body {
-        Some(v) => {
+    let body = match (&reply.body, &reply.raw) {
+        (Some(v), _) => {
             b = b.header("content-type", "application/json; odata.metadata=minimal");
             Bytes::from(serde_json::to_vec(v).unwrap_or_default())
         }
-        None => Bytes::new(),
+        (None, Some(raw)) => {
+            b = b.header("content-type", "application/json; odata.metadata=minimal");
+            Bytes::from(raw.clone())
+        }
+        (None, None) => Bytes::new(),
     };
     b.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
@@ -373,7 +377,8 @@ fn batch(
         status_of.insert(id.clone(), reply.status);
         let headers: serde_json::Map<String, Value> =
             reply.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        responses.push(json!({"id": id, "status": reply.status, "headers": headers, "body": reply.body}));
+        responses
+            .push(json!({"id": id, "status": reply.status, "headers": headers, "body": reply.body_value()}));
     }
     (Reply::json(200, json!({"responses": responses})), mutated)
 }
