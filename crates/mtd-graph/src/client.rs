@@ -205,6 +205,32 @@ impl GraphClient {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Attempt, GraphError> {
+        Ok(match self.attempt_decoded(method, url, body, retry, json_body).await? {
+            Ok((status, headers, body)) => Attempt::Done(Response { status, headers, body }),
+            Err(e) => Attempt::Uncertain(e),
+        })
+    }
+
+    /// A GET's successful answer as bytes, with the same retries as
+    /// [`GraphClient::request`]; the caller decodes it.
+    async fn get_bytes(&self, url: &str) -> Result<bytes::Bytes, GraphError> {
+        let raw = |b: &[u8]| Ok(bytes::Bytes::copy_from_slice(b));
+        match self.attempt_decoded(Method::GET, url, None, Retry::Idempotent, raw).await? {
+            Ok((_, _, b)) => Ok(b),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`GraphClient::attempt`] with the successful body decoded by
+    /// `decode`; the inner error means the answer was lost (a create).
+    async fn attempt_decoded<T>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        retry: Retry,
+        decode: fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Result<(u16, HeaderMap, T), GraphError>, GraphError> {
         self.check_host(url)?;
         let shown = Self::shown(url);
         let max = self.options.retry.max_attempts.max(1);
@@ -218,7 +244,7 @@ impl GraphClient {
                 Err(e) => {
                     let reason = describe_transport(&e);
                     if retry == Retry::Create {
-                        return Ok(Attempt::Uncertain(GraphError::Transport {
+                        return Ok(Err(GraphError::Transport {
                             method: method.to_string(),
                             path: shown,
                             reason,
@@ -239,12 +265,12 @@ impl GraphClient {
                 }
             };
             if (200..300).contains(&status) {
-                let body = json_body(&bytes).map_err(|reason| GraphError::Decode {
+                let body = decode(&bytes).map_err(|reason| GraphError::Decode {
                     method: method.to_string(),
                     path: shown.clone(),
                     reason,
                 })?;
-                return Ok(Attempt::Done(Response { status, headers, body }));
+                return Ok(Ok((status, headers, body)));
             }
             let err = api_error(&method, &shown, status, &headers, &bytes);
             if status == 401 && !reauthenticated {
@@ -258,7 +284,7 @@ impl GraphClient {
             }
             // A create answered 500/502/504 may have been carried out.
             if retry == Retry::Create && !matches!(status, 429 | 503) {
-                return Ok(Attempt::Uncertain(err));
+                return Ok(Err(err));
             }
             if attempt >= max {
                 return Err(GraphError::GaveUp {
@@ -318,37 +344,60 @@ impl GraphClient {
 
     /// GETs a collection page by page, turning each item into a `T` as its
     /// page arrives, so a large tenant is never held twice (as JSON and as
-    /// `T`) in memory.
+    /// `T`) in memory. The next page is asked for as soon as its link is
+    /// known — found by a quick scan of the answer — so decoding one page
+    /// overlaps the round trip of the next; items stay in Graph's order.
     pub async fn get_pages<T>(
         &self,
         url: &str,
         mut item: impl FnMut(Value) -> Result<T, GraphError>,
     ) -> Result<Vec<T>, GraphError> {
         let mut out = Vec::new();
-        let mut next = Some(url.to_string());
-        let mut pages = 0;
-        while let Some(u) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(GraphError::TooManyPages {
-                    request: format!("GET {}", Self::shown(url)),
-                    pages: MAX_PAGES,
-                });
+        let mut current = (url.to_string(), self.get_bytes(url).await?);
+        let mut pages = 1;
+        loop {
+            let (u, bytes) = current;
+            let next = next_link(&bytes).map_err(|reason| GraphError::Decode {
+                method: "GET".into(),
+                path: Self::shown(&u),
+                reason,
+            })?;
+            if next.is_some() {
+                pages += 1;
+                if pages > MAX_PAGES {
+                    return Err(GraphError::TooManyPages {
+                        request: format!("GET {}", Self::shown(url)),
+                        pages: MAX_PAGES,
+                    });
+                }
             }
-            let resp = self.request(Method::GET, &u, None).await?;
-            let Value::Object(mut body) = resp.body else {
-                return Err(no_value(&u));
+            let fetch = async {
+                match &next {
+                    Some(n) => Some(self.get_bytes(n).await),
+                    None => None,
+                }
             };
-            next = body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
-            let Some(Value::Array(items)) = body.remove("value") else {
-                return Err(no_value(&u));
+            let decode = async {
+                let Ok(Value::Object(mut body)) = json_body(&bytes) else {
+                    return Err(no_value(&u));
+                };
+                let Some(Value::Array(items)) = body.remove("value") else {
+                    return Err(no_value(&u));
+                };
+                out.reserve(items.len());
+                for v in items {
+                    out.push(item(v)?);
+                }
+                Ok(())
             };
-            out.reserve(items.len());
-            for v in items {
-                out.push(item(v)?);
+            // The request goes out first; the page is decoded while it travels.
+            let (fetched, decoded) = tokio::join!(fetch, decode);
+            decoded?;
+            match (next, fetched) {
+                (Some(n), Some(b)) => current = (n, b?),
+                _ => return Ok(out),
             }
         }
-        Ok(out)
     }
 
     /// GETs many relative paths through `$batch` (20 per batch, up to
@@ -499,6 +548,17 @@ fn api_error(method: &Method, shown: &str, status: u16, headers: &HeaderMap, byt
 }
 
 /// A success body: empty is `null`, anything else must be JSON.
+/// The `@odata.nextLink` of a collection page, scanning past everything
+/// else without building it.
+fn next_link(bytes: &[u8]) -> Result<Option<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "@odata.nextLink")]
+        next: Option<String>,
+    }
+    serde_json::from_slice::<Head>(bytes).map(|h| h.next).map_err(|e| format!("body is not JSON: {e}"))
+}
+
 fn json_body(bytes: &[u8]) -> Result<Value, String> {
     if bytes.is_empty() {
         return Ok(Value::Null);
