@@ -105,7 +105,7 @@ impl std::fmt::Debug for GraphClient {
 }
 
 /// Pages of one collection read at most (a `nextLink` loop ends here).
-const MAX_PAGES: usize = 10_000;
+pub(crate) const MAX_PAGES: usize = 10_000;
 
 /// The shared HTTP client: rustls, no cookies, a user agent naming us.
 pub fn http_client() -> Result<reqwest::Client, GraphError> {
@@ -171,7 +171,7 @@ impl GraphClient {
     }
 
     /// Display form of a URL for messages: the path and query, no host.
-    fn shown(url: &str) -> String {
+    pub(crate) fn shown(url: &str) -> String {
         url::Url::parse(url)
             .map(|u| {
                 let mut s = u.path().to_string();
@@ -205,7 +205,7 @@ impl GraphClient {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Attempt, GraphError> {
-        Ok(match self.attempt_decoded(method, url, body, retry, json_body).await? {
+        Ok(match self.attempt_decoded(method, url, body, retry, |b| json_body(&b)).await? {
             Ok((status, headers, body)) => Attempt::Done(Response { status, headers, body }),
             Err(e) => Attempt::Uncertain(e),
         })
@@ -213,9 +213,8 @@ impl GraphClient {
 
     /// A GET's successful answer as bytes, with the same retries as
     /// [`GraphClient::request`]; the caller decodes it.
-    async fn get_bytes(&self, url: &str) -> Result<bytes::Bytes, GraphError> {
-        let raw = |b: &[u8]| Ok(bytes::Bytes::copy_from_slice(b));
-        match self.attempt_decoded(Method::GET, url, None, Retry::Idempotent, raw).await? {
+    pub(crate) async fn get_bytes(&self, url: &str) -> Result<bytes::Bytes, GraphError> {
+        match self.attempt_decoded(Method::GET, url, None, Retry::Idempotent, Ok).await? {
             Ok((_, _, b)) => Ok(b),
             Err(e) => Err(e),
         }
@@ -229,7 +228,7 @@ impl GraphClient {
         url: &str,
         body: Option<&Value>,
         retry: Retry,
-        decode: fn(&[u8]) -> Result<T, String>,
+        decode: fn(bytes::Bytes) -> Result<T, String>,
     ) -> Result<Result<(u16, HeaderMap, T), GraphError>, GraphError> {
         self.check_host(url)?;
         let shown = Self::shown(url);
@@ -265,7 +264,7 @@ impl GraphClient {
                 }
             };
             if (200..300).contains(&status) {
-                let body = decode(&bytes).map_err(|reason| GraphError::Decode {
+                let body = decode(bytes).map_err(|reason| GraphError::Decode {
                     method: method.to_string(),
                     path: shown.clone(),
                     reason,
@@ -335,69 +334,6 @@ impl GraphClient {
             Ok((status, headers, resp.bytes().await?))
         }
         .await)
-    }
-
-    /// GETs a collection, following every `@odata.nextLink` to the end.
-    pub async fn get_all(&self, url: &str) -> Result<Vec<Value>, GraphError> {
-        self.get_pages(url, Ok).await
-    }
-
-    /// GETs a collection page by page, turning each item into a `T` as its
-    /// page arrives, so a large tenant is never held twice (as JSON and as
-    /// `T`) in memory. The next page is asked for as soon as its link is
-    /// known — found by a quick scan of the answer — so decoding one page
-    /// overlaps the round trip of the next; items stay in Graph's order.
-    pub async fn get_pages<T>(
-        &self,
-        url: &str,
-        mut item: impl FnMut(Value) -> Result<T, GraphError>,
-    ) -> Result<Vec<T>, GraphError> {
-        let mut out = Vec::new();
-        let mut current = (url.to_string(), self.get_bytes(url).await?);
-        let mut pages = 1;
-        loop {
-            let (u, bytes) = current;
-            let next = next_link(&bytes).map_err(|reason| GraphError::Decode {
-                method: "GET".into(),
-                path: Self::shown(&u),
-                reason,
-            })?;
-            if next.is_some() {
-                pages += 1;
-                if pages > MAX_PAGES {
-                    return Err(GraphError::TooManyPages {
-                        request: format!("GET {}", Self::shown(url)),
-                        pages: MAX_PAGES,
-                    });
-                }
-            }
-            let fetch = async {
-                match &next {
-                    Some(n) => Some(self.get_bytes(n).await),
-                    None => None,
-                }
-            };
-            let decode = async {
-                let Ok(Value::Object(mut body)) = json_body(&bytes) else {
-                    return Err(no_value(&u));
-                };
-                let Some(Value::Array(items)) = body.remove("value") else {
-                    return Err(no_value(&u));
-                };
-                out.reserve(items.len());
-                for v in items {
-                    out.push(item(v)?);
-                }
-                Ok(())
-            };
-            // The request goes out first; the page is decoded while it travels.
-            let (fetched, decoded) = tokio::join!(fetch, decode);
-            decoded?;
-            match (next, fetched) {
-                (Some(n), Some(b)) => current = (n, b?),
-                _ => return Ok(out),
-            }
-        }
     }
 
     /// GETs many relative paths through `$batch` (20 per batch, up to
@@ -519,7 +455,7 @@ impl GraphClient {
     }
 }
 
-fn no_value(url: &str) -> GraphError {
+pub(crate) fn no_value(url: &str) -> GraphError {
     GraphError::Decode {
         method: "GET".into(),
         path: GraphClient::shown(url),
@@ -548,18 +484,7 @@ fn api_error(method: &Method, shown: &str, status: u16, headers: &HeaderMap, byt
 }
 
 /// A success body: empty is `null`, anything else must be JSON.
-/// The `@odata.nextLink` of a collection page, scanning past everything
-/// else without building it.
-fn next_link(bytes: &[u8]) -> Result<Option<String>, String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(rename = "@odata.nextLink")]
-        next: Option<String>,
-    }
-    serde_json::from_slice::<Head>(bytes).map(|h| h.next).map_err(|e| format!("body is not JSON: {e}"))
-}
-
-fn json_body(bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn json_body(bytes: &[u8]) -> Result<Value, String> {
     if bytes.is_empty() {
         return Ok(Value::Null);
     }

@@ -18,6 +18,7 @@ mod intune;
 mod me;
 mod model;
 mod pacer;
+mod paging;
 mod policy_read;
 mod query;
 mod references;

@@ -1,0 +1,116 @@
+//! Reading collections: every page, in Graph's order. The next page is
+//! asked for as soon as a quick scan of the current one finds its
+//! `@odata.nextLink`, and the current page is parsed on the blocking pool
+//! meanwhile, so parsing a large tenant overlaps its round trips.
+
+use serde_json::Value;
+
+use super::client::{json_body, no_value, GraphClient, MAX_PAGES};
+use super::error::GraphError;
+
+impl GraphClient {
+    /// GETs a collection, following every `@odata.nextLink` to the end.
+    pub async fn get_all(&self, url: &str) -> Result<Vec<Value>, GraphError> {
+        self.get_pages(url, Ok).await
+    }
+
+    /// GETs a collection page by page, turning each item into a `T` as its
+    /// page arrives, so a large tenant is never held twice (as JSON and as
+    /// `T`) in memory. The next page is asked for as soon as its link is
+    /// known — found by a quick scan of the answer — and the current page is
+    /// parsed on the blocking pool meanwhile, so parsing overlaps the next
+    /// round trip; items stay in Graph's order. An error in either stops at
+    /// once.
+    pub async fn get_pages<T>(
+        &self,
+        url: &str,
+        mut item: impl FnMut(Value) -> Result<T, GraphError>,
+    ) -> Result<Vec<T>, GraphError> {
+        let mut out = Vec::new();
+        let mut current = (url.to_string(), self.get_bytes(url).await?);
+        let mut pages = 1;
+        loop {
+            let (u, bytes) = current;
+            let next = next_link(&bytes).map_err(|reason| GraphError::Decode {
+                method: "GET".into(),
+                path: Self::shown(&u),
+                reason,
+            })?;
+            if next.is_some() {
+                pages += 1;
+                if pages > MAX_PAGES {
+                    return Err(GraphError::TooManyPages {
+                        request: format!("GET {}", Self::shown(url)),
+                        pages: MAX_PAGES,
+                    });
+                }
+            }
+            let fetch = async {
+                match &next {
+                    Some(n) => self.get_bytes(n).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            // JSON is decoded on the blocking pool, so the next request is
+            // on the wire (driven by this task) while the page is parsed.
+            let parse = async {
+                let decode = |reason: String| GraphError::Decode {
+                    method: "GET".into(),
+                    path: Self::shown(&u),
+                    reason,
+                };
+                match tokio::task::spawn_blocking(move || json_body(&bytes)).await {
+                    Ok(Ok(Value::Object(body))) => Ok(body),
+                    Ok(Ok(_)) => Err(no_value(&u)),
+                    Ok(Err(reason)) => Err(decode(reason)),
+                    Err(e) => Err(decode(format!("the page could not be parsed: {e}"))),
+                }
+            };
+            let (fetched, mut body) = tokio::try_join!(fetch, parse)?;
+            let Some(Value::Array(items)) = body.remove("value") else {
+                return Err(no_value(&u));
+            };
+            out.reserve(items.len());
+            for v in items {
+                out.push(item(v)?);
+            }
+            match (next, fetched) {
+                (Some(n), Some(b)) => current = (n, b),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// The `@odata.nextLink` of a collection page, scanning past everything
+/// else without building it. Anything but a JSON object has none (and is
+/// refused when the page is decoded).
+fn next_link(bytes: &[u8]) -> Result<Option<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "@odata.nextLink")]
+        next: Option<String>,
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Ok(None);
+    }
+    serde_json::from_slice::<Head>(bytes).map(|h| h.next).map_err(|e| format!("body is not JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_link_is_found_only_in_an_object() {
+        let page = br#"{"value":[{"id":"1","displayName":"O'Brien & \"R&D\""}],"@odata.nextLink":"https://graph.microsoft.com/beta/x?$skiptoken=1"}"#;
+        assert_eq!(
+            next_link(page).unwrap().as_deref(),
+            Some("https://graph.microsoft.com/beta/x?$skiptoken=1")
+        );
+        assert_eq!(next_link(br#"{"value":[],"@odata.nextLink":null}"#).unwrap(), None);
+        assert_eq!(next_link(br#"["https://elsewhere"]"#).unwrap(), None, "an array has no next link");
+        assert_eq!(next_link(b"").unwrap(), None);
+        assert!(next_link(b"{\"value\": [").is_err(), "a cut-off page is an error");
+    }
+}
