@@ -77,14 +77,14 @@ pub fn load_config(path: &Path) -> Result<Config, JobError> {
     Ok(Config::load(path)?)
 }
 
-/// What rules plugins may know about the tenant, and the groups read for it
-/// (the plan resolves names from them instead of asking again). CA policies
+/// What rules plugins may know about the tenant, and the groups and CA
+/// policies read for it (the plan uses them instead of asking again). CA policies
 /// are read only when the config manages CA, so rules need no more
 /// permission than the plan does.
 async fn tenant_view(
     s: &Session,
     config: &Config,
-) -> Result<(TenantView, Vec<crate::graph::Group>), JobError> {
+) -> Result<(TenantView, Vec<crate::graph::Group>, Option<crate::graph::CaRead>), JobError> {
     let read_ca = async {
         if config.file.conditional_access.is_empty() {
             return Ok(None);
@@ -94,15 +94,8 @@ async fn tenant_view(
     let (groups, connectors, ca) =
         tokio::join!(s.client.list_groups(), s.client.list_connectors(ApiVersion::Beta), read_ca);
     let (groups, connectors, ca) = (groups?, connectors?, ca?);
-    let conditional_access = match ca {
-        Some(read) => {
-            for w in &read.warnings {
-                tracing::warn!("conditional access (for rules plugins): {w}");
-            }
-            read.policies
-        }
-        None => Vec::new(),
-    };
+    // What could not be read is reported once, by the plan.
+    let conditional_access = ca.as_ref().map(|read| read.policies.clone()).unwrap_or_default();
     let partners = config.connector_ids();
     let partner_of =
         |id: &str| partners.iter().find(|(_, v)| v.eq_ignore_ascii_case(id)).map(|(k, _)| k.clone());
@@ -141,7 +134,7 @@ async fn tenant_view(
             WitPlatform::Windows,
         ],
     };
-    Ok((TenantView { context, conditional_access }, groups))
+    Ok((TenantView { context, conditional_access }, groups, ca))
 }
 
 /// Everything up to and including the plan; reads only.
@@ -185,21 +178,22 @@ pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, J
     // Without rules plugins, everything is checked before the tenant is
     // touched; rules need the tenant context, read first. Either way nothing
     // is written before the plan is complete.
-    let (session, desired, directory) = if config.file.rules.is_empty() {
+    let (session, desired, directory, conditional_access) = if config.file.rules.is_empty() {
         let desired =
             tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &TenantView::offline()))?;
-        (session::connect(&config, client_options).await?, desired, None)
+        (session::connect(&config, client_options).await?, desired, None, None)
     } else {
         let session = session::connect(&config, client_options).await?;
-        let (view, groups) = tenant_view(&session, &config).await?;
+        let (view, groups, ca) = tenant_view(&session, &config).await?;
         let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &view))?;
-        (session, desired, Some(groups))
+        (session, desired, Some(groups), ca)
     };
     let options = plan::PlanOptions {
         prune,
         adopt_owner,
         owner: config.file.tenant.owner.as_ref().map(|o| o.get_ref().clone()),
         directory,
+        conditional_access,
         connector_ids: config.connector_ids(),
     };
     let plan = plan::compute_all(

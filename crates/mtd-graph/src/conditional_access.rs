@@ -49,6 +49,15 @@ impl RemoteCaPolicy {
         let (first, rest) = path.split_first()?;
         rest.iter().try_fold(self.raw.get(*first)?, |v, p| v.get(p)).filter(|v| !v.is_null())
     }
+
+    /// The strings of the list at `path`, as Graph wrote them; empty where
+    /// Graph gave nothing or `null`.
+    pub fn strings(&self, path: &[&str]) -> Vec<String> {
+        self.at(path)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
 }
 
 fn parse(v: Value) -> Result<RemoteCaPolicy, String> {

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::conditional_access::{DesiredCa, CA_TYPE};
-use super::marker::{self, Ownership};
+use super::marker;
 use crate::graph::RemoteCaPolicy;
 use crate::runtime::{CaPolicy, CaSource, CaState as WitCaState, Group};
 use mtd_model::CaState;
@@ -65,25 +65,17 @@ fn from_desired(d: &DesiredCa, id: Option<&str>, known: &[Group]) -> CaPolicy {
     }
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
 /// Every grant control: the built-in ones by name, then authentication
 /// strength, terms of use and custom factors, so none that can stand in for
 /// a compliant device is hidden.
 fn controls(r: &RemoteCaPolicy) -> Vec<String> {
-    let mut out = strings(r.at(&["grantControls", "builtInControls"]));
+    let mut out = r.strings(&["grantControls", "builtInControls"]);
     if let Some(id) = r.at(&["grantControls", "authenticationStrength", "id"]).and_then(Value::as_str) {
         out.push(format!("authenticationStrength:{id}"));
     }
+    out.extend(r.strings(&["grantControls", "termsOfUse"]).into_iter().map(|t| format!("termsOfUse:{t}")));
     out.extend(
-        strings(r.at(&["grantControls", "termsOfUse"])).into_iter().map(|t| format!("termsOfUse:{t}")),
-    );
-    out.extend(
-        strings(r.at(&["grantControls", "customAuthenticationFactors"]))
+        r.strings(&["grantControls", "customAuthenticationFactors"])
             .into_iter()
             .map(|f| format!("customAuthenticationFactors:{f}")),
     );
@@ -91,7 +83,7 @@ fn controls(r: &RemoteCaPolicy) -> Vec<String> {
 }
 
 fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
-    let users = |k: &str| strings(r.at(&["conditions", "users", k]));
+    let users = |k: &str| r.strings(&["conditions", "users", k]);
     let include_users = users("includeUsers");
     let state = match CaState::from_graph(&r.state) {
         Some(s) => wit_state(s),
@@ -103,10 +95,10 @@ fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
         display_name: r.display_name.clone(),
         source: CaSource::Tenant,
         state,
-        platforms: strings(r.at(&["conditions", "platforms", "includePlatforms"])),
-        exclude_platforms: strings(r.at(&["conditions", "platforms", "excludePlatforms"])),
-        apps: strings(r.at(&["conditions", "applications", "includeApplications"])),
-        exclude_apps: strings(r.at(&["conditions", "applications", "excludeApplications"])),
+        platforms: r.strings(&["conditions", "platforms", "includePlatforms"]),
+        exclude_platforms: r.strings(&["conditions", "platforms", "excludePlatforms"]),
+        apps: r.strings(&["conditions", "applications", "includeApplications"]),
+        exclude_apps: r.strings(&["conditions", "applications", "excludeApplications"]),
         all_users: include_users.iter().any(|u| u.eq_ignore_ascii_case("All")),
         include_groups: groups(&users("includeGroups"), known),
         exclude_groups: groups(&users("excludeGroups"), known),
@@ -127,17 +119,8 @@ fn from_remote(r: &RemoteCaPolicy, known: &[Group]) -> CaPolicy {
 /// marker for that name (or the old plain marker, for a config without an
 /// owner — the plan matches them the same way).
 fn is_copy_of(r: &RemoteCaPolicy, d: &DesiredCa) -> bool {
-    if d.display_name != r.display_name {
-        return false;
-    }
-    match marker::parse(&r.description).1 {
-        Ownership::Owned { owner, key } => {
-            d.owner.as_deref() == Some(owner.as_str())
-                && marker::key_for(&owner, CA_TYPE, &d.display_name) == key
-        }
-        Ownership::Legacy => d.owner.is_none(),
-        Ownership::Unmanaged => false,
-    }
+    d.display_name == r.display_name
+        && marker::is_ours(&r.description, d.owner.as_deref(), CA_TYPE, &d.display_name, false)
 }
 
 /// The policies a rules plugin sees: the config's first, in file order (with

@@ -84,6 +84,26 @@ pub fn parse(description: &str) -> (String, Ownership) {
     }
 }
 
+/// True if an object named `display_name` with `description` belongs to
+/// `owner` (for objects of `type_name`): its marker names that owner and the
+/// key of that name, or it has the old plain marker and there is no owner.
+/// `adopt` takes over another owner's marker or the plain one too.
+pub fn is_ours(
+    description: &str,
+    owner: Option<&str>,
+    type_name: &str,
+    display_name: &str,
+    adopt: bool,
+) -> bool {
+    match parse(description).1 {
+        Ownership::Owned { owner: theirs, key } => {
+            (adopt || owner == Some(theirs.as_str())) && key == key_for(&theirs, type_name, display_name)
+        }
+        Ownership::Legacy => owner.is_none() || adopt,
+        Ownership::Unmanaged => false,
+    }
+}
+
 /// True if a description carries any mtdhost marker.
 pub fn is_managed(description: &str) -> bool {
     parse(description).1 != Ownership::Unmanaged

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use super::conditional_access::{list_at, norm};
 use super::PlanError;
 use crate::graph::{GraphClient, RemoteCaPolicy, SignedInUser};
 use crate::pipeline::DesiredCa;
@@ -40,24 +41,9 @@ pub(crate) enum Finding {
     Warning(String),
 }
 
-fn ids_at(p: &RemoteCaPolicy, key: &str) -> Vec<String> {
-    p.at(&["conditions", "users", key])
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .map(str::to_ascii_lowercase)
-        .collect()
-}
-
-fn same_set(a: &[String], b: &[String]) -> bool {
-    let norm = |v: &[String]| {
-        let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    norm(a) == norm(b)
+/// A users-condition list of the tenant's copy, ids lower-cased.
+fn users_at(p: &RemoteCaPolicy, key: &str) -> Vec<String> {
+    list_at(p, &["conditions", "users", key])
 }
 
 impl AdminCheck {
@@ -118,15 +104,15 @@ impl AdminCheck {
         }
         if let Some(r) = current {
             let already = r.state == CaState::On.graph_name()
-                && same_set(&ids_at(r, "includeGroups"), include)
-                && same_set(&ids_at(r, "excludeGroups"), exclude)
-                && ids_at(r, "includeUsers").contains(&"all".to_string()) == d.all_users;
+                && users_at(r, "includeGroups") == norm(include.to_vec())
+                && users_at(r, "excludeGroups") == norm(exclude.to_vec())
+                && users_at(r, "includeUsers").iter().any(|u| u == "All") == d.all_users;
             if already {
                 return Ok(Finding::Fine);
             }
         }
         let me = self.user.id.to_ascii_lowercase();
-        let users = |k: &str| current.map(|r| ids_at(r, k)).unwrap_or_default();
+        let users = |k: &str| current.map(|r| users_at(r, k)).unwrap_or_default();
         if users("excludeUsers").contains(&me) {
             return Ok(Finding::Fine);
         }

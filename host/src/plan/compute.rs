@@ -27,6 +27,9 @@ pub struct PlanOptions {
     /// Every group of the tenant, when it was read already (for rules
     /// plugins): group names are then resolved without asking Graph again.
     pub directory: Option<Vec<crate::graph::Group>>,
+    /// The tenant's Conditional Access policies, when they were read
+    /// already (for rules plugins): the CA kind then does not read them again.
+    pub conditional_access: Option<crate::graph::CaRead>,
     /// Partner (plugin) name → MTD connector id, for warnings about the
     /// connectors policies get their threat levels from.
     pub connector_ids: BTreeMap<String, String>,

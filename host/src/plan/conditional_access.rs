@@ -85,21 +85,28 @@ impl<'c> ConditionalAccess<'c> {
     }
 }
 
-/// A list at `path` in a Graph object, normalised for comparing: sorted,
-/// ids lower-cased, null and absent read as empty.
-fn list_at(p: &RemoteCaPolicy, path: &[&str]) -> Vec<String> {
-    norm(
-        p.at(path)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-    )
+impl ConditionalAccess<'_> {
+    /// Whether `r` is the tenant's copy of `d`: its name, and this owner's
+    /// marker (or the one `--adopt-owner` takes over).
+    fn is_copy_of(&self, r: &RemoteCaPolicy, d: &DesiredCa) -> bool {
+        r.display_name == d.display_name
+            && marker::is_ours(
+                &r.description,
+                d.owner.as_deref(),
+                CA_TYPE,
+                &d.display_name,
+                self.options.adopt_owner,
+            )
+    }
 }
 
-fn norm(mut v: Vec<String>) -> Vec<String> {
+/// A list at `path` in a Graph object, normalised for comparing: sorted,
+/// ids lower-cased, null and absent read as empty.
+pub(super) fn list_at(p: &RemoteCaPolicy, path: &[&str]) -> Vec<String> {
+    norm(p.strings(path))
+}
+
+pub(super) fn norm(mut v: Vec<String>) -> Vec<String> {
     for s in &mut v {
         if super::is_guid(s) {
             *s = s.to_ascii_lowercase();
@@ -314,8 +321,13 @@ impl ResourceKind for ConditionalAccess<'_> {
                 Ok(None)
             }
         };
-        let (read, prefetched, admin) =
-            tokio::join!(self.client.read_ca_policies(), self.resolver.prefetch(&wanted), admin);
+        let read = async {
+            match &self.options.conditional_access {
+                Some(read) => Ok(read.clone()),
+                None => client.read_ca_policies().await,
+            }
+        };
+        let (read, prefetched, admin) = tokio::join!(read, self.resolver.prefetch(&wanted), admin);
         prefetched?;
         self.admin = admin?;
         let read = match read {
@@ -357,15 +369,7 @@ impl ResourceKind for ConditionalAccess<'_> {
                 )]
             }
         };
-        let ours = match marker::parse(&p.description).1 {
-            Ownership::Owned { owner, key } => {
-                (self.options.adopt_owner || d.owner.as_deref() == Some(owner.as_str()))
-                    && key == marker::key_for(&owner, CA_TYPE, &p.display_name)
-            }
-            Ownership::Legacy => d.owner.is_none() || self.options.adopt_owner,
-            Ownership::Unmanaged => false,
-        };
-        if ours {
+        if self.is_copy_of(p, d) {
             return Vec::new();
         }
         vec![format!(
@@ -390,14 +394,11 @@ impl ResourceKind for ConditionalAccess<'_> {
                 ));
             }
         }
+        // The tenant's copy of this policy, when it exists (a duplicate name
+        // or someone else's policy stops the plan in match_problems).
+        let current = self.remote.iter().find(|r| self.is_copy_of(r, d)).cloned();
         if let Some(admin) = &mut self.admin {
-            // The tenant's copy of this policy, when it exists (a duplicate
-            // name or someone else's policy stops the plan in match_problems).
-            let current = self.remote.iter().find(|r| {
-                r.display_name == d.display_name
-                    && matches!(marker::parse(&r.description).1, Ownership::Owned { .. } | Ownership::Legacy)
-            });
-            match admin.check(self.client, d, &include, &exclude, current).await? {
+            match admin.check(self.client, d, &include, &exclude, current.as_ref()).await? {
                 Finding::Fine => {}
                 Finding::Problem(p) => problems.push(p),
                 Finding::Warning(w) => self.read_warnings.push(w),
