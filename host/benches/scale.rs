@@ -85,7 +85,16 @@ fn high_water_kib(pid: u32) -> Option<u64> {
 /// is the peak unless it grew in its last 2 ms).
 fn mtdhost(args: &[&str], cache: &Path) -> Run {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mtdhost"))
+    let wrap = std::env::var("MTDHOST_BENCH_WRAP").ok();
+    let mut cmd = match &wrap {
+        Some(w) => {
+            let mut c = Command::new(w);
+            c.arg(env!("CARGO_BIN_EXE_mtdhost"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_mtdhost")),
+    };
+    let mut child = cmd
         .args(args)
         .env(SECRET_ENV, DEMO_SECRET)
         .env("MTDHOST_CACHE_DIR", cache)

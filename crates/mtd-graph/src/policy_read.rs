@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{ActionItem, Assignment};
+use super::properties::Properties;
 use super::query::{display_name_eq, relative};
 use super::schema::{ApiVersion, PolicyType};
 
@@ -42,7 +43,7 @@ pub struct RemotePolicy {
     pub description: String,
     /// Every property Graph returned (settings included; the expanded
     /// navigation properties are parsed into `actions` and `assignments`).
-    pub raw: Map<String, Value>,
+    pub properties: Properties,
     /// Its actions for noncompliance.
     pub actions: Vec<ActionItem>,
     /// Read on beta: direct ones and ones from policy sets, with filters.
@@ -229,22 +230,27 @@ fn push_assignments(list: &[Value], out: &mut Vec<Assignment>, problems: &mut Ve
 }
 
 /// Reads one listed policy and says which expansions it lacks.
-fn parse_listed(v: Value) -> Result<(RemotePolicy, Missing), GraphError> {
+fn parse_listed(mut v: Value) -> Result<(RemotePolicy, Missing), GraphError> {
     let mut missing =
         Missing { actions: v.get("scheduledActionsForRule").is_none_or(Value::is_null), assignments: false };
-    let mut p = parse_policy(v)?;
-    // Annotations of the expansions (`…@odata.context`, `…@odata.nextLink`):
-    // a next link means the expansion was cut short.
-    let truncated = p.raw.contains_key("assignments@odata.nextLink");
-    p.raw.retain(|k, _| !k.starts_with("assignments@") && !k.starts_with("scheduledActionsForRule@"));
-    p.raw.remove("scheduledActionsForRule");
-    match p.raw.remove("assignments") {
-        // Only an assignment that names its `source` can be told apart from
-        // one a policy set made; without it, read the assignments directly.
-        Some(Value::Array(list)) if !truncated && list.iter().all(|a| a.get("source").is_some()) => {
-            push_assignments(&list, &mut p.assignments, &mut p.problems);
+    let mut assignments = None;
+    if let Value::Object(raw) = &mut v {
+        // Annotations of the expansions (`…@odata.context`, `…@odata.nextLink`):
+        // a next link means the expansion was cut short.
+        let truncated = raw.contains_key("assignments@odata.nextLink");
+        raw.retain(|k, _| !k.starts_with("assignments@") && !k.starts_with("scheduledActionsForRule@"));
+        match raw.remove("assignments") {
+            // Only an assignment that names its `source` can be told apart from
+            // one a policy set made; without it, read the assignments directly.
+            Some(Value::Array(list)) if !truncated && list.iter().all(|a| a.get("source").is_some()) => {
+                assignments = Some(list)
+            }
+            _ => missing.assignments = true,
         }
-        _ => missing.assignments = true,
+    }
+    let mut p = parse_policy(v)?;
+    if let Some(list) = assignments {
+        push_assignments(&list, &mut p.assignments, &mut p.problems);
     }
     Ok((p, missing))
 }
@@ -257,10 +263,6 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     let Value::Object(mut raw) = v else {
         return Err(decode(format!("a compliance policy is not an object: {v}")));
     };
-    // Graph writes `null` for every unset nullable property; everything
-    // reading `raw` treats absent and null alike, and a tenant of thousands
-    // of policies need not keep them.
-    raw.retain(|_, v| !v.is_null());
     let s = |raw: &Map<String, Value>, k: &str| {
         raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
     };
@@ -272,20 +274,20 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     let odata_type = s(&raw, "@odata.type");
     let mut actions = Vec::new();
     let mut problems = Vec::new();
-    if let Some(rules) = raw.get("scheduledActionsForRule").filter(|r| !r.is_null()) {
-        push_actions(rules, &mut actions, &mut problems);
-        raw.remove("scheduledActionsForRule");
+    if let Some(rules) = raw.remove("scheduledActionsForRule").filter(|r| !r.is_null()) {
+        push_actions(&rules, &mut actions, &mut problems);
     }
+    let policy_type = PolicyType::from_odata_type(&odata_type);
     Ok(RemotePolicy {
         id,
-        policy_type: PolicyType::from_odata_type(&odata_type),
+        policy_type,
         display_name: s(&raw, "displayName"),
         description: s(&raw, "description"),
         odata_type,
         actions,
         assignments: Vec::new(),
         problems,
-        raw,
+        properties: Properties::new(policy_type, raw),
     })
 }
 
@@ -314,10 +316,9 @@ mod tests {
         assert!(!m.actions && !m.assignments);
         assert_eq!((p.actions.len(), p.assignments.len()), (1, 1));
         assert!(p.problems.is_empty());
-        assert!(p
-            .raw
-            .keys()
-            .all(|k| !k.starts_with("assignments") && !k.starts_with("scheduledActionsForRule")));
+        for k in ["assignments", "scheduledActionsForRule", "scheduledActionsForRule@odata.context"] {
+            assert!(!p.properties.contains(k), "{k} is read, not kept as a property");
+        }
         assert_eq!(p.description, "", "a null description reads as empty");
     }
 
@@ -330,7 +331,7 @@ mod tests {
         let (p, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [],
             "assignments@odata.nextLink": "https://graph.microsoft.com/beta/next"}));
         assert!(!m.actions && m.assignments, "a next link means the expansion was cut short");
-        assert!(!p.raw.contains_key("assignments@odata.nextLink"));
+        assert!(!p.properties.contains("assignments@odata.nextLink"));
         let (_, m) = listed(json!({"scheduledActionsForRule": [], "assignments": [
             {"id": "a", "target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]}));
         assert!(m.assignments, "without `source` a policy-set assignment would pass for a direct one");

@@ -34,7 +34,7 @@ pub struct ExportArgs {
 
 pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
     let config = prepare::load_config(&args.config)?;
-    let tenant_table = toml::from_str::<toml::Table>(&config.text)?
+    let tenant_table = toml::from_str::<toml::Table>(&crate::config::without_policies(&config.text))?
         .get("tenant")
         .and_then(|t| t.as_table())
         .cloned()

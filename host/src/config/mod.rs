@@ -8,12 +8,14 @@
 mod conditional_access;
 mod connectors;
 mod error;
+mod split;
 mod types;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Location};
+pub(crate) use split::without_policies;
 pub use types::*;
 
 use crate::graph::schema::{self, ApiVersion};
@@ -47,7 +49,7 @@ impl Config {
 
     /// Parses and checks config text (the path is for messages and relative paths).
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
+        let file = split::parse(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let config = Config { path: path.to_path_buf(), text, file, line_starts };
         config.check()?;

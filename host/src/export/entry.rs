@@ -134,11 +134,12 @@ fn description(p: &RemotePolicy, ty: PolicyType, owner: Option<&str>) -> (String
 
 /// The Intune threat level the policy requires, if it requires one.
 fn threat_level(p: &RemotePolicy) -> Option<&str> {
-    if p.raw.get("deviceThreatProtectionEnabled") != Some(&Value::Bool(true)) {
+    if p.properties.get("deviceThreatProtectionEnabled").as_deref() != Some(&Value::Bool(true)) {
         return None;
     }
-    let level = p.raw.get("deviceThreatProtectionRequiredSecurityLevel").and_then(Value::as_str)?;
-    crate::runtime::ThreatLevel::parse(level).map(|_| level)
+    let level = p.properties.get("deviceThreatProtectionRequiredSecurityLevel")?;
+    let level = level.as_str()?;
+    crate::runtime::ThreatLevel::parse(level).map(|l| l.as_str())
 }
 
 /// Every setting not at Intune's default (the ones mtdhost sets from the
@@ -150,11 +151,11 @@ fn settings_table(p: &RemotePolicy, ty: PolicyType) -> (Table, bool) {
         if crate::config::MANAGED_KEYS.contains(&prop.name) {
             continue;
         }
-        let Some(v) = p.raw.get(prop.name) else { continue };
-        if crate::plan::is_default(prop, v) {
+        let Some(v) = p.properties.get(prop.name) else { continue };
+        if crate::plan::is_default(prop, &v) {
             continue;
         }
-        if let Some(tv) = to_toml(v) {
+        if let Some(tv) = to_toml(&v) {
             beta |= prop.since == ApiVersion::Beta;
             settings.insert(prop.name.to_string(), tv);
         }

@@ -117,7 +117,9 @@ pub async fn export_with(
     let mut selected: Vec<&RemotePolicy> = policies
         .iter()
         .filter(|p| p.policy_type.is_some())
-        .filter(|p| all || p.raw.get("deviceThreatProtectionEnabled") == Some(&Value::Bool(true)))
+        .filter(|p| {
+            all || p.properties.get("deviceThreatProtectionEnabled").as_deref() == Some(&Value::Bool(true))
+        })
         .collect();
     // Graph lists in no promised order; a stable one keeps exports diffable.
     selected.sort_by(|a, b| {

@@ -80,7 +80,7 @@ pub(super) fn settings_diff(d: &DesiredPolicy, existing: &RemotePolicy) -> Vec<S
     let kind_of = |k: &str| ty.property(k).map_or(Kind::Complex, |p| p.kind);
     let mut out = Vec::new();
     for (k, v) in want.iter().filter(|(k, _)| *k != "displayName") {
-        let have = existing.raw.get(k).cloned().unwrap_or(Value::Null);
+        let have = existing.properties.get(k).map_or(Value::Null, |v| v.into_owned());
         if !same(kind_of(k), &have, v) {
             out.push(SettingChange { property: k.clone(), before: have, after: v.clone() });
         }
@@ -92,13 +92,17 @@ pub(super) fn settings_diff(d: &DesiredPolicy, existing: &RemotePolicy) -> Vec<S
         if want.contains_key(p.name) || NOT_RESET.contains(&p.name) {
             continue;
         }
-        let Some(have) = existing.raw.get(p.name) else { continue };
-        if is_default(p, have) {
+        let Some(have) = existing.properties.get(p.name) else { continue };
+        if is_default(p, &have) {
             continue;
         }
         // Without a known default there is nothing true to reset to.
         if let Some(default) = p.default_value() {
-            out.push(SettingChange { property: p.name.to_string(), before: have.clone(), after: default });
+            out.push(SettingChange {
+                property: p.name.to_string(),
+                before: have.into_owned(),
+                after: default,
+            });
         }
     }
     out

@@ -88,7 +88,7 @@ mod tests {
             odata_type: ty.map_or("#microsoft.graph.windows81CompliancePolicy".into(), |t| t.odata_type()),
             display_name: name.into(),
             description: String::new(),
-            raw: Default::default(),
+            properties: Default::default(),
             actions: Vec::new(),
             assignments: Vec::new(),
             problems: Vec::new(),

@@ -97,7 +97,7 @@ async fn every_platform_type_round_trips_with_actions() {
     // v1.0 hides the beta-only types.
     let v1 = c.list_policies(ApiVersion::V1).await.unwrap();
     assert_eq!(v1.len(), 6);
-    assert!(v1.iter().all(|p| !p.raw.contains_key("advancedThreatProtectionRequiredSecurityLevel")));
+    assert!(v1.iter().all(|p| !p.properties.contains("advancedThreatProtectionRequiredSecurityLevel")));
 }
 
 #[tokio::test]
@@ -135,7 +135,10 @@ async fn update_actions_assign_and_delete() {
 
     let read = c.find_policies(version, "MTD - iOS", ty).await.unwrap();
     assert_eq!(read.len(), 1);
-    assert_eq!(read[0].raw["deviceThreatProtectionRequiredSecurityLevel"], "medium");
+    assert_eq!(
+        read[0].properties.get("deviceThreatProtectionRequiredSecurityLevel").as_deref(),
+        Some(&json!("medium"))
+    );
     assert_eq!(read[0].actions.len(), 2);
     let listed = c.list_policies(version).await.unwrap();
     assert_eq!(listed[0].assignments.len(), 2);
