@@ -25,7 +25,11 @@ impl GraphClient {
         url: &str,
         mut item: impl FnMut(Value) -> Result<T, GraphError>,
     ) -> Result<Vec<T>, GraphError> {
-        let mut out = Vec::new();
+        // Pages are kept apart until the end and then moved into a list of
+        // exactly their length: a list grown by doubling would, at 5,000
+        // policies, hold 8,192 slots and briefly both its old and new
+        // buffers — megabytes no freed small allocation can serve.
+        let mut pages_read: Vec<Vec<T>> = Vec::new();
         let mut current = (url.to_string(), self.get_bytes(url).await?);
         let mut pages = 1;
         loop {
@@ -70,13 +74,20 @@ impl GraphClient {
             let Some(Value::Array(items)) = body.remove("value") else {
                 return Err(no_value(&u));
             };
-            out.reserve(items.len());
+            let mut page = Vec::with_capacity(items.len());
             for v in items {
-                out.push(item(v)?);
+                page.push(item(v)?);
             }
+            pages_read.push(page);
             match (next, fetched) {
                 (Some(n), Some(b)) => current = (n, b),
-                _ => return Ok(out),
+                _ => {
+                    let mut out = Vec::with_capacity(pages_read.iter().map(Vec::len).sum());
+                    for page in pages_read {
+                        out.extend(page);
+                    }
+                    return Ok(out);
+                }
             }
         }
     }

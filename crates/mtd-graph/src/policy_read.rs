@@ -71,25 +71,55 @@ impl GraphClient {
     /// one paged read (see the module doc); v1.0: actions expanded,
     /// assignments read on beta through `$batch`.
     pub async fn list_policies(&self, version: ApiVersion) -> Result<Vec<RemotePolicy>, GraphError> {
+        self.list_policies_with(version, |_| {}).await
+    }
+
+    /// [`list_policies`](Self::list_policies), handing each policy to `each`
+    /// once it is completely read — on beta, as its page arrives — so a
+    /// caller can drop what it will not need before the rest of a large
+    /// tenant is read.
+    pub async fn list_policies_with(
+        &self,
+        version: ApiVersion,
+        mut each: impl FnMut(&mut RemotePolicy),
+    ) -> Result<Vec<RemotePolicy>, GraphError> {
         if version != ApiVersion::Beta {
-            return self.list_with(version, EXPAND_ACTIONS).await;
+            return self.list_with(version, EXPAND_ACTIONS, &mut each).await;
         }
-        match self.list_with(version, EXPAND_ALL).await {
+        match self.list_with(version, EXPAND_ALL, &mut each).await {
             // Tools in the field use this expansion on beta; should a tenant
             // refuse two expansions at once, read the slower, proven way.
             Err(e) if e.status() == Some(400) => {
                 tracing::warn!(error = %e, "Graph refused expanding assignments with the actions; reading assignments through $batch");
-                self.list_with(version, EXPAND_ACTIONS).await
+                self.list_with(version, EXPAND_ACTIONS, &mut each).await
             }
             other => other,
         }
     }
 
     /// Lists with `expand`; whatever it did not bring is read through `$batch`.
-    async fn list_with(&self, version: ApiVersion, expand: &str) -> Result<Vec<RemotePolicy>, GraphError> {
+    async fn list_with(
+        &self,
+        version: ApiVersion,
+        expand: &str,
+        each: &mut impl FnMut(&mut RemotePolicy),
+    ) -> Result<Vec<RemotePolicy>, GraphError> {
         let url = self.endpoint(version, &POLICY_SEGS, &[("$expand", expand)])?;
-        let listed = self.get_pages(&url, parse_listed).await?;
-        let (mut policies, missing): (Vec<RemotePolicy>, Vec<Missing>) = listed.into_iter().unzip();
+        // v1.0's expansion never has the assignments' source: all are read again.
+        let complete = |m: &Missing| version == ApiVersion::Beta && !m.actions && !m.assignments;
+        // What each policy lacks, kept beside the list (a list of pairs
+        // would be copied apart afterwards, twice the list at once).
+        let mut missing = Vec::new();
+        let mut policies = self
+            .get_pages(&url, |v| {
+                let (mut p, lacks) = parse_listed(v)?;
+                if complete(&lacks) {
+                    each(&mut p);
+                }
+                missing.push(lacks);
+                Ok(p)
+            })
+            .await?;
         let needs_actions: Vec<usize> = (0..policies.len()).filter(|&i| missing[i].actions).collect();
         let needs_assignments: Vec<usize> =
             (0..policies.len()).filter(|&i| version != ApiVersion::Beta || missing[i].assignments).collect();
@@ -107,6 +137,11 @@ impl GraphClient {
             );
         }
         self.read_assignments(&mut policies, &needs_assignments).await?;
+        for (p, m) in policies.iter_mut().zip(&missing) {
+            if !complete(m) {
+                each(p);
+            }
+        }
         Ok(policies)
     }
 

@@ -13,6 +13,7 @@ use super::compare::settings_diff;
 use super::kind::{may_write, Applicable, ResourceKind};
 use super::prune::{verdict, Verdict};
 use super::resolve::{Resolver, Wanted};
+use super::settle::Settler;
 use super::targets::{resolve, Resolved};
 use super::{Change, ChangeKind, ListChange, PlanError, PlanOptions, SettingChange};
 use crate::graph::schema::{ApiVersion, PolicyType};
@@ -29,11 +30,19 @@ pub(crate) struct CompliancePolicies<'c> {
     pub(crate) resolver: Resolver<'c>,
     /// The version deletes are sent on, as before the tenant was read on beta.
     read_version: ApiVersion,
+    /// The policies the config wants (`plan_kind` plans the same slice).
+    desired: &'c [DesiredPolicy],
+    /// Tenant policies settled as they were read (settle.rs).
+    settler: Option<Settler<'c>>,
 }
 
 impl<'c> CompliancePolicies<'c> {
     /// The kind for planning `desired` with `options`.
-    pub(crate) fn new(client: &'c GraphClient, options: &'c PlanOptions, desired: &[DesiredPolicy]) -> Self {
+    pub(crate) fn new(
+        client: &'c GraphClient,
+        options: &'c PlanOptions,
+        desired: &'c [DesiredPolicy],
+    ) -> Self {
         let read_version = if desired.iter().any(|d| d.version == ApiVersion::Beta) {
             ApiVersion::Beta
         } else {
@@ -43,7 +52,7 @@ impl<'c> CompliancePolicies<'c> {
             Some(groups) => Resolver::with_directory(client, groups.clone()),
             None => Resolver::new(client),
         };
-        CompliancePolicies { client, options, resolver, read_version }
+        CompliancePolicies { client, options, resolver, read_version, desired, settler: None }
     }
 }
 
@@ -54,13 +63,15 @@ impl ResourceKind for CompliancePolicies<'_> {
     type Change = Change;
 
     async fn read_all(&mut self, desired: &[DesiredPolicy]) -> Result<Vec<RemotePolicy>, PlanError> {
-        // Policies (beta: actions and assignments in one paged read) and the
-        // names the config uses, overlapped.
-        let by_config = wanted_by_config(desired);
-        let (remote, prefetched) =
-            tokio::join!(self.client.list_policies(ApiVersion::Beta), self.resolver.prefetch(&by_config));
-        prefetched?;
-        Ok(remote?)
+        // The names the config uses first (one `$batch`), then the policies
+        // (beta: actions and assignments in one paged read), each settled as
+        // its page arrives (settle.rs). Reading the names first costs one
+        // round trip and makes every page settle the same way, every run.
+        self.resolver.prefetch(&wanted_by_config(desired)).await?;
+        let mut settler = Settler::new(self.desired, &mut self.resolver, self.options).await?;
+        let remote = self.client.list_policies_with(ApiVersion::Beta, |p| settler.settle(p)).await?;
+        self.settler = Some(settler);
+        Ok(remote)
     }
 
     async fn read_related(&mut self, matched: Vec<&RemotePolicy>) -> Result<(), PlanError> {
@@ -76,6 +87,9 @@ impl ResourceKind for CompliancePolicies<'_> {
         d: &DesiredPolicy,
         problems: &mut Vec<String>,
     ) -> Result<Resolved, PlanError> {
+        if let Some(resolved) = self.settler.as_mut().and_then(|s| s.take_resolved(d)) {
+            return Ok(resolved);
+        }
         resolve(d, &mut self.resolver, problems).await
     }
 
@@ -94,6 +108,11 @@ impl ResourceKind for CompliancePolicies<'_> {
         }
         match found {
             None => Ok(create(d, &resolved)),
+            Some(existing) if self.settler.as_ref().is_some_and(|s| s.is_settled(&existing.id)) => {
+                let mut change = blank(d, ChangeKind::Unchanged);
+                change.id = Some(existing.id.clone());
+                Ok(change)
+            }
             Some(existing) => update(d, &resolved, existing, &mut self.resolver).await,
         }
     }
@@ -135,7 +154,7 @@ fn sorted_targets(targets: &[Target]) -> Vec<Target> {
 }
 
 /// Why a matched tenant policy may not be written by this config, if so.
-fn ownership_problem(d: &DesiredPolicy, p: &RemotePolicy, o: &PlanOptions) -> Option<String> {
+pub(super) fn ownership_problem(d: &DesiredPolicy, p: &RemotePolicy, o: &PlanOptions) -> Option<String> {
     if !d.marker || o.adopt_owner {
         return None;
     }
@@ -257,6 +276,31 @@ fn create(d: &DesiredPolicy, res: &Resolved) -> Change {
     change
 }
 
+/// What `existing` lacks of what `d` wants.
+pub(super) struct Differences {
+    settings: Vec<SettingChange>,
+    actions: Option<ListChange<ActionItem>>,
+    assignments: Option<ListChange<Target>>,
+}
+
+/// The settings, actions and direct assignments to change on `existing`
+/// so it is what `d` wants; None when nothing differs.
+pub(super) fn differences(d: &DesiredPolicy, res: &Resolved, existing: &RemotePolicy) -> Option<Differences> {
+    let mut diff = Differences { settings: settings_diff(d, existing), actions: None, assignments: None };
+    let (before, after) = (sorted_actions(&existing.actions), sorted_actions(&res.actions));
+    if before != after {
+        diff.actions = Some(ListChange { before, after });
+    }
+    let direct: Vec<Target> =
+        existing.assignments.iter().filter(|a| a.is_direct()).map(|a| a.target.clone()).collect();
+    let (before, after) = (sorted_targets(&direct), sorted_targets(&res.targets));
+    if before != after {
+        diff.assignments = Some(ListChange { before, after });
+    }
+    let same = diff.settings.is_empty() && diff.actions.is_none() && diff.assignments.is_none();
+    (!same).then_some(diff)
+}
+
 /// What changes on `existing` to match `d`; unchanged when nothing does.
 async fn update(
     d: &DesiredPolicy,
@@ -266,16 +310,10 @@ async fn update(
 ) -> Result<Change, PlanError> {
     let mut change = blank(d, ChangeKind::Update);
     change.id = Some(existing.id.clone());
-    change.settings = settings_diff(d, existing);
-    let (before, after) = (sorted_actions(&existing.actions), sorted_actions(&res.actions));
-    if before != after {
-        change.actions = Some(ListChange { before, after });
-    }
-    let direct: Vec<Target> =
-        existing.assignments.iter().filter(|a| a.is_direct()).map(|a| a.target.clone()).collect();
-    let (before, after) = (sorted_targets(&direct), sorted_targets(&res.targets));
-    if before != after {
-        change.assignments = Some(ListChange { before, after });
+    if let Some(diff) = differences(d, res, existing) {
+        change.settings = diff.settings;
+        change.actions = diff.actions;
+        change.assignments = diff.assignments;
     }
     for a in existing.assignments.iter() {
         if let Some(set) = a.policy_set() {

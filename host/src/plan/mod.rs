@@ -20,6 +20,7 @@ mod matching;
 mod prune;
 mod render;
 mod resolve;
+mod settle;
 mod targets;
 
 use std::collections::BTreeMap;
