@@ -172,21 +172,20 @@ pub struct PrepareOptions {
 /// [`prepare`] with every option.
 pub async fn prepare_opts(path: &Path, o: &PrepareOptions) -> Result<Prepared, JobError> {
     let (prune, adopt_owner) = (o.prune, o.adopt_owner);
-    let mut config = load_config(path)?;
+    let config = load_config(path)?;
     let runtime = plugin_runtime()?;
     let client_options = o.client.clone().unwrap_or_else(|| client_options(&config));
     // Without rules plugins, everything is checked before the tenant is
     // touched; rules need the tenant context, read first. Either way nothing
     // is written before the plan is complete.
     let (session, desired, directory, conditional_access) = if config.file.rules.is_empty() {
-        let desired = tokio::task::block_in_place(|| {
-            pipeline::build_taking(&mut config, &runtime, &TenantView::offline())
-        })?;
+        let desired =
+            tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &TenantView::offline()))?;
         (session::connect(&config, client_options).await?, desired, None, None)
     } else {
         let session = session::connect(&config, client_options).await?;
         let (view, groups, ca) = tenant_view(&session, &config).await?;
-        let desired = tokio::task::block_in_place(|| pipeline::build_taking(&mut config, &runtime, &view))?;
+        let desired = tokio::task::block_in_place(|| pipeline::build(&config, &runtime, &view))?;
         (session, desired, Some(groups), ca)
     };
     let options = plan::PlanOptions {

@@ -3,6 +3,7 @@
 //! `@odata.nextLink` — before the current page is parsed — so the next
 //! round trip starts without waiting for the parse.
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::client::{json_body, no_value, GraphClient, MAX_PAGES};
@@ -58,24 +59,23 @@ impl GraphClient {
             // then the page is parsed on this task. Parsing on the blocking
             // pool instead measured slower on 2 cores, where it competes with
             // everything else, and grew the heap by a fifth (BENCHMARKS.md).
+            let decode =
+                |reason: String| GraphError::Decode { method: "GET".into(), path: Self::shown(&u), reason };
             let parse = async {
-                let decode = |reason: String| GraphError::Decode {
-                    method: "GET".into(),
-                    path: Self::shown(&u),
-                    reason,
-                };
-                match json_body(&bytes) {
-                    Ok(Value::Object(body)) => Ok(body),
-                    Ok(_) => Err(no_value(&u)),
-                    Err(reason) => Err(decode(reason)),
+                match page_items(&bytes) {
+                    Ok(items) => Ok(items),
+                    Err(PageError::NoValue) => Err(no_value(&u)),
+                    Err(PageError::NotJson(reason)) => Err(decode(reason)),
                 }
             };
-            let (fetched, mut body) = tokio::try_join!(fetch, parse)?;
-            let Some(Value::Array(items)) = body.remove("value") else {
-                return Err(no_value(&u));
-            };
+            let (fetched, items) = tokio::try_join!(fetch, parse)?;
+            // Item by item: a page of a hundred large policies never exists
+            // as one JSON tree, and each item's tree is freed before the next
+            // is built (the same few kilobytes, reused).
             let mut page = Vec::with_capacity(items.len());
-            for v in items {
+            for raw in items {
+                let v: Value =
+                    serde_json::from_str(raw.get()).map_err(|e| decode(format!("body is not JSON: {e}")))?;
                 page.push(item(v)?);
             }
             pages_read.push(page);
@@ -90,6 +90,40 @@ impl GraphClient {
                 }
             }
         }
+    }
+}
+
+/// Why a page's items could not be found.
+enum PageError {
+    /// The body is not JSON.
+    NotJson(String),
+    /// JSON, but not an object with a `value` array.
+    NoValue,
+}
+
+/// The items of a collection page, each still its JSON text.
+fn page_items(bytes: &[u8]) -> Result<Vec<&RawValue>, PageError> {
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        value: Option<&'a RawValue>,
+    }
+    let page = match serde_json::from_slice::<Page<'_>>(bytes) {
+        Ok(page) => page,
+        // Not an object (or not JSON at all): the whole-body reading says which.
+        Err(e) => {
+            return Err(match json_body(bytes) {
+                Err(reason) => PageError::NotJson(reason),
+                Ok(Value::Object(_)) => PageError::NotJson(format!("body is not JSON: {e}")),
+                Ok(_) => PageError::NoValue,
+            })
+        }
+    };
+    match page.value {
+        Some(raw) if raw.get().starts_with('[') => {
+            serde_json::from_str(raw.get()).map_err(|e| PageError::NotJson(format!("body is not JSON: {e}")))
+        }
+        _ => Err(PageError::NoValue),
     }
 }
 
@@ -123,5 +157,37 @@ mod tests {
         assert_eq!(next_link(br#"["https://elsewhere"]"#).unwrap(), None, "an array has no next link");
         assert_eq!(next_link(b"").unwrap(), None);
         assert!(next_link(b"{\"value\": [").is_err(), "a cut-off page is an error");
+    }
+
+    #[test]
+    fn items_are_found_in_a_value_array_only() {
+        let page = br#"{"@odata.context":"x","value":[{"id":"1","displayName":"O'Brien & \"R&D\""}, {"id":"2","n":null}]}"#;
+        let items = page_items(page).ok().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            serde_json::from_str::<Value>(items[0].get()).unwrap()["displayName"],
+            "O'Brien & \"R&D\""
+        );
+        assert!(page_items(br#"{"value":[]}"#).ok().unwrap().is_empty());
+        for no_value in [
+            &br#"{"value":null}"#[..],
+            br#"{"value":{"id":"1"}}"#,
+            br#"{"items":[]}"#,
+            br#"[{"id":"1"}]"#,
+            b"",
+        ] {
+            assert!(
+                matches!(page_items(no_value), Err(PageError::NoValue)),
+                "{}",
+                String::from_utf8_lossy(no_value)
+            );
+        }
+        for broken in [&b"{\"value\": ["[..], b"{\"value\": [1,]}", b"<html>"] {
+            assert!(
+                matches!(page_items(broken), Err(PageError::NotJson(_))),
+                "{}",
+                String::from_utf8_lossy(broken)
+            );
+        }
     }
 }

@@ -33,10 +33,7 @@ pub struct ExportArgs {
 }
 
 pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
-    let mut config = prepare::load_config(&args.config)?;
-    // An export reads the tenant, not the config's policies: free them
-    // before the tenant's are read.
-    config.file.policies = Vec::new();
+    let config = prepare::load_config(&args.config)?;
     let tenant_table = toml::from_str::<toml::Table>(&crate::config::without_policies(&config.text))?
         .get("tenant")
         .and_then(|t| t.as_table())
@@ -74,10 +71,7 @@ pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
 }
 
 pub(super) fn connectors(args: ConfigArgs) -> anyhow::Result<i32> {
-    let mut config = prepare::load_config(&args.config)?;
-    // An export reads the tenant, not the config's policies: free them
-    // before the tenant's are read.
-    config.file.policies = Vec::new();
+    let config = prepare::load_config(&args.config)?;
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
         let list = session.client.list_connectors(ApiVersion::Beta).await?;

@@ -11,7 +11,9 @@ mod error;
 mod split;
 mod types;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Location};
@@ -28,8 +30,13 @@ pub struct Config {
     pub path: PathBuf,
     /// The file's text as read.
     pub text: String,
-    /// The parsed contents.
+    /// The parsed contents. A large config's `[[policy]]` tables are not in
+    /// `file.policies` but read one at a time by [`Config::policies`].
     pub file: ConfigFile,
+    /// The `[[policy]]` sections still to be parsed when walked (split.rs).
+    sections: Vec<Range<usize>>,
+    /// How many desired policies the tables make (one per platform).
+    expanded: usize,
     /// Byte offset of each line's start, so locating a span is a binary
     /// search, not a scan of the file (a config of thousands of policies
     /// asks for thousands of locations).
@@ -49,11 +56,41 @@ impl Config {
 
     /// Parses and checks config text (the path is for messages and relative paths).
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
-        let file = split::parse(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
+        let split::Split { file, sections } =
+            split::parse(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        let config = Config { path: path.to_path_buf(), text, file, line_starts };
-        config.check()?;
+        let mut config = Config { path: path.to_path_buf(), text, file, sections, expanded: 0, line_starts };
+        config.expanded = config.check()?;
         Ok(config)
+    }
+
+    /// The `[[policy]]` tables in file order. A large config's tables are
+    /// parsed here, one at a time, so they are never all in memory at once;
+    /// each parsed when the config was loaded, so an error here is only
+    /// possible if the file changed under us, and it is the file's.
+    pub fn policies(&self) -> impl Iterator<Item = Result<Cow<'_, PolicyConfig>, ConfigError>> + '_ {
+        let parsed = self.file.policies.iter().map(|p| Ok(Cow::Borrowed(p)));
+        let walked = self.sections.iter().map(|range| {
+            split::policy_at(&self.text, range).map(Cow::Owned).map_err(|e| self.section_error(range, &e))
+        });
+        parsed.chain(walked)
+    }
+
+    /// How many desired policies the `[[policy]]` tables make: one per platform.
+    pub fn expanded_len(&self) -> usize {
+        self.expanded
+    }
+
+    /// A section's parse error, worded as the whole-file parse words it.
+    fn section_error(&self, range: &Range<usize>, e: &toml::de::Error) -> ConfigError {
+        match toml::from_str::<ConfigFile>(&self.text) {
+            Err(whole) => ConfigError::from_toml(&self.path, &self.text, &whole),
+            Ok(_) => self.err(
+                range.start..range.start,
+                format!("cannot read this policy: {}", e.message().trim()),
+                None,
+            ),
+        }
     }
 
     /// A location in this file from a byte span.
@@ -138,7 +175,22 @@ impl Config {
         Ok(())
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Checks everything; the count of desired policies the tables make.
+    fn check(&self) -> Result<usize, ConfigError> {
+        // The policies are walked first, since each is parsed as it is
+        // walked: a table that does not parse is an error in the file's
+        // TOML and comes before any other, as it would from a whole-file
+        // parse. A policy's own checks keep their turn below.
+        let mut seen = BTreeSet::new();
+        let mut expanded = 0;
+        let mut policy_error = None;
+        for p in self.policies() {
+            let p = p?;
+            if policy_error.is_none() {
+                policy_error = self.check_policy(&p, &mut seen).err();
+            }
+            expanded += p.platforms.len();
+        }
         let f = &self.file;
         self.check_tenant()?;
         self.check_connectors()?;
@@ -146,9 +198,8 @@ impl Config {
         for (name, plugin) in &f.plugins {
             self.check_plugin(name, plugin)?;
         }
-        let mut seen = BTreeSet::new();
-        for p in &f.policies {
-            self.check_policy(p, &mut seen)?;
+        if let Some(e) = policy_error {
+            return Err(e);
         }
         for rule in &f.rules {
             if !f.plugins.contains_key(rule.get_ref()) {
@@ -159,7 +210,7 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        Ok(expanded)
     }
 
     /// A plugin's limits, source file and pins.

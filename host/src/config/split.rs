@@ -6,9 +6,10 @@
 //! is split first, by a streaming pass of the TOML lexer, into its
 //! `[[policy]]` sections (each with its `[policy.…]` sub-tables) and the
 //! rest. The rest is parsed as the file with those sections blanked out —
-//! same length, so every span and every error location is the file's own —
-//! and each section is parsed on its own, its spans moved to where the
-//! section sits in the file.
+//! every span and every error location is the file's own — and each section
+//! is parsed on its own when the config's policies are walked
+//! ([`policy_at`]), its spans moved to where the section sits in the file;
+//! so the tables are never all in memory at once either.
 //!
 //! Anything the split is not sure of (a `[policy.…]` table outside a
 //! policy section, a policy array written inline, an escaped key, an error
@@ -25,15 +26,36 @@ use toml_parser::Source;
 
 use super::types::{AssignmentsConfig, ConfigFile, PolicyConfig};
 
-/// Parses the config text; errors are the whole-file parse's.
-pub(crate) fn parse(text: &str) -> Result<ConfigFile, toml::de::Error> {
-    match policy_sections(text) {
-        Some(sections) if !sections.is_empty() => match parse_split(text, &sections) {
-            Some(file) => Ok(file),
-            None => toml::from_str(text),
-        },
-        _ => toml::from_str(text),
+/// The config parsed but for its policy sections, which are parsed when
+/// walked ([`policy_at`]). Either `sections` is empty or `file.policies` is.
+pub(crate) struct Split {
+    /// Everything but the policies of `sections`.
+    pub(crate) file: ConfigFile,
+    /// The byte ranges of the `[[policy]]` sections, in file order.
+    pub(crate) sections: Vec<Range<usize>>,
+}
+
+/// Parses the config text but for its policy sections; errors are the
+/// whole-file parse's.
+pub(crate) fn parse(text: &str) -> Result<Split, toml::de::Error> {
+    if let Some(sections) = policy_sections(text).filter(|s| !s.is_empty()) {
+        if let Some(file) = parse_rest(text, &sections) {
+            return Ok(Split { file, sections });
+        }
     }
+    Ok(Split { file: toml::from_str(text)?, sections: Vec::new() })
+}
+
+/// The one `[[policy]]` table of the section at `range`, its spans the
+/// file's. An error is this section's; the whole-file parse says it best.
+pub(crate) fn policy_at(text: &str, range: &Range<usize>) -> Result<PolicyConfig, toml::de::Error> {
+    use serde::de::Error;
+    let section =
+        text.get(range.clone()).ok_or_else(|| toml::de::Error::custom("a policy section is cut"))?;
+    let one: OnePolicy = toml::from_str(section)?;
+    let [policy] = <[PolicyConfig; 1]>::try_from(one.policy)
+        .map_err(|_| toml::de::Error::custom("a policy section holds more than one policy"))?;
+    Ok(shifted(policy, range.start))
 }
 
 /// The text with every `[[policy]]` section blanked out: what a reader of
@@ -45,22 +67,12 @@ pub(crate) fn without_policies(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn parse_split(text: &str, sections: &[Range<usize>]) -> Option<ConfigFile> {
-    let rest = blanked(text, sections)?;
-    let mut file: ConfigFile = toml::from_str(&rest).ok()?;
-    drop(rest);
+/// Everything but the sections, or None to parse the whole file instead.
+fn parse_rest(text: &str, sections: &[Range<usize>]) -> Option<ConfigFile> {
+    let file: ConfigFile = toml::from_str(&blanked(text, sections)?).ok()?;
     // A policy array the rest defines itself (`policy = [...]`) could not
     // take more `[[policy]]` tables: the whole-file parse says so.
-    if !file.policies.is_empty() {
-        return None;
-    }
-    file.policies.reserve_exact(sections.len());
-    for range in sections {
-        let one: OnePolicy = toml::from_str(text.get(range.clone())?).ok()?;
-        let [policy] = <[PolicyConfig; 1]>::try_from(one.policy).ok()?;
-        file.policies.push(shifted(policy, range.start));
-    }
-    Some(file)
+    file.policies.is_empty().then_some(file)
 }
 
 /// One section: exactly one `[[policy]]` table.
@@ -70,12 +82,23 @@ struct OnePolicy {
     policy: Vec<PolicyConfig>,
 }
 
-/// The text with `sections` turned into spaces; `None` if that would not
-/// be UTF-8 (a section boundary inside a character: never, from the lexer).
+/// The text with `sections` turned into spaces, cut after the last byte
+/// that is not in one (the policies usually come last, and the TOML lexer
+/// reserves memory by the length of what it is given). Every offset is the
+/// file's. `None` if that would not be UTF-8 (a section boundary inside a
+/// character: never, from the lexer).
 fn blanked(text: &str, sections: &[Range<usize>]) -> Option<String> {
-    let mut bytes = text.as_bytes().to_vec();
+    let mut end = text.len();
+    for range in sections.iter().rev() {
+        if range.end == end {
+            end = range.start;
+        }
+    }
+    let mut bytes = text.as_bytes().get(..end)?.to_vec();
     for range in sections {
-        bytes.get_mut(range.clone())?.fill(b' ');
+        if let Some(inside) = bytes.get_mut(range.start.min(end)..range.end.min(end)) {
+            inside.fill(b' ');
+        }
     }
     String::from_utf8(bytes).ok()
 }

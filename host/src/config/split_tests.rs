@@ -3,10 +3,23 @@
 
 use super::*;
 
+/// The split parse with every section parsed, as a walk of the policies does.
+fn parse_all(text: &str) -> Result<ConfigFile, toml::de::Error> {
+    let Split { mut file, sections } = parse(text)?;
+    for range in &sections {
+        match policy_at(text, range) {
+            Ok(p) => file.policies.push(p),
+            // What a walk does with a section's error: the whole file's.
+            Err(_) => return toml::from_str(text),
+        }
+    }
+    Ok(file)
+}
+
 /// Both parses, compared through `Debug` (which shows every span).
 fn same_as_whole(text: &str) -> String {
     let whole = toml::from_str::<ConfigFile>(text);
-    let split = parse(text);
+    let split = parse_all(text);
     match (&whole, &split) {
         (Ok(w), Ok(s)) => {
             assert_eq!(format!("{w:?}"), format!("{s:?}"), "values or spans differ for:\n{text}")
@@ -25,7 +38,7 @@ fn same_as_whole(text: &str) -> String {
 
 /// Whether the split path (not the fallback) parses `text`.
 fn splits(text: &str) -> bool {
-    policy_sections(text).filter(|s| !s.is_empty()).is_some_and(|s| parse_split(text, &s).is_some())
+    parse(text).is_ok_and(|s| !s.sections.is_empty())
 }
 
 const TENANT: &str = "[tenant]\nemulator = {}\nowner = \"t\"\n\n";
@@ -110,9 +123,12 @@ fn the_rest_keeps_every_other_table_at_its_offsets() {
     let text =
         format!("{TENANT}[[policy]]\nname = \"a\"\nplatforms = [\"ios\"]\n[plugins.x]\nsource = \"s\"\n");
     let rest = without_policies(&text);
-    assert_eq!(rest.len(), text.len());
+    assert_eq!(rest.len(), text.len(), "a table after the policies keeps the whole length");
     let table: toml::Table = toml::from_str(&rest).unwrap();
     assert!(table.contains_key("tenant") && table.contains_key("plugins") && !table.contains_key("policy"));
     let at = text.find("[plugins.x]").unwrap();
-    assert_eq!(&rest[at..at + 11], "[plugins.x]");
+    assert_eq!(&rest[at..at + 11], "[plugins.x]", "offsets are the file's");
+    // Policies last: nothing of them is kept.
+    let last = format!("{TENANT}[[policy]]\nname = \"a\"\nplatforms = [\"ios\"]\n");
+    assert_eq!(without_policies(&last), TENANT);
 }

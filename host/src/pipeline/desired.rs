@@ -1,8 +1,6 @@
 //! The desired state of one Intune compliance policy, before group and
 //! template names are resolved against the tenant.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::config::{ActionKind, FilterConfig, Location, Platform};
@@ -35,8 +33,10 @@ pub struct DesiredAssignments {
     pub all_users: bool,
     /// Whether all devices are targeted.
     pub all_devices: bool,
-    /// Assignment filters on included groups, all users or all devices.
-    pub filters: BTreeMap<FilterSubject, FilterConfig>,
+    /// Assignment filters on included groups, all users or all devices: a
+    /// few at most, so a list (a map's first node alone is ~750 bytes, and
+    /// a large config has thousands of policies).
+    pub filters: Vec<(FilterSubject, FilterConfig)>,
 }
 
 /// What an assignment filter narrows.
@@ -53,18 +53,24 @@ pub enum FilterSubject {
 impl DesiredAssignments {
     /// From the config's `[policy.assignments]`.
     pub fn from_config(a: &crate::config::AssignmentsConfig) -> Self {
-        let mut filters = BTreeMap::new();
+        let mut filters: Vec<(FilterSubject, FilterConfig)> = Vec::new();
+        let mut set =
+            |subject: FilterSubject, f: FilterConfig| match filters.iter_mut().find(|(s, _)| *s == subject) {
+                Some(slot) => slot.1 = f,
+                None => filters.push((subject, f)),
+            };
         for e in &a.include {
             if let Some(f) = e.get_ref().filter() {
-                filters.insert(FilterSubject::Group(e.get_ref().group().to_string()), f);
+                set(FilterSubject::Group(e.get_ref().group().to_string()), f);
             }
         }
         if let Some(f) = a.all_users.filter() {
-            filters.insert(FilterSubject::AllUsers, f);
+            set(FilterSubject::AllUsers, f);
         }
         if let Some(f) = a.all_devices.filter() {
-            filters.insert(FilterSubject::AllDevices, f);
+            set(FilterSubject::AllDevices, f);
         }
+        filters.shrink_to_fit();
         DesiredAssignments {
             include: a.include.iter().map(|s| s.get_ref().group().to_string()).collect(),
             exclude: a.exclude.iter().map(|s| s.get_ref().clone()).collect(),

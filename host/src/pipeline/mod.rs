@@ -41,6 +41,9 @@ pub enum PipelineError {
     /// A rules plugin failed, or dropped or relaxed a policy it may not.
     #[error("{0}")]
     Rules(String),
+    /// A `[[policy]]` table could not be read (the file changed after it was loaded).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// The desired state and the plugins that produced it.
@@ -85,44 +88,18 @@ impl TenantView {
 /// Builds the desired policies. `tenant` is what rules plugins may see
 /// ([`TenantView::offline`] when validating offline).
 pub fn build(config: &Config, runtime: &Runtime, tenant: &TenantView) -> Result<Desired, PipelineError> {
-    build_from(config, &config.file.policies, expanded(&config.file.policies), runtime, tenant)
-}
-
-/// How many desired policies `tables` make: one per platform.
-fn expanded(tables: &[PolicyConfig]) -> usize {
-    tables.iter().map(|p| p.platforms.len()).sum()
-}
-
-/// [`build`], taking the config's `[[policy]]` tables out of it: each is
-/// dropped as soon as its desired policies exist, so a config of thousands
-/// of policies is never held twice (as tables and as desired policies).
-/// `config.file.policies` is empty afterwards.
-pub fn build_taking(
-    config: &mut Config,
-    runtime: &Runtime,
-    tenant: &TenantView,
-) -> Result<Desired, PipelineError> {
-    let tables = std::mem::take(&mut config.file.policies);
-    let count = expanded(&tables);
-    build_from(config, tables, count, runtime, tenant)
-}
-
-fn build_from<P: std::borrow::Borrow<PolicyConfig>>(
-    config: &Config,
-    tables: impl IntoIterator<Item = P>,
-    count: usize,
-    runtime: &Runtime,
-    tenant: &TenantView,
-) -> Result<Desired, PipelineError> {
     let plugins = load_plugins(config, runtime)?;
     let conditional_access = conditional_access::from_config(config);
     let ca_seen = ca_view::view(&conditional_access, &tenant.conditional_access, &tenant.context.groups);
     let find = |name: &str| plugins.iter().find(|(n, _)| n == name).map(|(_, p)| p);
     // Sized up front: a config of thousands of policies would otherwise
     // leave a doubled vector's spare half in memory for the whole plan.
-    let mut policies = Vec::with_capacity(count);
-    for p in tables {
-        let p = p.borrow();
+    let mut policies = Vec::with_capacity(config.expanded_len());
+    // One table at a time (`Config::policies`): each is dropped once its
+    // desired policies exist.
+    for p in config.policies() {
+        let p = p?;
+        let p = p.as_ref();
         let (level, level_note) = threat_level(config, p, &find)?;
         for platform in &p.platforms {
             let mut d = from_config(config, p, *platform.get_ref());

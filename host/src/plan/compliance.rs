@@ -68,8 +68,10 @@ impl ResourceKind for CompliancePolicies<'_> {
         // its page arrives (settle.rs). Reading the names first costs one
         // round trip and makes every page settle the same way, every run.
         self.resolver.prefetch(&wanted_by_config(desired)).await?;
-        let mut settler = Settler::new(self.desired, &mut self.resolver, self.options).await?;
-        let remote = self.client.list_policies_with(ApiVersion::Beta, |p| settler.settle(p)).await?;
+        let mut settler = Settler::new(self.desired, self.options);
+        let resolver = &mut self.resolver;
+        let remote =
+            self.client.list_policies_with(ApiVersion::Beta, |p| settler.settle(p, resolver)).await?;
         self.settler = Some(settler);
         Ok(remote)
     }
@@ -87,7 +89,7 @@ impl ResourceKind for CompliancePolicies<'_> {
         d: &DesiredPolicy,
         problems: &mut Vec<String>,
     ) -> Result<Resolved, PlanError> {
-        if let Some(resolved) = self.settler.as_mut().and_then(|s| s.take_resolved(d)) {
+        if let Some(resolved) = self.settler.as_ref().and_then(|s| s.resolved_if_settled(d)) {
             return Ok(resolved);
         }
         resolve(d, &mut self.resolver, problems).await
@@ -108,7 +110,7 @@ impl ResourceKind for CompliancePolicies<'_> {
         }
         match found {
             None => Ok(create(d, &resolved)),
-            Some(existing) if self.settler.as_ref().is_some_and(|s| s.is_settled(&existing.id)) => {
+            Some(existing) if self.settler.as_ref().is_some_and(|s| s.is_settled(d)) => {
                 let mut change = blank(d, ChangeKind::Unchanged);
                 change.id = Some(existing.id.clone());
                 Ok(change)

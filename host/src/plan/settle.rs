@@ -11,58 +11,67 @@
 //! diff then plans it unchanged. Anything else is kept whole and diffed as
 //! before, so a plan is the same either way — only its memory differs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use futures_util::FutureExt;
 
 use super::compliance::{differences, ownership_problem};
-use super::matching::{Keyed, PolicyKey};
 use super::resolve::Resolver;
 use super::targets::{resolve, Resolved};
-use super::{PlanError, PlanOptions};
+use super::PlanOptions;
+use crate::graph::schema::PolicyType;
 use crate::graph::{Properties, RemotePolicy};
 use crate::pipeline::DesiredPolicy;
 
-/// The desired policies by key, with their names resolved, and which
-/// tenant policies were settled.
+/// One desired policy, and whether its tenant policy was settled.
+struct Entry<'d> {
+    policy: &'d DesiredPolicy,
+    settled: bool,
+}
+
+/// The desired policies by type and display name (borrowed, not copied),
+/// each marked once its tenant policy is settled.
 pub(crate) struct Settler<'d> {
-    desired: HashMap<PolicyKey, (&'d DesiredPolicy, Resolved)>,
+    desired: HashMap<PolicyType, HashMap<&'d str, Entry<'d>>>,
     options: &'d PlanOptions,
-    /// Settled tenant policies, by id.
-    settled: HashSet<String>,
-    /// The desired policies whose tenant policy was settled: their
-    /// resolution is dropped, since a settled policy's diff needs none.
-    settled_keys: HashSet<PolicyKey>,
 }
 
 impl<'d> Settler<'d> {
-    /// Resolves every desired policy's names (from the resolver's cache:
-    /// prefetch first). A policy whose names do not all resolve is left
-    /// out; the plan reports it when it resolves it again.
-    pub(crate) async fn new(
-        desired: &'d [DesiredPolicy],
-        resolver: &mut Resolver<'_>,
-        options: &'d PlanOptions,
-    ) -> Result<Settler<'d>, PlanError> {
-        let mut by_key = HashMap::with_capacity(desired.len());
+    /// Indexes the desired policies.
+    pub(crate) fn new(desired: &'d [DesiredPolicy], options: &'d PlanOptions) -> Settler<'d> {
+        let mut by_type: HashMap<PolicyType, HashMap<&'d str, Entry<'d>>> = HashMap::new();
         for d in desired {
-            let mut problems = Vec::new();
-            let resolved = resolve(d, resolver, &mut problems).await?;
-            if let (true, Some(key)) = (problems.is_empty(), d.key()) {
-                by_key.insert(key, (d, resolved));
-            }
+            by_type
+                .entry(d.policy_type())
+                .or_default()
+                .insert(d.display_name.as_str(), Entry { policy: d, settled: false });
         }
-        Ok(Settler { desired: by_key, options, settled: HashSet::new(), settled_keys: HashSet::new() })
+        Settler { desired: by_type, options }
     }
 
     /// Strips `p` to what matching needs if it already is what its desired
-    /// policy wants. A second tenant policy with the same key is never
-    /// settled: the plan stops on the duplicate, naming both ids.
-    pub(crate) fn settle(&mut self, p: &mut RemotePolicy) {
-        let Some(key) = p.key() else { return };
-        let Some((d, resolved)) = self.desired.get(&key) else { return };
+    /// policy wants. The desired policy's names come from `resolver`'s cache
+    /// only: a name that would need a request leaves `p` whole. A second
+    /// tenant policy with the same key is never settled: the plan stops on
+    /// the duplicate, naming both ids.
+    pub(crate) fn settle(&mut self, p: &mut RemotePolicy, resolver: &mut Resolver<'_>) {
+        let Some(ty) = p.policy_type else { return };
+        let Some(entry) = self.desired.get_mut(&ty).and_then(|m| m.get_mut(p.display_name.as_str())) else {
+            return;
+        };
+        if entry.settled {
+            return;
+        }
+        let d = entry.policy;
         let clean = p.problems.is_empty()
             && p.assignments.iter().all(|a| a.is_direct())
             && ownership_problem(d, p, self.options).is_none();
-        if clean && differences(d, resolved, p).is_none() {
+        if !clean {
+            return;
+        }
+        let mut problems = Vec::new();
+        let Some(Ok(resolved)) = resolve(d, resolver, &mut problems).now_or_never() else { return };
+        if problems.is_empty() && differences(d, &resolved, p).is_none() {
             // Ownership was checked here already, and the type is in
             // `policy_type`: the description and Graph's type name go too.
             p.properties = Properties::default();
@@ -70,25 +79,21 @@ impl<'d> Settler<'d> {
             p.assignments = Vec::new();
             p.description = String::new();
             p.odata_type = String::new();
-            self.settled.insert(p.id.clone());
-            self.desired.remove(&key);
-            self.settled_keys.insert(key);
+            entry.settled = true;
         }
     }
 
-    /// Whether the tenant policy `id` was settled.
-    pub(crate) fn is_settled(&self, id: &str) -> bool {
-        self.settled.contains(id)
+    /// Whether the tenant policy of `d` was settled (then it is unchanged,
+    /// and `d` needs no names resolved).
+    pub(crate) fn is_settled(&self, d: &DesiredPolicy) -> bool {
+        self.desired
+            .get(&d.policy_type())
+            .and_then(|m| m.get(d.display_name.as_str()))
+            .is_some_and(|e| e.settled)
     }
 
-    /// `d`'s resolved names, handed over once; none at all (empty) when its
-    /// tenant policy was settled. None: resolve `d` again (its names did not
-    /// all resolve, and the plan reports why).
-    pub(crate) fn take_resolved(&mut self, d: &DesiredPolicy) -> Option<Resolved> {
-        let key = d.key()?;
-        if self.settled_keys.contains(&key) {
-            return Some(Resolved { actions: Vec::new(), targets: Vec::new() });
-        }
-        self.desired.remove(&key).map(|(_, r)| r)
+    /// For a settled `d`, its resolution: none needed (empty).
+    pub(crate) fn resolved_if_settled(&self, d: &DesiredPolicy) -> Option<Resolved> {
+        self.is_settled(d).then(|| Resolved { actions: Vec::new(), targets: Vec::new() })
     }
 }

@@ -20,7 +20,9 @@ async fn filtered(
     r: &mut Resolver<'_>,
     fail: &mut impl FnMut(String),
 ) -> Result<Target, PlanError> {
-    let Some(f) = d.assignments.filters.get(&subject) else { return Ok(Target { kind, filter: None }) };
+    let Some((_, f)) = d.assignments.filters.iter().find(|(s, _)| *s == subject) else {
+        return Ok(Target { kind, filter: None });
+    };
     let mode = match f.mode {
         FilterModeConfig::Include => FilterMode::Include,
         FilterModeConfig::Exclude => FilterMode::Exclude,
