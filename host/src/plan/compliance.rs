@@ -72,6 +72,11 @@ impl ResourceKind for CompliancePolicies<'_> {
         let resolver = &mut self.resolver;
         let remote =
             self.client.list_policies_with(ApiVersion::Beta, |p| settler.settle(p, resolver)).await?;
+        tracing::debug!(
+            policies = remote.len(),
+            settled = settler.settled(),
+            "tenant policies read; those already as configured were compared as they arrived"
+        );
         self.settler = Some(settler);
         Ok(remote)
     }

@@ -92,6 +92,11 @@ impl<'d> Settler<'d> {
             .is_some_and(|e| e.settled)
     }
 
+    /// How many tenant policies were settled.
+    pub(crate) fn settled(&self) -> usize {
+        self.desired.values().flat_map(HashMap::values).filter(|e| e.settled).count()
+    }
+
     /// For a settled `d`, its resolution: none needed (empty).
     pub(crate) fn resolved_if_settled(&self, d: &DesiredPolicy) -> Option<Resolved> {
         self.is_settled(d).then(|| Resolved { actions: Vec::new(), targets: Vec::new() })
