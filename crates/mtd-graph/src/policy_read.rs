@@ -14,7 +14,7 @@
 //! [`RemotePolicy::problems`] for the plan to refuse (a policy it would
 //! write) or warn about (anything else).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::client::GraphClient;
 use super::error::GraphError;
@@ -41,8 +41,9 @@ pub struct RemotePolicy {
     pub display_name: String,
     /// Its description (with the ownership marker, if any).
     pub description: String,
-    /// Every property Graph returned (settings included; the expanded
-    /// navigation properties are parsed into `actions` and `assignments`).
+    /// Every property Graph returned (settings included) but the id, type
+    /// and name above; the expanded navigation properties are parsed into
+    /// `actions` and `assignments`.
     pub properties: Properties,
     /// Its actions for noncompliance.
     pub actions: Vec<ActionItem>,
@@ -298,15 +299,24 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     let Value::Object(mut raw) = v else {
         return Err(decode(format!("a compliance policy is not an object: {v}")));
     };
-    let s = |raw: &Map<String, Value>, k: &str| {
-        raw.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    // The id, type and name are the policy's own fields, moved out of the
+    // properties rather than copied (a tenant has thousands of policies).
+    let mut take = |k: &str| match raw.remove(k) {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            let text = other.as_str().map(str::to_string).unwrap_or_default();
+            raw.insert(k.to_string(), other);
+            text
+        }
+        None => String::new(),
     };
-    let id = raw
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| decode(format!("policy '{}' has no id", s(&raw, "displayName"))))?
-        .to_string();
-    let odata_type = s(&raw, "@odata.type");
+    let display_name = take("displayName");
+    let odata_type = take("@odata.type");
+    let id = take("id");
+    if id.is_empty() {
+        return Err(decode(format!("policy '{display_name}' has no id")));
+    }
+    let description = raw.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut actions = Vec::new();
     let mut problems = Vec::new();
     if let Some(rules) = raw.remove("scheduledActionsForRule").filter(|r| !r.is_null()) {
@@ -316,8 +326,8 @@ pub(crate) fn parse_policy(v: Value) -> Result<RemotePolicy, GraphError> {
     Ok(RemotePolicy {
         id,
         policy_type,
-        display_name: s(&raw, "displayName"),
-        description: s(&raw, "description"),
+        display_name,
+        description,
         odata_type,
         actions,
         assignments: Vec::new(),

@@ -171,6 +171,9 @@ pub async fn export_with(
         }
         out.push(entry::policy_entry(p, &ctx, &mut warnings));
     }
+    // The entries hold everything written from here on: the tenant's
+    // policies (most of an export's memory) need not wait for the text.
+    drop(policies);
     // Two documents so [tenant] comes first.
     let tenant =
         toml::to_string_pretty(&TenantDoc { tenant }).map_err(|e| ExportError::Toml(e.to_string()))?;
