@@ -29,7 +29,7 @@ const EXPAND_ACTIONS: &str = "scheduledActionsForRule($expand=scheduledActionCon
 const EXPAND_ALL: &str = "assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)";
 
 /// A compliance policy read from the tenant, with its actions and assignments.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RemotePolicy {
     /// The policy id.
     pub id: String,
@@ -87,10 +87,18 @@ impl GraphClient {
         if version != ApiVersion::Beta {
             return self.list_with(version, EXPAND_ACTIONS, &mut each).await;
         }
-        match self.list_with(version, EXPAND_ALL, &mut each).await {
+        // Each policy is handed out once: the slower read below is only
+        // tried while none has been.
+        let mut handed = 0usize;
+        let mut counted = |p: &mut RemotePolicy| {
+            handed += 1;
+            each(p);
+        };
+        let first = self.list_with(version, EXPAND_ALL, &mut counted).await;
+        match first {
             // Tools in the field use this expansion on beta; should a tenant
             // refuse two expansions at once, read the slower, proven way.
-            Err(e) if e.status() == Some(400) => {
+            Err(e) if e.status() == Some(400) && handed == 0 => {
                 tracing::warn!(error = %e, "Graph refused expanding assignments with the actions; reading assignments through $batch");
                 self.list_with(version, EXPAND_ACTIONS, &mut each).await
             }

@@ -16,18 +16,31 @@ use crate::graph::{AssignmentTarget, Named, RemotePolicy, Target};
 use crate::pipeline::marker::{self, Ownership};
 use crate::plan::Resolver;
 
-/// What every exported entry is resolved against.
+/// What every exported entry's names come from.
 pub(super) struct Context<'a> {
     /// Groups, templates and filters, prefetched.
     pub(super) resolver: &'a Resolver<'a>,
-    /// `[tenant] owner` of the export's tenant table.
-    pub(super) owner: Option<&'a str>,
 }
 
 /// The `[[policy]]` array of the export.
 #[derive(Serialize)]
-pub(super) struct PolicyDoc<'a> {
-    pub(super) policy: &'a [PolicyEntry],
+struct PolicyDoc<'a> {
+    policy: &'a [PolicyEntry],
+}
+
+/// The `[[policy]]` tables, written one entry at a time (each dropped once
+/// written) into text the same as the whole array's: a document of
+/// thousands of entries is never built at once. None: no text at all (an
+/// empty `policy = []` after a table would become one of its keys).
+pub(super) fn policies_text(entries: Vec<PolicyEntry>) -> Result<String, toml::ser::Error> {
+    let mut text = String::new();
+    for (i, e) in entries.into_iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&toml::to_string_pretty(&PolicyDoc { policy: std::slice::from_ref(&e) })?);
+    }
+    Ok(text)
 }
 
 /// One `[[policy]]` entry (docs/config.md has every key).
@@ -80,6 +93,13 @@ struct AssignmentsEntry {
     include: Vec<Toml>,
 }
 
+impl PolicyEntry {
+    /// The policy's display name.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl AssignmentsEntry {
     fn is_empty(&self) -> bool {
         self.all_devices.is_none()
@@ -89,10 +109,12 @@ impl AssignmentsEntry {
     }
 }
 
-/// The entry describing `p` (a policy of a type mtdhost manages).
-pub(super) fn policy_entry(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> PolicyEntry {
+/// The entry describing `p` (a policy of a type mtdhost manages), `owner`
+/// being the export's `[tenant] owner`. Groups, templates and filters are
+/// written as ids: [`name_refs`] names them once every id is known.
+pub(super) fn policy_entry(p: &RemotePolicy, owner: Option<&str>, warnings: &mut Vec<String>) -> PolicyEntry {
     let ty = p.policy_type.expect("export selects policies of known types");
-    let (description, marker) = description(p, ty, ctx.owner);
+    let (description, marker) = description(p, ty, owner);
     let max_threat_level = threat_level(p).map(str::to_string);
     let (settings, beta_settings) = settings_table(p, ty);
     let beta = ty.min_version() == ApiVersion::Beta
@@ -107,8 +129,8 @@ pub(super) fn policy_entry(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut V
         name: p.display_name.clone(),
         platform_suffix: false,
         platforms: [Platform::from_policy_type(ty).key()],
-        actions: action_entries(p, ctx, warnings),
-        assignments: assignments(p, ctx, warnings),
+        actions: action_entries(p, warnings),
+        assignments: assignments(p, warnings),
         settings,
     }
 }
@@ -163,9 +185,8 @@ fn settings_table(p: &RemotePolicy, ty: PolicyType) -> (Table, bool) {
     (settings, beta)
 }
 
-/// The actions for noncompliance, templates and CC groups by unique name.
-fn action_entries(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> Vec<ActionEntry> {
-    let templates = ctx.resolver.cached_templates();
+/// The actions for noncompliance, templates and CC groups by id.
+fn action_entries(p: &RemotePolicy, warnings: &mut Vec<String>) -> Vec<ActionEntry> {
     let mut actions = Vec::new();
     for a in &p.actions {
         let Some(kind) = a.action_type.kind() else {
@@ -176,30 +197,24 @@ fn action_entries(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String
             continue;
         };
         let tid = a.normalized().notification_template_id;
-        let template = (!tid.is_empty()).then(|| {
-            let name = templates.iter().find(|(id, _)| *id == tid).map(|(_, n)| n.clone());
-            match name {
-                Some(n) if templates.iter().filter(|(_, m)| *m == n).count() == 1 => n,
-                _ => tid.clone(),
-            }
-        });
         actions.push(ActionEntry {
-            cc: a.notification_message_cc_list.iter().map(|id| group_ref(ctx.resolver, id)).collect(),
+            cc: a.notification_message_cc_list.clone(),
             grace_period_hours: (a.grace_period_hours > 0).then_some(a.grace_period_hours),
-            template,
+            template: (!tid.is_empty()).then_some(tid),
             kind: kind.key(),
         });
     }
     actions
 }
 
-/// The direct assignments (policy sets' are theirs to export).
-fn assignments(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) -> AssignmentsEntry {
+/// The direct assignments (policy sets' are theirs to export), groups and
+/// filters by id.
+fn assignments(p: &RemotePolicy, warnings: &mut Vec<String>) -> AssignmentsEntry {
     let mut out = AssignmentsEntry::default();
     let filter = |t: &Target| {
         t.filter.as_ref().map(|f| {
             let mut ft = Table::new();
-            ft.insert("filter".into(), Toml::String(filter_ref(ctx.resolver.cached_filters(), &f.id)));
+            ft.insert("filter".into(), Toml::String(f.id.clone()));
             ft.insert("filter-mode".into(), Toml::String(f.mode.as_str().into()));
             ft
         })
@@ -207,7 +222,7 @@ fn assignments(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) 
     for a in p.assignments.iter().filter(|a| a.is_direct()) {
         match &a.target.kind {
             AssignmentTarget::Group(id) => {
-                let group = Toml::String(group_ref(ctx.resolver, id));
+                let group = Toml::String(id.clone());
                 out.include.push(match filter(&a.target) {
                     Some(mut ft) => {
                         ft.insert("group".into(), group);
@@ -223,7 +238,7 @@ fn assignments(p: &RemotePolicy, ctx: &Context<'_>, warnings: &mut Vec<String>) 
                         p.display_name
                     ));
                 }
-                out.exclude.push(group_ref(ctx.resolver, id));
+                out.exclude.push(id.clone());
             }
             AssignmentTarget::AllLicensedUsers => {
                 out.all_users = Some(filter(&a.target).map_or(Toml::Boolean(true), Toml::Table));
@@ -261,6 +276,50 @@ fn to_toml(v: &Value) -> Option<Toml> {
     })
 }
 
+/// Names the ids [`policy_entry`] wrote: a group, template or filter by
+/// its display name where that name is unique, else by id.
+pub(super) fn name_refs(e: &mut PolicyEntry, ctx: &Context<'_>) {
+    let r = ctx.resolver;
+    let templates = r.cached_templates();
+    for a in &mut e.actions {
+        for g in &mut a.cc {
+            *g = group_ref(r, g);
+        }
+        if let Some(tid) = &mut a.template {
+            let name = templates.iter().find(|(id, _)| id == tid).map(|(_, n)| n.clone());
+            if let Some(n) = name.filter(|n| templates.iter().filter(|(_, m)| m == n).count() == 1) {
+                *tid = n;
+            }
+        }
+    }
+    let filter = |t: &mut Table| {
+        if let Some(Toml::String(id)) = t.get_mut("filter") {
+            *id = filter_ref(r.cached_filters(), id);
+        }
+    };
+    let a = &mut e.assignments;
+    for i in &mut a.include {
+        match i {
+            Toml::String(id) => *id = group_ref(r, id),
+            Toml::Table(t) => {
+                if let Some(Toml::String(id)) = t.get_mut("group") {
+                    *id = group_ref(r, id);
+                }
+                filter(t);
+            }
+            _ => {}
+        }
+    }
+    for g in &mut a.exclude {
+        *g = group_ref(r, g);
+    }
+    for all in [&mut a.all_users, &mut a.all_devices].into_iter().flatten() {
+        if let Toml::Table(t) = all {
+            filter(t);
+        }
+    }
+}
+
 /// An assignment filter's unique display name, or its id.
 fn filter_ref(filters: &[Named], id: &str) -> String {
     match filters.iter().find(|f| f.id == id) {
@@ -277,5 +336,46 @@ fn group_ref(r: &Resolver<'_>, id: &str) -> String {
     match r.cached_group_name(id) {
         Some(name) if r.cached_group(name).is_some_and(|g| g.as_deref() == Ok(id)) => name.to_string(),
         _ => id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, with_tables: bool) -> PolicyEntry {
+        let mut settings = Table::new();
+        if with_tables {
+            settings.insert("passcodeRequired".into(), Toml::Boolean(true));
+        }
+        PolicyEntry {
+            api: with_tables.then_some("beta"),
+            description: "R&D 'North' \"quoted\"".into(),
+            marker: None,
+            max_threat_level: Some("low".into()),
+            name: name.into(),
+            platform_suffix: false,
+            platforms: ["ios"],
+            actions: vec![ActionEntry {
+                cc: vec!["G".into()],
+                grace_period_hours: Some(24),
+                template: None,
+                kind: "block",
+            }],
+            assignments: AssignmentsEntry {
+                include: vec![Toml::String("MTD - iOS Users".into())],
+                all_devices: with_tables.then_some(Toml::Boolean(true)),
+                ..AssignmentsEntry::default()
+            },
+            settings,
+        }
+    }
+
+    #[test]
+    fn entry_by_entry_text_is_the_whole_arrays() {
+        let entries = || vec![entry("A", true), entry("B", false), entry("C & 'D'", true)];
+        let whole = toml::to_string_pretty(&PolicyDoc { policy: &entries() }).unwrap();
+        assert_eq!(policies_text(entries()).unwrap(), whole);
+        assert_eq!(policies_text(Vec::new()).unwrap(), "");
     }
 }

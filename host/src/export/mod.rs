@@ -55,22 +55,27 @@ pub struct Exported {
     pub warnings: Vec<String>,
 }
 
-/// Every group id, template and filter the exported policies point at.
-fn wanted(policies: &[&RemotePolicy]) -> Wanted {
-    let mut w = Wanted::default();
-    for p in policies {
-        for a in p.assignments.iter().filter(|a| a.is_direct()) {
-            if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &a.target.kind {
-                w.group_ids.insert(id.clone());
-            }
-            w.filters |= a.target.filter.is_some();
+/// Adds every group id, template and filter `p` points at to `w`.
+fn want(w: &mut Wanted, p: &RemotePolicy) {
+    for a in p.assignments.iter().filter(|a| a.is_direct()) {
+        if let AssignmentTarget::Group(id) | AssignmentTarget::ExclusionGroup(id) = &a.target.kind {
+            w.group_ids.insert(id.clone());
         }
-        for a in &p.actions {
-            w.group_ids.extend(a.notification_message_cc_list.iter().cloned());
-            w.templates |= !a.normalized().notification_template_id.is_empty();
-        }
+        w.filters |= a.target.filter.is_some();
     }
-    w
+    for a in &p.actions {
+        w.group_ids.extend(a.notification_message_cc_list.iter().cloned());
+        w.templates |= !a.normalized().notification_template_id.is_empty();
+    }
+}
+
+/// One exported policy until names are known: its entry with ids where
+/// names will go, what could not be exported, and its place in the order.
+struct Pending {
+    /// Graph's type name and the id: with the entry's name, the order.
+    order: (String, String),
+    entry: entry::PolicyEntry,
+    warnings: Vec<String>,
 }
 
 /// Exports MTD policies (those requiring a device threat level), or every
@@ -102,30 +107,39 @@ pub async fn export_with(
     connector_names: &BTreeMap<String, String>,
     conditional_access: bool,
 ) -> Result<Exported, ExportError> {
-    let (policies, connectors, ca) = tokio::join!(
-        client.list_policies(ApiVersion::Beta),
-        client.read_connectors(ApiVersion::Beta),
-        async {
-            if conditional_access {
-                client.read_ca_policies().await
-            } else {
-                Ok(Default::default())
-            }
-        }
-    );
-    let (policies, connectors, ca) = (policies?, connectors?, ca?);
-    let mut selected: Vec<&RemotePolicy> = policies
-        .iter()
-        .filter(|p| p.policy_type.is_some())
-        .filter(|p| {
-            all || p.properties.get("deviceThreatProtectionEnabled").as_deref() == Some(&Value::Bool(true))
-        })
-        .collect();
-    // Graph lists in no promised order; a stable one keeps exports diffable.
-    selected.sort_by(|a, b| {
-        (&a.display_name, a.odata_type.as_str(), &a.id).cmp(&(&b.display_name, b.odata_type.as_str(), &b.id))
-    });
     let owner = tenant.get("owner").and_then(Toml::as_str).map(str::to_string);
+    // Each exported policy becomes its entry as its page arrives (names
+    // are filled in once all ids are known), and the policy is dropped: a
+    // tenant of thousands is never held whole.
+    // Boxed: a list of thousands of entries grows by doubling, and a box
+    // is one small allocation where the list's slots would be megabytes.
+    let mut pending: Vec<Box<Pending>> = Vec::new();
+    let mut wanted = Wanted::default();
+    let listing = client.list_policies_with(ApiVersion::Beta, |p| {
+        let exported = p.policy_type.is_some()
+            && (all
+                || p.properties.get("deviceThreatProtectionEnabled").as_deref() == Some(&Value::Bool(true)));
+        if exported {
+            want(&mut wanted, p);
+            let mut warnings: Vec<String> =
+                p.problems.iter().map(|what| format!("{}: {what}; not in the export", p.label())).collect();
+            let entry = entry::policy_entry(p, owner.as_deref(), &mut warnings);
+            let order = (p.odata_type.clone(), p.id.clone());
+            pending.push(Box::new(Pending { order, entry, warnings }));
+        }
+        *p = RemotePolicy::default();
+    });
+    let (policies, connectors, ca) = tokio::join!(listing, client.read_connectors(ApiVersion::Beta), async {
+        if conditional_access {
+            client.read_ca_policies().await
+        } else {
+            Ok(Default::default())
+        }
+    });
+    let (connectors, ca) = (connectors?, ca?);
+    drop(policies?);
+    // Graph lists in no promised order; a stable one keeps exports diffable.
+    pending.sort_by(|a, b| (a.entry.name(), &a.order).cmp(&(b.entry.name(), &b.order)));
     let mut warnings: Vec<String> = ca.warnings.iter().map(|w| format!("{w}; not in the export")).collect();
     let mut ca_selected = Vec::new();
     if conditional_access && tenant.get("break-glass").is_none() {
@@ -149,14 +163,13 @@ pub async fn export_with(
         }
     }
     let mut resolver = Resolver::new(client);
-    let mut wanted = wanted(&selected);
     wanted.group_ids.extend(ca_selected.iter().flat_map(|p| ca_entry::group_ids(p)));
     resolver.prefetch(&wanted).await?;
     // A name is written only when it names exactly one group.
     let names: BTreeSet<String> =
         wanted.group_ids.iter().filter_map(|id| resolver.cached_group_name(id).map(str::to_string)).collect();
     resolver.prefetch(&Wanted { groups: names, ..Wanted::default() }).await?;
-    let ctx = entry::Context { resolver: &resolver, owner: owner.as_deref() };
+    let ctx = entry::Context { resolver: &resolver };
     let mut out = Vec::new();
     warnings.extend(connectors.warnings.iter().map(|w| format!("{w}; not in the export")));
     let mut connector_tables = BTreeMap::new();
@@ -165,26 +178,18 @@ pub async fn export_with(
         let entry = connector_entry::connector_entry(c, &name, &mut warnings);
         connector_tables.entry(name).or_insert(entry);
     }
-    for p in selected {
-        for what in &p.problems {
-            warnings.push(format!("{}: {what}; not in the export", p.label()));
-        }
-        out.push(entry::policy_entry(p, &ctx, &mut warnings));
+    for mut p in pending {
+        warnings.append(&mut p.warnings);
+        entry::name_refs(&mut p.entry, &ctx);
+        out.push(p.entry);
     }
-    // The entries hold everything written from here on: the tenant's
-    // policies (most of an export's memory) need not wait for the text.
-    drop(policies);
     // Two documents so [tenant] comes first.
     let tenant =
         toml::to_string_pretty(&TenantDoc { tenant }).map_err(|e| ExportError::Toml(e.to_string()))?;
     // No policies must mean no `policy = []`: appended after a table, that
     // line would become one of the table's keys.
-    let policies = if out.is_empty() {
-        String::new()
-    } else {
-        toml::to_string_pretty(&entry::PolicyDoc { policy: &out })
-            .map_err(|e| ExportError::Toml(e.to_string()))?
-    };
+    let count = out.len();
+    let policies = entry::policies_text(out).map_err(|e| ExportError::Toml(e.to_string()))?;
     let connector_text = if connector_tables.is_empty() {
         String::new()
     } else {
@@ -202,15 +207,18 @@ pub async fn export_with(
             + &toml::to_string_pretty(&ca_entry::CaDoc { conditional_access: &ca_entries })
                 .map_err(|e| ExportError::Toml(e.to_string()))?
     };
-    let body = tenant + "\n" + &connector_text + &policies + &ca_text;
     let header = format!(
         "# Exported by mtdhost {} from the tenant's {} compliance policies.\n# Review, then plan: `mtdhost plan -c THIS_FILE` shows no change.\n\n",
         env!("CARGO_PKG_VERSION"),
         if all { "" } else { "MTD" }
     );
+    // One exactly sized text: the policies' part is megabytes at scale.
+    let parts = [header.as_str(), &tenant, "\n", &connector_text, &policies, &ca_text];
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| text.push_str(p));
     Ok(Exported {
-        toml: header + &body,
-        count: out.len(),
+        toml: text,
+        count,
         connectors: connector_tables.len(),
         conditional_access: ca_entries.len(),
         warnings,
