@@ -41,12 +41,17 @@ pub(super) fn export(args: ExportArgs) -> anyhow::Result<i32> {
         .unwrap_or_default();
     super::tokio_runtime()?.block_on(async {
         let session = crate::session::connect(&config, ClientOptions::default()).await?;
+        let (connector_ids, conditional_access) =
+            (config.connector_ids(), !config.file.conditional_access.is_empty());
+        // An export writes the tenant, not the config: a config of thousands
+        // of policies need not stay in memory while the tenant is read.
+        drop(config);
         let exported = crate::export::export_with(
             &session.client,
             &tenant_table,
             args.all,
-            &config.connector_ids(),
-            !config.file.conditional_access.is_empty(),
+            &connector_ids,
+            conditional_access,
         )
         .await?;
         match &args.output {
