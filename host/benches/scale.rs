@@ -11,7 +11,12 @@
 //! ```sh
 //! cargo bench -p mtdhost --bench scale                        # N = 50, 500, 5000; cold 50, 500
 //! cargo bench -p mtdhost --bench scale -- --sizes 500 --cold none --latency 20ms
+//! MTDHOST_BENCH_WRAP=heaptrack cargo bench -p mtdhost --bench scale -- --sizes 5000 --cold none --runs 1
 //! ```
+//!
+//! `MTDHOST_BENCH_WRAP` runs each `mtdhost` under that program (a profiler);
+//! the RSS column then measures the wrapper, so use it to find memory, not
+//! to report it.
 //!
 //! Results and method: BENCHMARKS.md.
 
