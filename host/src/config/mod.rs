@@ -66,8 +66,8 @@ impl Config {
 
     /// The `[[policy]]` tables in file order. A large config's tables are
     /// parsed here, one at a time, so they are never all in memory at once;
-    /// each parsed when the config was loaded, so an error here is only
-    /// possible if the file changed under us, and it is the file's.
+    /// each was parsed when the config was loaded, so an error here means
+    /// `text` was changed since; it is worded as the whole-file parse words it.
     pub fn policies(&self) -> impl Iterator<Item = Result<Cow<'_, PolicyConfig>, ConfigError>> + '_ {
         let parsed = self.file.policies.iter().map(|p| Ok(Cow::Borrowed(p)));
         let walked = self.sections.iter().map(|range| {

@@ -12,10 +12,11 @@
 //! so the tables are never all in memory at once either.
 //!
 //! Anything the split is not sure of (a `[policy.…]` table outside a
-//! policy section, a policy array written inline, an escaped key, an error
-//! in any part) falls back to parsing the whole file at once, so the result
-//! and every error message are exactly those of the whole-file parse; only
-//! the memory differs.
+//! policy section, a root `policy` key, an escaped key, an error in the
+//! rest) falls back to parsing the whole file at once; a section's error,
+//! found when it is walked, is worded by the whole-file parse too. So the
+//! result and every error message are exactly those of the whole-file
+//! parse; only the memory differs.
 
 use std::ops::Range;
 
@@ -70,8 +71,8 @@ pub(crate) fn without_policies(text: &str) -> std::borrow::Cow<'_, str> {
 /// Everything but the sections, or None to parse the whole file instead.
 fn parse_rest(text: &str, sections: &[Range<usize>]) -> Option<ConfigFile> {
     let file: ConfigFile = toml::from_str(&blanked(text, sections)?).ok()?;
-    // A policy array the rest defines itself (`policy = [...]`) could not
-    // take more `[[policy]]` tables: the whole-file parse says so.
+    // The rest cannot define policies (a root `policy` key was refused by
+    // the scan); this is a second guard.
     file.policies.is_empty().then_some(file)
 }
 
@@ -125,12 +126,26 @@ fn policy_sections(text: &str) -> Option<Vec<Range<usize>>> {
     // span lines); a `[` starting a line outside any value is a header.
     let mut depth = 0usize;
     let mut line_start = true;
+    let mut in_root = true;
     while let Some(token) = tokens.next() {
         match token.kind() {
             TokenKind::Eof => break,
+            // A root key `policy` (`policy = []`, `policy.x = …`) before any
+            // table: whatever it defines, the whole-file parse must judge
+            // it together with the `[[policy]]` tables.
+            TokenKind::Atom | TokenKind::BasicString | TokenKind::LiteralString
+                if in_root && line_start && depth == 0 =>
+            {
+                let raw = source.get(token.span())?.as_str();
+                if key_text(token.kind(), raw).is_none_or(|k| k == "policy") {
+                    return None;
+                }
+                line_start = false;
+            }
             TokenKind::Whitespace | TokenKind::Comment => {}
             TokenKind::Newline => line_start = depth == 0,
             TokenKind::LeftSquareBracket if line_start && depth == 0 => {
+                in_root = false;
                 let start = token.span().start();
                 let double = tokens.next_if(|t| {
                     t.kind() == TokenKind::LeftSquareBracket && t.span().start() == token.span().end()

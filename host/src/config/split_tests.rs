@@ -98,6 +98,9 @@ fn errors_are_the_whole_files_wherever_they_are() {
         format!("{TENANT}[policy]\nname = \"a\"\n"),
         // A policy array written inline, then more as tables.
         format!("policy = [{{ name = \"a\", platforms = [\"ios\"] }}]\n{TENANT}{many}"),
+        // An empty one, and a dotted root key, likewise.
+        format!("policy = []\n{TENANT}{many}"),
+        format!("policy.name = \"a\"\n{TENANT}{many}"),
         // A missing field.
         format!("{TENANT}{many}[[policy]]\nplatforms = [\"ios\"]\n"),
     ] {

@@ -30,7 +30,7 @@ struct PolicyDoc<'a> {
 
 /// The `[[policy]]` tables, written one entry at a time (each dropped once
 /// written) into text the same as the whole array's: a document of
-/// thousands of entries is never built at once. None: no text at all (an
+/// thousands of entries is never built at once. No entries: empty text (an
 /// empty `policy = []` after a table would become one of its keys).
 pub(super) fn policies_text(entries: Vec<PolicyEntry>) -> Result<String, toml::ser::Error> {
     let mut text = String::new();

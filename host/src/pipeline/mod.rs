@@ -41,7 +41,7 @@ pub enum PipelineError {
     /// A rules plugin failed, or dropped or relaxed a policy it may not.
     #[error("{0}")]
     Rules(String),
-    /// A `[[policy]]` table could not be read (the file changed after it was loaded).
+    /// A `[[policy]]` table could not be read (the config's text changed after it was loaded).
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
 }

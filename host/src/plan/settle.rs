@@ -27,6 +27,10 @@ use crate::pipeline::DesiredPolicy;
 struct Entry<'d> {
     policy: &'d DesiredPolicy,
     settled: bool,
+    /// Another desired policy has the same key: never settled, so the full
+    /// diff decides for each (the config refuses such twins; rules plugins
+    /// might not).
+    twin: bool,
 }
 
 /// The desired policies by type and display name (borrowed, not copied),
@@ -44,7 +48,9 @@ impl<'d> Settler<'d> {
             by_type
                 .entry(d.policy_type())
                 .or_default()
-                .insert(d.display_name.as_str(), Entry { policy: d, settled: false });
+                .entry(d.display_name.as_str())
+                .and_modify(|e| e.twin = true)
+                .or_insert(Entry { policy: d, settled: false, twin: false });
         }
         Settler { desired: by_type, options }
     }
@@ -59,7 +65,7 @@ impl<'d> Settler<'d> {
         let Some(entry) = self.desired.get_mut(&ty).and_then(|m| m.get_mut(p.display_name.as_str())) else {
             return;
         };
-        if entry.settled {
+        if entry.settled || entry.twin {
             return;
         }
         let d = entry.policy;
